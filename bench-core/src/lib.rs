@@ -1,0 +1,29 @@
+//! The vocabulary every sieve crate shares: seeds, the labeled/unlabeled pool, budget
+//! schedules, regularization settings, models (burn modules), training and evaluation,
+//! what a trained model exposes to strategies, and the strategy trait.
+//!
+//! Models are backend-generic; training runs on any `B: AutodiffBackend`, and everything a
+//! strategy sees is computed on the inner (non-autodiff) backend so no graph is kept.
+
+pub mod budget;
+pub mod error;
+pub mod matrix;
+pub mod model;
+pub mod names;
+pub mod pool;
+pub mod regularization;
+pub mod seed;
+pub mod strategy;
+pub mod train;
+pub mod view;
+
+pub use budget::BudgetSchedule;
+pub use error::CoreError;
+pub use matrix::Matrix;
+pub use model::{ModelKind, ModelSpec, Network};
+pub use pool::Pool;
+pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
+pub use seed::{derive_seed, strategy_rng, SeedStream};
+pub use strategy::{SelectionRequest, Strategy, StrategyError};
+pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
+pub use view::{FixedModelView, ModelView, TrainedModel};

@@ -1,0 +1,48 @@
+//! LeNet-style CNN: 2 x [conv 5x5 ('same' padding), ReLU, max-pool 2], then 120 and 84
+//! fully connected units and a linear head. 'Same' padding lets it run on 8x8 digits too.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::{activation::relu, backend::Backend, module::max_pool2d, Tensor};
+use sieve_datasets::ExampleShape;
+
+use super::dropout;
+
+/// The LeNet-style network.
+#[derive(Module, Debug)]
+pub struct LeNet<B: Backend> {
+    conv1: Conv2d<B>,
+    conv2: Conv2d<B>,
+    fc1: Linear<B>,
+    fc2: Linear<B>,
+    head: Linear<B>,
+}
+
+impl<B: Backend> LeNet<B> {
+    /// Sized from the example shape: the flattened width after two 2x2 pools.
+    pub fn new(shape: ExampleShape, classes: usize, device: &B::Device) -> Self {
+        let conv = |i, o| Conv2dConfig::new([i, o], [5, 5]).with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2)).init(device);
+        let flat = 16 * (shape.height / 4) * (shape.width / 4);
+        Self {
+            conv1: conv(shape.channels, 6),
+            conv2: conv(6, 16),
+            fc1: LinearConfig::new(flat, 120).init(device),
+            fc2: LinearConfig::new(120, 84).init(device),
+            head: LinearConfig::new(84, classes).init(device),
+        }
+    }
+
+    /// Penultimate (84-unit) activations.
+    pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
+        let x = max_pool2d(relu(self.conv1.forward(x)), [2, 2], [2, 2], [0, 0], [1, 1], false);
+        let x = max_pool2d(relu(self.conv2.forward(x)), [2, 2], [2, 2], [0, 0], [1, 1], false);
+        let h = relu(self.fc1.forward(x.flatten(1, 3)));
+        relu(self.fc2.forward(dropout(h, p, drop_active)))
+    }
+
+    /// Logits from the embedding.
+    pub fn head(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.head.forward(h)
+    }
+}

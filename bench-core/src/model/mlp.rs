@@ -1,0 +1,45 @@
+//! Multi-layer perceptron on the flattened input.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{activation::relu, backend::Backend, Tensor};
+
+use super::dropout;
+
+/// Hidden layers with ReLU (and dropout), then a linear head.
+#[derive(Module, Debug)]
+pub struct Mlp<B: Backend> {
+    hidden: Vec<Linear<B>>,
+    head: Linear<B>,
+}
+
+impl<B: Backend> Mlp<B> {
+    /// An MLP from `input` features through `hidden` widths to `classes` logits.
+    pub fn new(input: usize, hidden: &[usize], classes: usize, device: &B::Device) -> Self {
+        let mut layers = Vec::with_capacity(hidden.len());
+        let mut width = input;
+        for &h in hidden {
+            layers.push(LinearConfig::new(width, h).init(device));
+            width = h;
+        }
+        Self { hidden: layers, head: LinearConfig::new(width, classes).init(device) }
+    }
+
+    /// Penultimate activations; dropout between hidden layers when `drop_active`.
+    pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
+        let mut h: Tensor<B, 2> = x.flatten(1, 3);
+        let last = self.hidden.len().saturating_sub(1);
+        for (i, layer) in self.hidden.iter().enumerate() {
+            h = relu(layer.forward(h));
+            if i < last {
+                h = dropout(h, p, drop_active);
+            }
+        }
+        h
+    }
+
+    /// Logits from the embedding.
+    pub fn head(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.head.forward(h)
+    }
+}

@@ -1,0 +1,17 @@
+//! Models: an MLP, a LeNet-style CNN and the ConvNet of the dataset-condensation papers,
+//! each sized from the data set's example shape. All are backend-generic burn modules that
+//! expose a penultimate embedding and a linear head, so strategies can ask for both.
+
+mod convnet;
+mod dropout;
+mod lenet;
+mod mlp;
+mod network;
+mod spec;
+
+pub use convnet::ConvNet;
+pub use dropout::dropout;
+pub use lenet::LeNet;
+pub use mlp::Mlp;
+pub use network::Network;
+pub use spec::{ModelKind, ModelSpec, MODEL_KINDS};

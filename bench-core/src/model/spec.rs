@@ -1,0 +1,122 @@
+//! How a config names a model, and the checks that it fits the data.
+
+use serde::{Deserialize, Serialize};
+use sieve_datasets::ExampleShape;
+
+use crate::CoreError;
+
+/// The model families sieve ships.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Fully connected layers with ReLU on the flattened input.
+    Mlp,
+    /// LeNet-5 style: 2 x [conv 5x5 (6, 16), ReLU, max-pool 2], then 120 and 84 units.
+    Lenet,
+    /// DC/DM ConvNet: depth x [conv 3x3 (width), instance norm, ReLU, avg-pool 2], linear.
+    Convnet,
+}
+
+/// Model names accepted in configs.
+pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet"];
+
+/// A model as a config writes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Label used in records.
+    pub name: String,
+    /// The family; inferred from `name` when it is one of `mlp`, `lenet`, `convnet`.
+    #[serde(default)]
+    pub kind: Option<ModelKind>,
+    /// MLP hidden widths (default `[128]`).
+    #[serde(default)]
+    pub hidden: Option<Vec<usize>>,
+    /// ConvNet channel width (default 128).
+    #[serde(default)]
+    pub width: Option<usize>,
+    /// ConvNet depth (default 3, reduced when the image is too small to pool that often).
+    #[serde(default)]
+    pub depth: Option<usize>,
+}
+
+impl ModelSpec {
+    /// A spec for `kind` with default sizes.
+    pub fn of(kind: ModelKind) -> Self {
+        let name = match kind {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Lenet => "lenet",
+            ModelKind::Convnet => "convnet",
+        };
+        Self { name: name.into(), kind: Some(kind), hidden: None, width: None, depth: None }
+    }
+
+    /// The model family; `field` names the block in errors.
+    pub fn resolved_kind(&self, field: &str) -> Result<ModelKind, CoreError> {
+        if let Some(kind) = self.kind {
+            return Ok(kind);
+        }
+        match self.name.as_str() {
+            "mlp" => Ok(ModelKind::Mlp),
+            "lenet" => Ok(ModelKind::Lenet),
+            "convnet" => Ok(ModelKind::Convnet),
+            other => Err(CoreError::invalid(
+                format!("{field}.kind"),
+                format!("model `{other}` needs `kind = \"...\"`, one of {}", MODEL_KINDS.join(", ")),
+            )),
+        }
+    }
+
+    /// MLP hidden widths.
+    pub fn hidden_widths(&self) -> Vec<usize> {
+        self.hidden.clone().unwrap_or_else(|| vec![128])
+    }
+
+    /// ConvNet width.
+    pub fn conv_width(&self) -> usize {
+        self.width.unwrap_or(128)
+    }
+
+    /// ConvNet depth for an image of this shape: the requested depth (3 by default), but
+    /// never more pools than the image side allows.
+    pub fn conv_depth(&self, shape: ExampleShape) -> usize {
+        let side = shape.height.min(shape.width).max(1);
+        let max_pools = (usize::BITS - 1 - side.leading_zeros()) as usize; // floor(log2(side))
+        self.depth.unwrap_or(3).min(max_pools).max(1)
+    }
+
+    /// Checks the sizes and that the model fits the example shape.
+    pub fn validate(&self, field: &str, shape: Option<ExampleShape>) -> Result<ModelKind, CoreError> {
+        let kind = self.resolved_kind(field)?;
+        if let Some(hidden) = &self.hidden {
+            if hidden.is_empty() || hidden.contains(&0) {
+                return Err(CoreError::invalid(format!("{field}.hidden"), "needs one or more positive widths"));
+            }
+        }
+        if self.width == Some(0) {
+            return Err(CoreError::invalid(format!("{field}.width"), "must be at least 1"));
+        }
+        if self.depth == Some(0) {
+            return Err(CoreError::invalid(format!("{field}.depth"), "must be at least 1"));
+        }
+        if let Some(shape) = shape {
+            let needs_image = |min_side: usize| {
+                if shape.height < min_side || shape.width < min_side {
+                    Err(CoreError::ShapeMismatch {
+                        model: self.name.clone(),
+                        shape: format!("{}x{}x{}", shape.channels, shape.height, shape.width),
+                        message: format!("needs images of at least {min_side}x{min_side}; use `mlp` for vector data"),
+                    })
+                } else {
+                    Ok(())
+                }
+            };
+            match kind {
+                ModelKind::Mlp => {}
+                ModelKind::Lenet => needs_image(4)?,
+                ModelKind::Convnet => needs_image(2)?,
+            }
+        }
+        Ok(kind)
+    }
+}

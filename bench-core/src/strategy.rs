@@ -1,0 +1,44 @@
+//! The strategy trait: given the pool and a trained model, pick which unlabeled examples
+//! to label next. Strategies see plain matrices, never tensors or files.
+
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+
+use crate::{CoreError, ModelView};
+
+/// One selection: the pool state and how many to pick.
+pub struct SelectionRequest<'a> {
+    /// Labeled pool indices (acquisition order).
+    pub labeled: &'a [usize],
+    /// Unlabeled pool indices (ascending); the selection must come from here.
+    pub unlabeled: &'a [usize],
+    /// How many to select (never more than `unlabeled.len()`).
+    pub count: usize,
+}
+
+/// Why a selection failed.
+#[derive(Debug, Error)]
+pub enum StrategyError {
+    /// The model could not answer (tensor read-back, missing dropout for MC methods...).
+    #[error(transparent)]
+    Model(#[from] CoreError),
+    /// A parameter was out of range; names the parameter.
+    #[error("strategy `{strategy}`, parameter `{param}`: {message}")]
+    InvalidParameter { strategy: String, param: String, message: String },
+    /// The request cannot be met (asking for more than the pool holds, say).
+    #[error("strategy `{strategy}`: {message}")]
+    Request { strategy: String, message: String },
+}
+
+/// A data-selection method.
+pub trait Strategy: Send {
+    /// Registry name, as written in configs and records.
+    fn name(&self) -> &'static str;
+    /// The parameters as compact JSON (recorded in `strategy_params`).
+    fn params_json(&self) -> String {
+        "{}".to_string()
+    }
+    /// Picks exactly `request.count` distinct indices out of `request.unlabeled`.
+    /// `rng` is the strategy's own stream (see `seed::strategy_rng`).
+    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError>;
+}

@@ -1,0 +1,14 @@
+//! Training and evaluation: a seeded mini-batch trainer (SGD with momentum, Adam, AdamW;
+//! constant, cosine or step schedules; weight decay, dropout, augmentation, label
+//! smoothing, SWA) and the test-set metrics.
+
+mod batch;
+mod evaluate;
+mod loss;
+mod swa;
+mod trainer;
+
+pub use batch::{batch_tensor, smoothed_targets};
+pub use evaluate::{evaluate, metrics_from_probabilities, EvalMetrics};
+pub use loss::soft_cross_entropy;
+pub use trainer::{train_model, TrainOutcome, TrainRequest};

@@ -1,0 +1,142 @@
+//! The mini-batch trainer. Seeded: the backend RNG (weights, dropout masks) is seeded from
+//! the trial's streams, and data order and augmentation draw from a ChaCha stream, so the
+//! same request gives the same model on the CPU backend.
+
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, Optimizer, SgdConfig};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sieve_datasets::LabeledSet;
+
+use super::evaluate::read_f32;
+use super::swa::SwaAverage;
+use super::{batch_tensor, smoothed_targets, soft_cross_entropy};
+use crate::{CoreError, ModelSpec, Network, OptimizerKind, Regularization};
+
+/// Everything one training run needs.
+pub struct TrainRequest<'a, B: AutodiffBackend> {
+    pub spec: &'a ModelSpec,
+    pub regularization: &'a Regularization,
+    pub data: &'a LabeledSet,
+    /// Rows of `data` to train on.
+    pub indices: &'a [usize],
+    /// Seed for the backend RNG before the weights are drawn.
+    pub init_seed: u64,
+    /// Seed for data order, augmentation and dropout masks.
+    pub train_seed: u64,
+    /// Continue from these weights instead of a fresh initialisation (warm start).
+    pub warm_start: Option<Network<B::InnerBackend>>,
+    pub device: &'a B::Device,
+}
+
+/// A trained model (on the inner backend, ready for inference) and how training went.
+pub struct TrainOutcome<B: Backend> {
+    pub model: Network<B>,
+    pub final_loss: f64,
+    pub seconds: f64,
+}
+
+/// Trains a model; `on_epoch(epoch, loss)` is called after every epoch.
+pub fn train_model<B: AutodiffBackend>(
+    request: TrainRequest<'_, B>,
+    on_epoch: &mut dyn FnMut(usize, f64),
+) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
+    let reg = request.regularization;
+    reg.validate("regularization", Some(request.data.shape))?;
+    if request.indices.is_empty() {
+        return Err(CoreError::invalid("indices", "cannot train on an empty labeled set"));
+    }
+    let model = match request.warm_start.clone() {
+        Some(inner) => Network::<B>::from_inner(inner),
+        None => {
+            B::seed(request.device, request.init_seed);
+            Network::<B>::init(request.spec, request.data.shape, request.data.num_classes, request.device)?
+        }
+    };
+    let wd = reg.weight_decay as f32;
+    let decay = (wd > 0.0).then(|| WeightDecayConfig::new(wd));
+    match reg.optimizer {
+        OptimizerKind::Sgd => {
+            let momentum = (reg.momentum > 0.0).then(|| {
+                MomentumConfig::new().with_momentum(reg.momentum).with_dampening(0.0).with_nesterov(false)
+            });
+            let optim = SgdConfig::new().with_momentum(momentum).with_weight_decay(decay).init();
+            run_epochs(model, optim, &request, on_epoch)
+        }
+        OptimizerKind::Adam => {
+            let optim = AdamConfig::new().with_epsilon(1e-8).with_weight_decay(decay).init();
+            run_epochs(model, optim, &request, on_epoch)
+        }
+        OptimizerKind::Adamw => {
+            let optim = AdamWConfig::new().with_epsilon(1e-8).with_weight_decay(wd).init();
+            run_epochs(model, optim, &request, on_epoch)
+        }
+    }
+}
+
+fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
+    mut model: Network<B>,
+    mut optim: O,
+    request: &TrainRequest<'_, B>,
+    on_epoch: &mut dyn FnMut(usize, f64),
+) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
+    let started = Instant::now();
+    let reg = request.regularization;
+    let data = request.data;
+    let device = request.device;
+    B::seed(device, request.train_seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(request.train_seed);
+    let mut order = request.indices.to_vec();
+    let batch_size = reg.batch_size.min(order.len()).max(1);
+    let steps_per_epoch = order.len().div_ceil(batch_size);
+    let total_steps = steps_per_epoch * reg.epochs;
+    let swa_start = reg.swa_start_epoch();
+    let mut swa = SwaAverage::<B::InnerBackend>::new();
+    let (mut buffer, mut labels) = (Vec::new(), Vec::new());
+    let mut step = 0usize;
+    let mut final_loss = f64::NAN;
+    for epoch in 0..reg.epochs {
+        order.shuffle(&mut rng);
+        let mut loss_sum: Option<Tensor<B::InnerBackend, 1>> = None;
+        for chunk in order.chunks(batch_size) {
+            data.gather(chunk, &mut buffer, &mut labels);
+            if !reg.augment.is_identity() {
+                reg.augment.apply(&mut buffer, data.shape, &mut rng);
+            }
+            let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
+            let targets = smoothed_targets::<B>(&labels, data.num_classes, reg.label_smoothing, device);
+            let logits = model.forward(x, reg.dropout, true);
+            let loss = soft_cross_entropy(logits, targets);
+            let weighted = loss.clone().inner() * (chunk.len() as f64);
+            loss_sum = Some(match loss_sum {
+                Some(sum) => sum + weighted,
+                None => weighted,
+            });
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let lr = reg.lr_at(epoch, step, total_steps, steps_per_epoch);
+            model = optim.step(lr, model, grads);
+            step += 1;
+        }
+        let loss = match loss_sum {
+            Some(sum) => f64::from(read_f32(sum.into_data())?.first().copied().unwrap_or(f32::NAN)) / order.len() as f64,
+            None => f64::NAN,
+        };
+        if !loss.is_finite() {
+            return Err(CoreError::Diverged { epoch, loss });
+        }
+        final_loss = loss;
+        on_epoch(epoch, loss);
+        if swa_start.is_some_and(|s| epoch >= s) {
+            swa.add(&model.valid());
+        }
+    }
+    let inner = swa.apply(model.valid());
+    Ok(TrainOutcome { model: inner, final_loss, seconds: started.elapsed().as_secs_f64() })
+}

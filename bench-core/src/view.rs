@@ -1,0 +1,134 @@
+//! What a trained model exposes to strategies: class probabilities, penultimate
+//! embeddings and MC-dropout probability samples over any index set of the pool,
+//! computed in batches on the inner backend (no autodiff graph is kept).
+
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::Backend;
+use sieve_datasets::LabeledSet;
+
+use crate::train::batch_tensor;
+use crate::{CoreError, Matrix, Network};
+
+/// The model as strategies see it. Rows of every matrix follow the order of `indices`.
+pub trait ModelView {
+    /// Number of classes (columns of the probability matrices).
+    fn num_classes(&self) -> usize;
+    /// Softmax probabilities, `indices.len() x classes`.
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError>;
+    /// Penultimate-layer embeddings, `indices.len() x width`.
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError>;
+    /// `samples` probability matrices with dropout forced on (MC dropout).
+    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError>;
+}
+
+/// A trained network over a pool, on the inner backend.
+pub struct TrainedModel<'a, B: Backend> {
+    pub model: Network<B>,
+    pub pool: &'a LabeledSet,
+    pub device: B::Device,
+    pub batch_size: usize,
+    /// Dropout probability used for MC dropout.
+    pub dropout: f64,
+    /// Seed of the MC-dropout masks.
+    pub inference_seed: u64,
+}
+
+impl<B: Backend> TrainedModel<'_, B> {
+    fn batched(&self, indices: &[usize], mut per_batch: impl FnMut(burn::tensor::Tensor<B, 4>) -> Result<Vec<f32>, CoreError>) -> Result<Vec<f32>, CoreError> {
+        let mut out = Vec::new();
+        let (mut buffer, mut labels) = (Vec::new(), Vec::new());
+        for chunk in indices.chunks(self.batch_size.max(1)) {
+            self.pool.gather(chunk, &mut buffer, &mut labels);
+            let x = batch_tensor::<B>(buffer.clone(), chunk.len(), self.pool.shape, &self.device);
+            out.extend(per_batch(x)?);
+        }
+        Ok(out)
+    }
+}
+
+fn read(tensor: burn::tensor::Tensor<impl Backend, 2>) -> Result<Vec<f32>, CoreError> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .map_err(|e| CoreError::TensorRead(format!("{e:?}")))
+}
+
+impl<B: Backend> ModelView for TrainedModel<'_, B> {
+    fn num_classes(&self) -> usize {
+        self.pool.num_classes
+    }
+
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        let data = self.batched(indices, |x| read(softmax(self.model.forward(x, 0.0, false), 1)))?;
+        Ok(Matrix::new(indices.len(), self.num_classes(), data))
+    }
+
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        let mut width = 0;
+        let data = self.batched(indices, |x| {
+            let h = self.model.embed(x, 0.0, false);
+            width = h.dims()[1];
+            read(h)
+        })?;
+        if indices.is_empty() {
+            return Ok(Matrix::new(0, 0, Vec::new()));
+        }
+        Ok(Matrix::new(indices.len(), width, data))
+    }
+
+    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError> {
+        if self.dropout <= 0.0 {
+            return Err(CoreError::invalid(
+                "regularization.dropout",
+                "MC dropout needs a dropout probability above 0 in the regularization setting",
+            ));
+        }
+        B::seed(&self.device, self.inference_seed);
+        (0..samples)
+            .map(|_| {
+                let data = self.batched(indices, |x| read(softmax(self.model.forward(x, self.dropout, true), 1)))?;
+                Ok(Matrix::new(indices.len(), self.num_classes(), data))
+            })
+            .collect()
+    }
+}
+
+/// A view over fixed, hand-built outputs (rows indexed by pool index): for testing
+/// strategies on cases whose right answer is known by construction.
+#[derive(Clone, Debug)]
+pub struct FixedModelView {
+    pub probabilities: Matrix,
+    pub embeddings: Matrix,
+    /// MC-dropout samples; empty means MC dropout is unavailable.
+    pub mc_samples: Vec<Matrix>,
+}
+
+fn pick_rows(m: &Matrix, indices: &[usize]) -> Result<Matrix, CoreError> {
+    let mut data = Vec::with_capacity(indices.len() * m.cols);
+    for &i in indices {
+        if i >= m.rows {
+            return Err(CoreError::invalid("indices", format!("index {i} is outside the {} rows", m.rows)));
+        }
+        data.extend_from_slice(m.row(i));
+    }
+    Ok(Matrix::new(indices.len(), m.cols, data))
+}
+
+impl ModelView for FixedModelView {
+    fn num_classes(&self) -> usize {
+        self.probabilities.cols
+    }
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        pick_rows(&self.probabilities, indices)
+    }
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        pick_rows(&self.embeddings, indices)
+    }
+    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError> {
+        if self.mc_samples.is_empty() {
+            return Err(CoreError::invalid("regularization.dropout", "this view has no MC-dropout samples"));
+        }
+        self.mc_samples.iter().cycle().take(samples).map(|m| pick_rows(m, indices)).collect()
+    }
+}

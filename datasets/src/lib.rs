@@ -1,0 +1,41 @@
+//! Data sets for sieve, held in memory as compact arrays.
+//!
+//! Every loader returns a [`LabeledSet`] (one `Vec<f32>` of examples, row-major,
+//! plus labels) or a train/test [`DataSplits`]. Sources:
+//!
+//! - the built-in `digits` (1,797 8x8 images, embedded, no download),
+//! - MNIST-style IDX directories (MNIST, Fashion-MNIST, KMNIST), raw or gzipped,
+//! - the CIFAR-10 / CIFAR-100 binary versions,
+//! - a seeded synthetic generator of separable classes.
+//!
+//! Around them: seeded stratified splitting and subsampling, per-channel
+//! normalization fitted on train, batch augmentation, and [`DatasetSpec`], the
+//! config entry that ties it together. All randomness is ChaCha8 seeded from a
+//! `u64` with draws implemented in this crate, so a seed means the same data on
+//! every platform. This crate does not depend on burn: it deals in plain slices.
+
+mod augment;
+mod cifar;
+mod digits;
+mod error;
+mod fileio;
+mod idx;
+mod normalize;
+mod rng;
+mod set;
+mod shape;
+mod spec;
+mod split;
+mod synthetic;
+
+pub use augment::{cutout_at, flip_horizontal, shift, Augmentation};
+pub use cifar::{load_cifar10, load_cifar100, Cifar100Labels, CIFAR_SHAPE};
+pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
+pub use error::DatasetError;
+pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub use normalize::ChannelStats;
+pub use set::{DataSplits, LabeledSet};
+pub use shape::ExampleShape;
+pub use spec::{DatasetSource, DatasetSpec, DATASET_SOURCES, DEFAULT_TEST_FRACTION};
+pub use split::{stratified_split, stratified_subsample};
+pub use synthetic::{generate_synthetic, SyntheticConfig};

@@ -1,0 +1,233 @@
+//! How a config names a data set, and loading it reproducibly.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cifar::{load_cifar10, load_cifar100, Cifar100Labels};
+use crate::digits::load_digits;
+use crate::error::DatasetError;
+use crate::idx::load_idx_dir;
+use crate::rng::derive_seed;
+use crate::set::{DataSplits, LabeledSet};
+use crate::split::{stratified_split, stratified_subsample};
+use crate::synthetic::{generate_synthetic, SyntheticConfig};
+
+/// Test fraction used for sources without their own test split.
+pub const DEFAULT_TEST_FRACTION: f64 = 0.3;
+
+/// Sub-stream ids, so each random step of a load draws independent numbers.
+const STREAM_SYNTHETIC: u64 = 1;
+const STREAM_SPLIT: u64 = 2;
+const STREAM_POOL: u64 = 3;
+const STREAM_TEST: u64 = 4;
+
+/// Where the examples come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetSource {
+    /// The built-in 8x8 digits.
+    Digits,
+    /// A directory of MNIST-style IDX files.
+    Idx,
+    /// The CIFAR-10 binary version.
+    Cifar10,
+    /// The CIFAR-100 binary version.
+    Cifar100,
+    /// Generated Gaussian classes.
+    Synthetic,
+}
+
+/// The config spellings of [`DatasetSource`], for help texts and listings.
+pub const DATASET_SOURCES: &[&str] = &["digits", "idx", "cifar10", "cifar100", "synthetic"];
+
+impl DatasetSource {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetSource::Digits => "digits",
+            DatasetSource::Idx => "idx",
+            DatasetSource::Cifar10 => "cifar10",
+            DatasetSource::Cifar100 => "cifar100",
+            DatasetSource::Synthetic => "synthetic",
+        }
+    }
+
+    /// Whether the source reads files from `path`.
+    fn needs_path(self) -> bool {
+        matches!(
+            self,
+            DatasetSource::Idx | DatasetSource::Cifar10 | DatasetSource::Cifar100
+        )
+    }
+
+    /// Whether the source ships its own test split (so `test_fraction` is meaningless).
+    fn has_test_split(self) -> bool {
+        self.needs_path()
+    }
+}
+
+impl std::fmt::Display for DatasetSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a config names a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// The label in records, e.g. `"digits"`, `"fashion-mnist"`.
+    pub name: String,
+    /// Where the data comes from; inferred for the names `digits` and `synthetic`.
+    #[serde(default)]
+    pub source: Option<DatasetSource>,
+    /// The directory to read; required for `idx`, `cifar10` and `cifar100`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Fraction held out as test, for sources without a test split (default 0.3).
+    #[serde(default)]
+    pub test_fraction: Option<f64>,
+    /// Optional seeded stratified subsample of the train split (the pool).
+    #[serde(default)]
+    pub pool_size: Option<usize>,
+    /// Optional seeded stratified subsample of the test split.
+    #[serde(default)]
+    pub test_size: Option<usize>,
+    /// Fine (100) or coarse (20) labels; only for `cifar100` (default fine).
+    #[serde(default)]
+    pub cifar100_labels: Option<Cifar100Labels>,
+    /// Generator parameters; only for `synthetic` (default [`SyntheticConfig::default`]).
+    #[serde(default)]
+    pub synthetic: Option<SyntheticConfig>,
+}
+
+impl DatasetSpec {
+    /// A spec with only a name (and every other field defaulted).
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: None,
+            path: None,
+            test_fraction: None,
+            pool_size: None,
+            test_size: None,
+            cifar100_labels: None,
+            synthetic: None,
+        }
+    }
+
+    /// Checks fields without touching files: the source is known or inferable,
+    /// `path` is present exactly where needed, fractions are in (0, 1), sizes
+    /// are > 0, and source-specific fields only appear with their source.
+    pub fn validate(&self) -> Result<DatasetSource, DatasetError> {
+        let err = |message: String| DatasetError::Spec {
+            name: self.name.clone(),
+            message,
+        };
+        if self.name.trim().is_empty() {
+            return Err(err("field `name` must not be empty".into()));
+        }
+        let source = match (self.source, self.name.as_str()) {
+            (Some(s), _) => s,
+            (None, "digits") => DatasetSource::Digits,
+            (None, "synthetic") => DatasetSource::Synthetic,
+            (None, _) => {
+                return Err(err(format!(
+                    "field `source` is required (one of {}); it is only inferred for the names `digits` and `synthetic`",
+                    DATASET_SOURCES.join(", ")
+                )))
+            }
+        };
+        match (&self.path, source.needs_path()) {
+            (None, true) => {
+                return Err(err(format!(
+                    "field `path` is required for source `{source}`"
+                )))
+            }
+            (Some(_), false) => {
+                return Err(err(format!(
+                    "field `path` is not used by source `{source}`"
+                )))
+            }
+            _ => {}
+        }
+        if let Some(f) = self.test_fraction {
+            if source.has_test_split() {
+                return Err(err(format!(
+                    "field `test_fraction` is not used by source `{source}`, which has its own test split (use `test_size` to shrink it)"
+                )));
+            }
+            if !(f > 0.0 && f < 1.0) {
+                return Err(err(format!(
+                    "field `test_fraction` must be in (0, 1), found {f}"
+                )));
+            }
+        }
+        for (field, value) in [("pool_size", self.pool_size), ("test_size", self.test_size)] {
+            if value == Some(0) {
+                return Err(err(format!("field `{field}` must be > 0")));
+            }
+        }
+        if self.cifar100_labels.is_some() && source != DatasetSource::Cifar100 {
+            return Err(err(format!(
+                "field `cifar100_labels` is not used by source `{source}`"
+            )));
+        }
+        match (&self.synthetic, source) {
+            (Some(_), s) if s != DatasetSource::Synthetic => {
+                return Err(err(format!(
+                    "field `synthetic` is not used by source `{s}`"
+                )))
+            }
+            (Some(config), _) => config
+                .validate()
+                .map_err(|e| err(format!("field `synthetic`: {e}")))?,
+            (None, _) => {}
+        }
+        Ok(source)
+    }
+
+    /// Loads, splits (seeded), subsamples (seeded), then normalizes per channel
+    /// (fit on train). Deterministic in `seed`; each step draws from its own
+    /// stream derived from `seed`.
+    pub fn load(&self, seed: u64) -> Result<DataSplits, DatasetError> {
+        let source = self.validate()?;
+        let test_fraction = self.test_fraction.unwrap_or(DEFAULT_TEST_FRACTION);
+        let split = |set: LabeledSet| {
+            stratified_split(&set, test_fraction, derive_seed(seed, STREAM_SPLIT))
+        };
+        let path = || self.path.clone().unwrap_or_default();
+        let mut splits = match source {
+            DatasetSource::Digits => split(load_digits()?)?,
+            DatasetSource::Synthetic => {
+                let config = self.synthetic.clone().unwrap_or_default();
+                split(generate_synthetic(
+                    &config,
+                    derive_seed(seed, STREAM_SYNTHETIC),
+                )?)?
+            }
+            DatasetSource::Idx => load_idx_dir(&path())?,
+            DatasetSource::Cifar10 => load_cifar10(&path())?,
+            DatasetSource::Cifar100 => load_cifar100(
+                &path(),
+                self.cifar100_labels.unwrap_or(Cifar100Labels::Fine),
+            )?,
+        };
+        let shrink = |set: LabeledSet, size: Option<usize>, field: &str, stream: u64| match size {
+            None => Ok(set),
+            Some(size) if size > set.len() => Err(DatasetError::Spec {
+                name: self.name.clone(),
+                message: format!(
+                    "field `{field}` is {size} but the split has only {} examples",
+                    set.len()
+                ),
+            }),
+            Some(size) => stratified_subsample(&set, size, derive_seed(seed, stream)),
+        };
+        splits.train = shrink(splits.train, self.pool_size, "pool_size", STREAM_POOL)?;
+        splits.test = shrink(splits.test, self.test_size, "test_size", STREAM_TEST)?;
+        splits.normalize();
+        Ok(splits)
+    }
+}

@@ -1,0 +1,9 @@
+//! Data-selection strategies, one file per method, grouped by family, and the registry
+//! that maps a config name (with its parameters) to a constructed strategy.
+
+pub mod active;
+pub mod random;
+pub mod ranking;
+pub mod registry;
+
+pub use registry::{build_strategy, strategy_infos, strategy_names, suggest, ParamInfo, RegistryError, StrategyInfo};
