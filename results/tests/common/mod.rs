@@ -1,0 +1,49 @@
+//! Shared builders for the integration tests.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use sieve_results::{Record, SCHEMA_VERSION};
+
+/// An ok record for `strategy` at `repeat` and `round`, with the given accuracy.
+pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record {
+    Record {
+        schema_version: SCHEMA_VERSION,
+        sweep_id: "sweep0".into(),
+        kind: "active".into(),
+        trial_id: format!("digits/none/mlp/none/small/{strategy}/r{repeat}"),
+        dataset: "digits".into(),
+        scenario: "none".into(),
+        model: "mlp".into(),
+        regularization: "none".into(),
+        budget: "small".into(),
+        strategy: strategy.into(),
+        strategy_params: if strategy == "random" {
+            "{}".into()
+        } else {
+            r#"{"batch":10,"note":"a, \"quoted\" value"}"#.into()
+        },
+        repeat,
+        seed: 1000 + u64::from(repeat),
+        round,
+        labeled: 10 + 10 * u64::from(round),
+        test_accuracy: Some(accuracy),
+        test_loss: Some(1.0 - accuracy),
+        balanced_accuracy: Some(accuracy - 0.01),
+        select_seconds: 0.125,
+        train_seconds: 2.5,
+        status: "ok".into(),
+        device: "cpu".into(),
+        sieve_version: "0.1.0".into(),
+    }
+}
+
+/// A failed record: no metrics, a reason in `status`.
+pub fn failed(strategy: &str, repeat: u32, round: u32) -> Record {
+    Record {
+        test_accuracy: None,
+        test_loss: None,
+        balanced_accuracy: None,
+        status: "failed: NaN loss".into(),
+        ..record(strategy, repeat, round, 0.0)
+    }
+}

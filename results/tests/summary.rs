@@ -1,0 +1,215 @@
+//! Per-cell summaries checked by hand, and the summary CSV file.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{failed, record};
+use sieve_results::{summarize, summarize_metric, write_summary_csv, Metric, Record, SummaryRow};
+
+/// t.ppf(0.975, 2) (scipy / mpmath).
+const T975_DF2: f64 = 4.302_652_729_749_464;
+/// sem of three values whose std is 0.02: 0.02 / √3.
+const SEM_002_N3: f64 = 0.011_547_005_383_792_516;
+
+fn close(a: Option<f64>, b: f64) {
+    let a = a.unwrap();
+    assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+}
+
+/// random and entropy × repeats 0..3 × rounds 0, 1, plus one failed entropy
+/// evaluation (repeat 3, round 1).
+fn records() -> Vec<Record> {
+    let mut rs = Vec::new();
+    // Round 0: both start from the same seeded initial set, so they agree.
+    for (rep, acc) in [(0, 0.5), (1, 0.6), (2, 0.7)] {
+        rs.push(record("random", rep, 0, acc));
+        rs.push(record("entropy", rep, 0, acc));
+    }
+    // Round 1: random 0.70 0.72 0.74, entropy 0.75 0.79 0.77.
+    for (rep, r, e) in [(0, 0.70, 0.75), (1, 0.72, 0.79), (2, 0.74, 0.77)] {
+        rs.push(record("random", rep, 1, r));
+        rs.push(record("entropy", rep, 1, e));
+    }
+    rs.push(failed("entropy", 3, 1));
+    rs
+}
+
+fn find<'a>(rows: &'a [SummaryRow], strategy: &str, round: u32) -> &'a SummaryRow {
+    rows.iter()
+        .find(|r| r.strategy == strategy && r.round == round && r.regularization == "none")
+        .unwrap()
+}
+
+#[test]
+fn two_strategies_three_repeats_two_rounds() {
+    let rows = summarize(&records());
+    assert_eq!(rows.len(), 4);
+
+    // Order: round 0 then 1; random before entropy although "entropy" < "random".
+    let order: Vec<(u32, &str)> = rows
+        .iter()
+        .map(|r| (r.round, r.strategy.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(0, "random"), (0, "entropy"), (1, "random"), (1, "entropy")]
+    );
+
+    // Round 1, random: mean 0.72, std 0.02, sem 0.02/√3, CI 0.72 ± t·sem.
+    let random = find(&rows, "random", 1);
+    assert_eq!((random.n, random.failed, random.labeled), (3, 0, 20.0));
+    close(random.mean, 0.72);
+    close(random.std, 0.02);
+    close(random.sem, SEM_002_N3);
+    close(random.ci_low, 0.72 - T975_DF2 * SEM_002_N3);
+    close(random.ci_high, 0.72 + T975_DF2 * SEM_002_N3);
+    close(random.min, 0.70);
+    close(random.max, 0.74);
+    assert_eq!(random.diff_vs_random, None);
+    assert_eq!(random.n_pairs, 0);
+
+    // Round 1, entropy: mean 0.77 (the failed repeat 3 is excluded and counted).
+    // Differences by repeat: 0.05, 0.07, 0.03 -> mean 0.05, std 0.02, sem 0.02/√3;
+    // t = 0.05 / sem = 4.330127018922194, two-sided p (df 2) = 0.04941362421328312.
+    let entropy = find(&rows, "entropy", 1);
+    assert_eq!((entropy.n, entropy.failed, entropy.n_pairs), (3, 1, 3));
+    close(entropy.mean, 0.77);
+    close(entropy.std, 0.02);
+    close(entropy.diff_vs_random, 0.05);
+    close(entropy.diff_ci_low, 0.05 - T975_DF2 * SEM_002_N3);
+    close(entropy.diff_ci_high, 0.05 + T975_DF2 * SEM_002_N3);
+    assert!((entropy.diff_p_value.unwrap() - 0.049_413_624_213_283_12).abs() < 1e-12);
+    assert_eq!(entropy.metric, "test_accuracy");
+    assert_eq!(entropy.confidence, 0.95);
+
+    // Round 0: identical to random at every repeat.
+    let entropy0 = find(&rows, "entropy", 0);
+    close(entropy0.mean, 0.6);
+    close(entropy0.diff_vs_random, 0.0);
+    close(entropy0.diff_ci_low, 0.0);
+    assert_eq!(entropy0.diff_p_value, Some(1.0));
+    assert_eq!(entropy0.labeled, 10.0);
+}
+
+#[test]
+fn failed_rows_are_counted_and_excluded() {
+    let mut rs = records();
+    // A failed row that still carries a (garbage) accuracy must not count.
+    let mut bad = record("entropy", 4, 1, 0.0);
+    bad.status = "failed: out of memory".into();
+    rs.push(bad);
+    // An ok row without a finite metric is not usable either.
+    let mut nan = record("entropy", 5, 1, f64::NAN);
+    nan.test_accuracy = Some(f64::NAN);
+    rs.push(nan);
+    let rows = summarize(&rs);
+    let entropy = find(&rows, "entropy", 1);
+    assert_eq!((entropy.n, entropy.failed), (3, 3));
+    close(entropy.mean, 0.77);
+    close(entropy.min, 0.75);
+}
+
+#[test]
+fn cell_with_only_failures_has_no_statistics() {
+    let rows = summarize(&[failed("random", 0, 0), failed("random", 1, 0)]);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.n, r.failed), (0, 2));
+    assert_eq!((r.mean, r.std, r.ci_low, r.min), (None, None, None, None));
+}
+
+#[test]
+fn comparisons_stay_within_their_setting() {
+    let mut rs = records();
+    // A second regularization setting with only entropy: nothing to compare with.
+    for rep in 0..3 {
+        let mut r = record("entropy", rep, 1, 0.9);
+        r.regularization = "strong".into();
+        r.trial_id.push_str("/strong");
+        rs.push(r);
+    }
+    let rows = summarize(&rs);
+    assert_eq!(rows.len(), 5);
+    let strong = rows.last().unwrap();
+    assert_eq!(strong.regularization, "strong");
+    assert_eq!((strong.diff_vs_random, strong.n_pairs), (None, 0));
+}
+
+#[test]
+fn second_random_variant_is_compared_with_the_first() {
+    // An A/A check: a second random cell (different params) gets a difference.
+    let mut rs = records();
+    for (rep, acc) in [(0, 0.71), (1, 0.72), (2, 0.73)] {
+        let mut r = record("random", rep, 1, acc);
+        r.strategy_params = r#"{"stream":2}"#.into();
+        r.trial_id.push_str("/aa");
+        rs.push(r);
+    }
+    let rows = summarize(&rs);
+    let aa = rows
+        .iter()
+        .find(|r| r.strategy_params.contains("stream"))
+        .unwrap();
+    // Differences 0.01, 0.00, -0.01: mean 0.
+    close(aa.diff_vs_random, 0.0);
+    let reference = find(&rows, "random", 1);
+    assert_eq!(reference.strategy_params, "{}");
+    assert_eq!(reference.diff_vs_random, None);
+}
+
+#[test]
+fn other_metrics_and_levels() {
+    // test_loss = 1 - accuracy, so entropy's loss difference is -0.05.
+    let rows = summarize_metric(&records(), Metric::TestLoss, 0.90);
+    let entropy = find(&rows, "entropy", 1);
+    assert_eq!(entropy.metric, "test_loss");
+    close(entropy.diff_vs_random, -0.05);
+    // t.ppf(0.95, 2) = 2.919985580353726 (scipy).
+    close(
+        entropy.diff_ci_high,
+        -0.05 + 2.919_985_580_353_724_2 * SEM_002_N3,
+    );
+}
+
+#[test]
+fn duplicate_trial_rounds_count_once() {
+    let mut rs = records();
+    rs.push(record("random", 0, 1, 0.0));
+    let random = find(&summarize(&rs), "random", 1).clone();
+    assert_eq!(random.n, 3);
+    close(random.mean, 0.72);
+}
+
+#[test]
+fn summary_csv_is_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.csv");
+    let rows = summarize(&records());
+    write_summary_csv(&rows, &path).unwrap();
+    // Overwriting works too, and leaves no temporary file behind.
+    write_summary_csv(&rows, &path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec!["summary.csv"]);
+
+    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header, SummaryRow::columns());
+    let back: Vec<SummaryRow> = rdr.deserialize().map(Result::unwrap).collect();
+    assert_eq!(back, rows);
+    // The reference row's difference cells are empty, not NaN.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("NaN"));
+}
+
+#[test]
+fn empty_summary_still_has_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.csv");
+    write_summary_csv(&[], &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, format!("{}\n", SummaryRow::columns().join(",")));
+}

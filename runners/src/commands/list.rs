@@ -1,0 +1,57 @@
+//! `sieve list`: what exists — data sources, models, regularization presets, strategies
+//! with their parameters and defaults.
+
+use sieve_bench_core::regularization::PRESETS;
+use sieve_bench_core::Regularization;
+use sieve_datasets::DATASET_SOURCES;
+
+/// The listing as text.
+pub fn listing() -> String {
+    let mut out = String::new();
+    out.push_str("experiment kinds:\n  active (pool-based active learning)\n\n");
+    out.push_str("dataset sources ([[dataset]] source = ...):\n");
+    for source in DATASET_SOURCES {
+        let help = match *source {
+            "digits" => "built-in 8x8 handwritten digits (1,797 examples, UCI, CC BY 4.0); no path",
+            "idx" => "MNIST / Fashion-MNIST / KMNIST IDX files (raw or .gz) in `path`",
+            "cifar10" => "CIFAR-10 binary version (cifar-10-batches-bin) in `path`",
+            "cifar100" => "CIFAR-100 binary version (cifar-100-binary) in `path`; cifar100_labels = fine|coarse",
+            "synthetic" => "seeded separable classes as vectors or small images ([dataset.synthetic])",
+            _ => "",
+        };
+        out.push_str(&format!("  {source:<10} {help}\n"));
+    }
+    out.push_str("\nmodels ([[model]] kind = ...):\n");
+    out.push_str("  mlp        hidden = [128]: fully connected, ReLU, on the flattened input\n");
+    out.push_str("  lenet      LeNet-style CNN: 2 x [conv 5x5 (6, 16), ReLU, max-pool], 120, 84\n");
+    out.push_str("  convnet    width = 128, depth = 3: [conv 3x3, instance norm, ReLU, avg-pool] x depth, linear\n");
+    out.push_str("\nregularization presets ([[regularization]] name or preset = ...):\n");
+    for name in PRESETS {
+        if let Some(r) = Regularization::preset(name) {
+            out.push_str(&format!(
+                "  {name:<10} epochs={} batch_size={} optimizer={:?} lr={} momentum={} schedule={:?} weight_decay={} dropout={} augment=(flip={}, crop_padding={}, cutout={}) label_smoothing={} swa={}\n",
+                r.epochs,
+                r.batch_size,
+                r.optimizer,
+                r.lr,
+                r.momentum,
+                r.schedule,
+                r.weight_decay,
+                r.dropout,
+                r.augment.flip,
+                r.augment.crop_padding,
+                r.augment.cutout,
+                r.label_smoothing,
+                r.swa.as_ref().map(|s| format!("from {:.0}% of epochs", s.start_fraction * 100.0)).unwrap_or_else(|| "off".into()),
+            ));
+        }
+    }
+    out.push_str("\nstrategies ([[strategy]] name = ..., params = { ... }):\n");
+    for info in sieve_strategies::strategy_infos() {
+        out.push_str(&format!("  {:<18} [{}] {}\n", info.name, info.family, info.summary));
+        for p in info.params {
+            out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
+        }
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! The `sieve` subcommands.
+
+pub mod list;
+pub mod report;
+pub mod run;

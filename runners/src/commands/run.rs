@@ -1,0 +1,233 @@
+//! `sieve run CONFIG`: validate the sweep, then run every trial not yet recorded, appending
+//! each evaluation to `records.csv` as it finishes. Rerunning on the same folder resumes;
+//! a folder made by another config is refused.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+use sieve_results::{read_records, write_atomic, Record, RecordWriter, SCHEMA_VERSION, STATUS_OK};
+
+use crate::backend::{dispatch, BackendJob, DeviceChoice};
+use crate::config::SweepConfig;
+use crate::progress::SweepProgress;
+use crate::sweep::{expand, Sweep, NO_SCENARIO};
+use crate::trial::{run_trial, RoundOutcome};
+
+/// The sieve version written into every record.
+pub const SIEVE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Options of `sieve run`.
+pub struct RunOptions {
+    pub config: PathBuf,
+    pub out: Option<PathBuf>,
+    pub device: DeviceChoice,
+    pub quiet: bool,
+}
+
+/// What a results folder says about the sweep that made it.
+#[derive(Debug, Serialize, Deserialize)]
+struct SweepMeta {
+    sweep_id: String,
+    sieve_version: String,
+    config: SweepConfig,
+}
+
+/// The default results folder: `runs/<config file stem>`.
+pub fn default_out_dir(config: &Path) -> PathBuf {
+    let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "sweep".into());
+    PathBuf::from("runs").join(stem)
+}
+
+/// Runs (or resumes) a sweep; returns the results folder.
+pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
+    let config = SweepConfig::from_file(&options.config)?;
+    let origin = options.config.display().to_string();
+    let quiet = options.quiet;
+    let sweep = expand(config, &origin, &mut |name| {
+        if !quiet {
+            eprintln!("loading dataset `{name}`");
+        }
+    })?;
+    let out = options.out.clone().unwrap_or_else(|| default_out_dir(&options.config));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create results folder {}", out.display()))?;
+    claim_folder(&out, &sweep)?;
+
+    let records_path = out.join("records.csv");
+    let done = recorded_rounds(&records_path, &sweep.sweep_id)?;
+    let mut writer = RecordWriter::open_append(&records_path)?;
+    if writer.repaired_bytes() > 0 {
+        eprintln!("{}: dropped a truncated last line ({} bytes) left by an interrupted run", records_path.display(), writer.repaired_bytes());
+    }
+    if !quiet {
+        eprintln!(
+            "sweep {}: {} trials, {} evaluations on {}; results in {}",
+            sweep.sweep_id,
+            sweep.trials.len(),
+            sweep.total_evaluations(),
+            options.device,
+            out.display()
+        );
+    }
+    let job = SweepJob { sweep: &sweep, done: &done, writer: &mut writer, device_label: options.device.to_string(), quiet };
+    dispatch(options.device, job).map_err(anyhow::Error::msg)??;
+    drop(writer);
+
+    crate::commands::report::write_summary(&out, quiet)?;
+    Ok(out)
+}
+
+/// Writes `sweep.json` and `config.toml` into a new folder, or checks that an existing
+/// folder was made by this same config.
+fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
+    let meta_path = out.join("sweep.json");
+    if meta_path.exists() {
+        let text = std::fs::read_to_string(&meta_path).with_context(|| format!("cannot read {}", meta_path.display()))?;
+        let meta: SweepMeta = serde_json::from_str(&text).with_context(|| format!("{} is not a sieve sweep file", meta_path.display()))?;
+        if meta.sweep_id != sweep.sweep_id {
+            bail!(
+                "{} holds results of a different config (sweep {}, this config is sweep {}): choose another --out folder, or remove that one to start over",
+                out.display(),
+                meta.sweep_id,
+                sweep.sweep_id
+            );
+        }
+        return Ok(());
+    }
+    let meta = SweepMeta { sweep_id: sweep.sweep_id.clone(), sieve_version: SIEVE_VERSION.into(), config: sweep.config.clone() };
+    write_atomic(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
+    let resolved = toml::to_string_pretty(&sweep.config).context("cannot serialise the resolved config")?;
+    write_atomic(&out.join("config.toml"), resolved.as_bytes())?;
+    Ok(())
+}
+
+/// What a records file already holds.
+#[derive(Default)]
+struct Recorded {
+    /// (trial id, round) pairs with a row.
+    rounds: HashSet<(String, u32)>,
+    /// Trials that ended with a failure row.
+    failed: HashSet<String>,
+}
+
+fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
+    if !path.exists() {
+        return Ok(Recorded::default());
+    }
+    let read = read_records(path)?;
+    for warning in &read.warnings {
+        eprintln!("{warning}");
+    }
+    let mut done = Recorded::default();
+    for record in read.records {
+        if record.sweep_id != sweep_id {
+            bail!("{}: holds records of sweep {}, not {sweep_id}", path.display(), record.sweep_id);
+        }
+        if !record.is_ok() {
+            done.failed.insert(record.trial_id.clone());
+        }
+        done.rounds.insert((record.trial_id, record.round));
+    }
+    Ok(done)
+}
+
+struct SweepJob<'a> {
+    sweep: &'a Sweep,
+    done: &'a Recorded,
+    writer: &'a mut RecordWriter,
+    device_label: String,
+    quiet: bool,
+}
+
+impl BackendJob for SweepJob<'_> {
+    type Output = anyhow::Result<()>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<()> {
+        let sweep = self.sweep;
+        let already = sweep
+            .trials
+            .iter()
+            .map(|t| (0..sweep.rounds(t) as u32).filter(|r| self.done.rounds.contains(&(t.id.clone(), *r))).count())
+            .sum();
+        let mut progress = SweepProgress::new(sweep.total_evaluations(), already, sweep.trials.len(), self.quiet);
+        let mut failures: HashMap<String, String> = HashMap::new();
+        for trial in &sweep.trials {
+            let strategy = &sweep.strategies[trial.strategy];
+            let label = format!(
+                "{} {} {} {} {} r{}",
+                sweep.dataset(trial).name,
+                sweep.model(trial).name,
+                sweep.regularizations[trial.regularization].name,
+                sweep.budget_labels[trial.budget],
+                strategy.name,
+                trial.repeat
+            );
+            let rounds = sweep.rounds(trial) as u32;
+            let recorded = (0..rounds).filter(|r| self.done.rounds.contains(&(trial.id.clone(), *r))).count() as u32;
+            // A failure row is a result, not a gap: such a trial is complete too.
+            if recorded == rounds || self.done.failed.contains(&trial.id) {
+                progress.trial_done(&label, true);
+                continue;
+            }
+            progress.start_trial(&label);
+            let writer = &mut *self.writer;
+            let done = self.done;
+            let device_label = &self.device_label;
+            let mut emit = |outcome: RoundOutcome| -> anyhow::Result<()> {
+                if let Err(reason) = &outcome.result {
+                    failures.insert(label.clone(), reason.clone());
+                }
+                if !done.rounds.contains(&(trial.id.clone(), outcome.round)) {
+                    writer.append(&to_record(sweep, trial, &outcome, device_label))?;
+                }
+                progress.evaluation_done();
+                Ok(())
+            };
+            run_trial::<B>(sweep, trial, &device, &mut emit)?;
+            if let Some(reason) = failures.get(&label) {
+                progress.println(&format!("trial {label} failed: {reason}"));
+            }
+            progress.trial_done(&label, false);
+        }
+        progress.finish();
+        if !failures.is_empty() && !self.quiet {
+            eprintln!("{} trial(s) failed; their rows say why (status column)", failures.len());
+        }
+        Ok(())
+    }
+}
+
+fn to_record(sweep: &Sweep, trial: &crate::sweep::Trial, outcome: &RoundOutcome, device: &str) -> Record {
+    let strategy = &sweep.strategies[trial.strategy];
+    let (accuracy, loss, balanced, status) = match &outcome.result {
+        Ok(m) => (Some(m.accuracy), Some(m.loss), Some(m.balanced_accuracy), STATUS_OK.to_string()),
+        Err(reason) => (None, None, None, format!("failed: {}", reason.replace(['\n', '\r'], " "))),
+    };
+    Record {
+        schema_version: SCHEMA_VERSION,
+        sweep_id: sweep.sweep_id.clone(),
+        kind: sweep.config.kind.clone(),
+        trial_id: trial.id.clone(),
+        dataset: sweep.dataset(trial).name.clone(),
+        scenario: NO_SCENARIO.into(),
+        model: sweep.model(trial).name.clone(),
+        regularization: sweep.regularizations[trial.regularization].name.clone(),
+        budget: sweep.budget_labels[trial.budget].clone(),
+        strategy: strategy.name.clone(),
+        strategy_params: strategy.params_json.clone(),
+        repeat: trial.repeat,
+        seed: trial.seed,
+        round: outcome.round,
+        labeled: outcome.labeled as u64,
+        test_accuracy: accuracy,
+        test_loss: loss,
+        balanced_accuracy: balanced,
+        select_seconds: outcome.select_seconds,
+        train_seconds: outcome.train_seconds,
+        status,
+        device: device.to_string(),
+        sieve_version: SIEVE_VERSION.into(),
+    }
+}

@@ -1,0 +1,9 @@
+//! The `sieve` command-line tool as a library: config parsing, sweep expansion and
+//! validation, backend dispatch, trial execution, and the subcommands.
+
+pub mod backend;
+pub mod commands;
+pub mod config;
+pub mod progress;
+pub mod sweep;
+pub mod trial;
