@@ -1,0 +1,191 @@
+//! End-to-end behaviour of `sieve run`: determinism, the paired design, resume, refusal
+//! of a foreign folder, and failed trials recorded as rows.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sieve_results::{read_records, Record};
+
+const SMALL: &str = r#"
+kind = "active"
+seed = 11
+repeats = 2
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+hidden = [32]
+
+[[regularization]]
+name = "none"
+epochs = 4
+
+[[strategy]]
+name = "random"
+
+[[strategy]]
+name = "margin"
+
+[[strategy]]
+name = "kcenter"
+
+[[budget]]
+initial = 10
+query = 10
+rounds = 2
+"#;
+
+fn sieve() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sieve"))
+}
+
+fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(config: &Path, out: &Path) -> std::process::Output {
+    let output = sieve().arg("run").arg(config).arg("--out").arg(out).arg("--quiet").output().unwrap();
+    assert!(output.status.success(), "sieve run failed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn records(dir: &Path) -> Vec<Record> {
+    read_records(&dir.join("records.csv")).unwrap().records
+}
+
+/// A record with its timing columns zeroed, for comparisons.
+fn untimed(mut r: Record) -> Record {
+    r.select_seconds = 0.0;
+    r.train_seconds = 0.0;
+    r
+}
+
+#[test]
+fn same_config_and_seed_give_identical_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "small.toml", SMALL);
+    run(&config, &tmp.path().join("a"));
+    run(&config, &tmp.path().join("b"));
+    let a: Vec<Record> = records(&tmp.path().join("a")).into_iter().map(untimed).collect();
+    let b: Vec<Record> = records(&tmp.path().join("b")).into_iter().map(untimed).collect();
+    assert_eq!(a.len(), 3 * 2 * 3, "3 strategies x 2 repeats x 3 rounds");
+    assert_eq!(a, b);
+    assert!(tmp.path().join("a/summary.csv").exists());
+    assert!(tmp.path().join("a/config.toml").exists());
+}
+
+#[test]
+fn strategies_at_one_repeat_share_seed_initial_set_and_weights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    for repeat in 0..2 {
+        let round0: Vec<&Record> = rows.iter().filter(|r| r.repeat == repeat && r.round == 0).collect();
+        assert_eq!(round0.len(), 3);
+        // Same trial seed, and the same round-0 model: identical initial labeled set and
+        // initial weights and data order give bit-identical test loss.
+        assert!(round0.iter().all(|r| r.seed == round0[0].seed));
+        assert!(round0.iter().all(|r| r.test_loss == round0[0].test_loss), "{round0:?}");
+        assert!(round0.iter().all(|r| r.labeled == 10));
+    }
+    let seeds: std::collections::HashSet<u64> = rows.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds.len(), 2, "one seed per repeat, shared by the strategies");
+    // After selection the strategies differ (they choose different examples).
+    let last: Vec<&Record> = rows.iter().filter(|r| r.repeat == 0 && r.round == 2).collect();
+    assert!(last.iter().any(|r| r.test_loss != last[0].test_loss));
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_to_the_rows_of_a_clean_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "small.toml", SMALL);
+    let clean = tmp.path().join("clean");
+    run(&config, &clean);
+    let text = std::fs::read_to_string(clean.join("records.csv")).unwrap();
+    // Keep the header, 7 complete rows and half of the 8th, as a kill would leave it.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut partial = lines[..8].join("\n");
+    partial.push('\n');
+    partial.push_str(&lines[8][..lines[8].len() / 2]);
+    let resumed = tmp.path().join("resumed");
+    std::fs::create_dir_all(&resumed).unwrap();
+    std::fs::copy(clean.join("sweep.json"), resumed.join("sweep.json")).unwrap();
+    std::fs::write(resumed.join("records.csv"), partial).unwrap();
+    run(&config, &resumed);
+    let mut a: Vec<Record> = records(&clean).into_iter().map(untimed).collect();
+    let mut b: Vec<Record> = records(&resumed).into_iter().map(untimed).collect();
+    assert_eq!(a.len(), b.len(), "no row twice, none missing");
+    let key = |r: &Record| (r.trial_id.clone(), r.round);
+    a.sort_by_key(key);
+    b.sort_by_key(key);
+    assert_eq!(a, b);
+    // Running again on a finished folder adds nothing.
+    run(&config, &resumed);
+    assert_eq!(records(&resumed).len(), a.len());
+}
+
+#[test]
+fn a_folder_from_another_config_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let other = write_config(tmp.path(), "other.toml", &SMALL.replace("seed = 11", "seed = 12"));
+    let output = sieve().arg("run").arg(&other).arg("--out").arg(&out).arg("--quiet").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("different config"), "{stderr}");
+}
+
+#[test]
+fn a_diverging_trial_is_a_failed_row_and_the_sweep_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL.replace(
+        "[[regularization]]\nname = \"none\"\nepochs = 4\n",
+        "[[regularization]]\nname = \"none\"\nepochs = 4\n\n[[regularization]]\nname = \"exploding\"\npreset = \"none\"\nepochs = 4\nlr = 1e30\n",
+    );
+    let config = write_config(tmp.path(), "boom.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    let failed: Vec<&Record> = rows.iter().filter(|r| !r.is_ok()).collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|r| r.regularization == "exploding" && r.status.starts_with("failed: training diverged")), "{failed:?}");
+    assert!(failed.iter().all(|r| r.test_accuracy.is_none()));
+    assert_eq!(rows.iter().filter(|r| r.regularization == "none" && r.is_ok()).count(), 18);
+    // Rerunning does not retry a failed trial or duplicate its row.
+    run(&config, &out);
+    assert_eq!(records(&out).len(), rows.len());
+}
+
+#[test]
+fn list_shows_strategies_with_parameters() {
+    let output = sieve().arg("list").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for name in ["random", "least_confidence", "margin", "entropy", "kcenter", "metric = euclidean", "digits", "lenet", "convnet", "strong"] {
+        assert!(text.contains(name), "`{name}` missing from:\n{text}");
+    }
+}
+
+#[test]
+fn a_backend_not_compiled_in_says_which_feature_to_build() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "small.toml", SMALL);
+    let output = sieve().arg("run").arg(&config).arg("--out").arg(tmp.path().join("o")).arg("--device").arg("cuda").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features cuda"), "{stderr}");
+    let bad = sieve().arg("run").arg(&config).arg("--device").arg("tpu").output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

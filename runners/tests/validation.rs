@@ -1,0 +1,89 @@
+//! The whole sweep is validated before any training; each error names the config field.
+#![allow(clippy::unwrap_used)]
+
+use sieve_runners::config::SweepConfig;
+use sieve_runners::sweep::expand;
+
+const BASE: &str = r#"
+kind = "active"
+repeats = 2
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+
+[[regularization]]
+name = "none"
+
+[[strategy]]
+name = "random"
+
+[[strategy]]
+name = "margin"
+
+[[budget]]
+initial = 10
+query = 10
+rounds = 2
+"#;
+
+fn error_of(text: &str) -> String {
+    let config = match SweepConfig::from_toml(text, "test.toml") {
+        Ok(c) => c,
+        Err(e) => return e.to_string(),
+    };
+    match expand(config, "test.toml", &mut |_| {}) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_base_config_is_valid_and_expands_to_the_product() {
+    let config = SweepConfig::from_toml(BASE, "test.toml").unwrap();
+    let sweep = expand(config, "test.toml", &mut |_| {}).unwrap();
+    assert_eq!(sweep.trials.len(), 2 * 2);
+    assert_eq!(sweep.total_evaluations(), 4 * 3);
+}
+
+#[test]
+fn unknown_strategy_gets_a_suggestion() {
+    let e = error_of(&BASE.replace("name = \"margin\"", "name = \"margn\""));
+    assert!(e.contains("strategy[1].name") && e.contains("did you mean `margin`"), "{e}");
+}
+
+#[test]
+fn budget_larger_than_the_pool_names_the_budget() {
+    let e = error_of(&BASE.replace("rounds = 2", "rounds = 2000"));
+    assert!(e.contains("budget[0]") && e.contains("larger than the pool"), "{e}");
+}
+
+#[test]
+fn zero_repeats_is_refused() {
+    let e = error_of(&BASE.replace("repeats = 2", "repeats = 0"));
+    assert!(e.contains("repeats") && e.contains("at least 1"), "{e}");
+}
+
+#[test]
+fn a_sweep_without_random_is_refused() {
+    let e = error_of(&BASE.replace("[[strategy]]\nname = \"random\"\n", ""));
+    assert!(e.contains("strategy") && e.contains("no `random` strategy"), "{e}");
+}
+
+#[test]
+fn unknown_names_elsewhere_are_named_too() {
+    let e = error_of(&BASE.replace("name = \"none\"", "name = \"strnog\""));
+    assert!(e.contains("regularization[0]") && e.contains("unknown preset"), "{e}");
+    let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"resnet\""));
+    assert!(e.contains("model[0]"), "{e}");
+    let e = error_of(&BASE.replace("kind = \"active\"", "kind = \"activ\""));
+    assert!(e.contains("kind") && e.contains("did you mean `active`"), "{e}");
+    let e = error_of(&BASE.replace("[[dataset]]\nname = \"digits\"", "[[dataset]]\nname = \"fmnist\"\nsource = \"idx\"\npath = \"/nonexistent/fmnist\""));
+    assert!(e.contains("dataset[0]") && e.contains("/nonexistent/fmnist"), "{e}");
+    let e = error_of(&BASE.replace("repeats = 2", "repeats = 2\nrepeat = 3"));
+    assert!(e.contains("unknown field `repeat`"), "{e}");
+    let e = error_of(&BASE.replace("[[strategy]]\nname = \"margin\"", "[[strategy]]\nname = \"kcenter\"\nparams = { metric = \"manhattan\" }"));
+    assert!(e.contains("strategy[1].params") && e.contains("manhattan"), "{e}");
+}
