@@ -57,10 +57,16 @@ impl BudgetSchedule {
     /// Checks the schedule against a pool of `pool_size` examples; `field` prefixes errors.
     pub fn validate(&self, field: &str, pool_size: Option<usize>) -> Result<(), CoreError> {
         if self.initial == 0 {
-            return Err(CoreError::invalid(format!("{field}.initial"), "must be at least 1"));
+            return Err(CoreError::invalid(
+                format!("{field}.initial"),
+                "must be at least 1",
+            ));
         }
         if self.query == 0 {
-            return Err(CoreError::invalid(format!("{field}.query"), "must be at least 1"));
+            return Err(CoreError::invalid(
+                format!("{field}.query"),
+                "must be at least 1",
+            ));
         }
         match (self.rounds, self.final_budget) {
             (Some(_), Some(_)) => {
@@ -98,7 +104,13 @@ mod tests {
     use super::*;
 
     fn schedule(rounds: Option<usize>, final_budget: Option<usize>) -> BudgetSchedule {
-        BudgetSchedule { name: None, initial: 10, query: 20, rounds, final_budget }
+        BudgetSchedule {
+            name: None,
+            initial: 10,
+            query: 20,
+            rounds,
+            final_budget,
+        }
     }
 
     #[test]
@@ -110,7 +122,9 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let err = schedule(Some(3), None).validate("budget[0]", Some(50)).unwrap_err();
+        let err = schedule(Some(3), None)
+            .validate("budget[0]", Some(50))
+            .unwrap_err();
         assert!(err.to_string().contains("budget[0]"), "{err}");
         assert!(err.to_string().contains("larger than the pool"), "{err}");
         assert!(schedule(None, None).validate("b", None).is_err());

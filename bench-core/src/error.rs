@@ -13,7 +13,11 @@ pub enum CoreError {
     Diverged { epoch: usize, loss: f64 },
     /// The model does not fit the data shape.
     #[error("model `{model}` does not fit input shape {shape}: {message}")]
-    ShapeMismatch { model: String, shape: String, message: String },
+    ShapeMismatch {
+        model: String,
+        shape: String,
+        message: String,
+    },
     /// A tensor could not be read back from the backend.
     #[error("reading a tensor back from the backend failed: {0}")]
     TensorRead(String),
@@ -25,6 +29,9 @@ pub enum CoreError {
 impl CoreError {
     /// An invalid-setting error naming `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        CoreError::InvalidSetting { field: field.into(), message: message.into() }
+        CoreError::InvalidSetting {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

@@ -12,7 +12,11 @@ pub struct Matrix {
 impl Matrix {
     /// Builds a matrix; `data.len()` must equal `rows * cols`.
     pub fn new(rows: usize, cols: usize, data: Vec<f32>) -> Self {
-        assert_eq!(data.len(), rows * cols, "matrix data length must be rows * cols");
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "matrix data length must be rows * cols"
+        );
         Self { rows, cols, data }
     }
 
@@ -24,7 +28,11 @@ impl Matrix {
             assert_eq!(row.len(), cols, "all rows must have the same length");
             data.extend_from_slice(row);
         }
-        Self { rows: rows.len(), cols, data }
+        Self {
+            rows: rows.len(),
+            cols,
+            data,
+        }
     }
 
     /// One row.

@@ -28,8 +28,13 @@ pub fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// `unknown X `name`` plus a suggestion and the list of valid names.
 pub fn unknown_name_message(what: &str, name: &str, candidates: &[&str]) -> String {
-    let hint = did_you_mean(name, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
-    format!("unknown {what} `{name}`{hint}; known: {}", candidates.join(", "))
+    let hint = did_you_mean(name, candidates)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} `{name}`{hint}; known: {}",
+        candidates.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -40,7 +45,10 @@ mod tests {
     fn distances_and_suggestions() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(did_you_mean("margn", &["random", "margin", "entropy"]), Some("margin"));
+        assert_eq!(
+            did_you_mean("margn", &["random", "margin", "entropy"]),
+            Some("margin")
+        );
         assert_eq!(did_you_mean("zzzzzz", &["random", "margin"]), None);
         let msg = unknown_name_message("strategy", "entropi", &["entropy", "random"]);
         assert!(msg.contains("did you mean `entropy`"), "{msg}");

@@ -11,7 +11,10 @@ pub struct Pool {
 impl Pool {
     /// A pool of `len` examples, none labeled.
     pub fn new(len: usize) -> Self {
-        Self { labeled: Vec::new(), is_labeled: vec![false; len] }
+        Self {
+            labeled: Vec::new(),
+            is_labeled: vec![false; len],
+        }
     }
 
     /// Number of examples in the pool.
@@ -50,7 +53,10 @@ impl Pool {
         let mut seen = std::collections::HashSet::with_capacity(indices.len());
         for &i in indices {
             if i >= self.len() {
-                return Err(format!("index {i} is outside the pool (size {})", self.len()));
+                return Err(format!(
+                    "index {i} is outside the pool (size {})",
+                    self.len()
+                ));
             }
             if self.is_labeled[i] {
                 return Err(format!("index {i} is already labeled"));

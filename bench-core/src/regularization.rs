@@ -25,7 +25,10 @@ pub enum LrSchedule {
     /// Cosine annealing from `lr` to 0 over all epochs (per step).
     Cosine,
     /// Multiply by `gamma` every `step_epochs` epochs.
-    Step { step_epochs: usize, gamma: f64 },
+    Step {
+        step_epochs: usize,
+        gamma: f64,
+    },
 }
 
 /// Stochastic weight averaging: average the weights at the end of every epoch from
@@ -84,7 +87,11 @@ impl Regularization {
                 name: "standard".into(),
                 schedule: LrSchedule::Cosine,
                 weight_decay: 5e-4,
-                augment: Augmentation { flip: false, crop_padding: 1, cutout: 0 },
+                augment: Augmentation {
+                    flip: false,
+                    crop_padding: 1,
+                    cutout: 0,
+                },
                 ..none
             }),
             "strong" => Some(Regularization {
@@ -92,9 +99,16 @@ impl Regularization {
                 schedule: LrSchedule::Cosine,
                 weight_decay: 5e-4,
                 dropout: 0.3,
-                augment: Augmentation { flip: false, crop_padding: 2, cutout: 2 },
+                augment: Augmentation {
+                    flip: false,
+                    crop_padding: 2,
+                    cutout: 2,
+                },
                 label_smoothing: 0.1,
-                swa: Some(SwaConfig { start_fraction: 0.75, lr: None }),
+                swa: Some(SwaConfig {
+                    start_fraction: 0.75,
+                    lr: None,
+                }),
                 ..none
             }),
             _ => None,
@@ -103,7 +117,8 @@ impl Regularization {
 
     /// Checks every field; `field` prefixes the error (e.g. `regularization[1]`).
     pub fn validate(&self, field: &str, shape: Option<ExampleShape>) -> Result<(), CoreError> {
-        let bad = |name: &str, message: String| CoreError::invalid(format!("{field}.{name}"), message);
+        let bad =
+            |name: &str, message: String| CoreError::invalid(format!("{field}.{name}"), message);
         if self.epochs == 0 {
             return Err(bad("epochs", "must be at least 1".into()));
         }
@@ -111,16 +126,28 @@ impl Regularization {
             return Err(bad("batch_size", "must be at least 1".into()));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(bad("lr", format!("must be a positive number, got {}", self.lr)));
+            return Err(bad(
+                "lr",
+                format!("must be a positive number, got {}", self.lr),
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(bad("momentum", format!("must be in [0, 1), got {}", self.momentum)));
+            return Err(bad(
+                "momentum",
+                format!("must be in [0, 1), got {}", self.momentum),
+            ));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(bad("weight_decay", format!("must be >= 0, got {}", self.weight_decay)));
+            return Err(bad(
+                "weight_decay",
+                format!("must be >= 0, got {}", self.weight_decay),
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(bad("dropout", format!("must be in [0, 1), got {}", self.dropout)));
+            return Err(bad(
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            ));
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(bad(
@@ -130,12 +157,18 @@ impl Regularization {
         }
         if let LrSchedule::Step { step_epochs, gamma } = self.schedule {
             if step_epochs == 0 || !(gamma > 0.0 && gamma <= 1.0) {
-                return Err(bad("schedule", "step needs step_epochs >= 1 and gamma in (0, 1]".into()));
+                return Err(bad(
+                    "schedule",
+                    "step needs step_epochs >= 1 and gamma in (0, 1]".into(),
+                ));
             }
         }
         if let Some(swa) = &self.swa {
             if !(swa.start_fraction >= 0.0 && swa.start_fraction < 1.0) {
-                return Err(bad("swa.start_fraction", format!("must be in [0, 1), got {}", swa.start_fraction)));
+                return Err(bad(
+                    "swa.start_fraction",
+                    format!("must be in [0, 1), got {}", swa.start_fraction),
+                ));
             }
             if let Some(lr) = swa.lr {
                 if !(lr.is_finite() && lr > 0.0) {
@@ -152,7 +185,13 @@ impl Regularization {
     }
 
     /// Learning rate at `step` of `total_steps` (epochs x batches), before any SWA phase.
-    pub fn lr_at(&self, epoch: usize, step: usize, total_steps: usize, steps_per_epoch: usize) -> f64 {
+    pub fn lr_at(
+        &self,
+        epoch: usize,
+        step: usize,
+        total_steps: usize,
+        steps_per_epoch: usize,
+    ) -> f64 {
         if let Some(swa) = &self.swa {
             if let Some(swa_lr) = swa.lr {
                 if epoch >= self.swa_start_epoch().unwrap_or(usize::MAX) {
@@ -175,9 +214,9 @@ impl Regularization {
 
     /// First epoch whose end-of-epoch weights enter the SWA average.
     pub fn swa_start_epoch(&self) -> Option<usize> {
-        self.swa
-            .as_ref()
-            .map(|s| ((s.start_fraction * self.epochs as f64).floor() as usize).min(self.epochs - 1))
+        self.swa.as_ref().map(|s| {
+            ((s.start_fraction * self.epochs as f64).floor() as usize).min(self.epochs - 1)
+        })
     }
 }
 
@@ -234,7 +273,18 @@ impl RegularizationSpec {
         macro_rules! take {
             ($($f:ident),*) => { $( if let Some(v) = &self.$f { reg.$f = v.clone(); } )* };
         }
-        take!(epochs, batch_size, optimizer, lr, momentum, schedule, weight_decay, dropout, augment, label_smoothing);
+        take!(
+            epochs,
+            batch_size,
+            optimizer,
+            lr,
+            momentum,
+            schedule,
+            weight_decay,
+            dropout,
+            augment,
+            label_smoothing
+        );
         if let Some(swa) = &self.swa {
             reg.swa = Some(swa.clone());
         }
@@ -253,7 +303,15 @@ mod tests {
     fn presets_resolve_and_validate() {
         for name in PRESETS {
             let reg = Regularization::preset(name).unwrap();
-            reg.validate("r", Some(ExampleShape { channels: 1, height: 8, width: 8 })).unwrap();
+            reg.validate(
+                "r",
+                Some(ExampleShape {
+                    channels: 1,
+                    height: 8,
+                    width: 8,
+                }),
+            )
+            .unwrap();
         }
         assert!(Regularization::preset("huge").is_none());
     }
@@ -270,9 +328,15 @@ mod tests {
         assert_eq!(reg.name, "strong-short");
         assert_eq!(reg.epochs, 3);
         assert_eq!(reg.label_smoothing, 0.1);
-        let bad = RegularizationSpec { name: "wild".into(), ..Default::default() };
+        let bad = RegularizationSpec {
+            name: "wild".into(),
+            ..Default::default()
+        };
         let err = bad.resolve("regularization[2]").unwrap_err().to_string();
-        assert!(err.contains("regularization[2].name") && err.contains("unknown preset"), "{err}");
+        assert!(
+            err.contains("regularization[2].name") && err.contains("unknown preset"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -287,7 +351,10 @@ mod tests {
     fn bad_values_name_the_field() {
         let mut reg = Regularization::preset("none").unwrap();
         reg.dropout = 1.5;
-        let err = reg.validate("regularization[0]", None).unwrap_err().to_string();
+        let err = reg
+            .validate("regularization[0]", None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("regularization[0].dropout"), "{err}");
     }
 }

@@ -24,7 +24,11 @@ pub enum StrategyError {
     Model(#[from] CoreError),
     /// A parameter was out of range; names the parameter.
     #[error("strategy `{strategy}`, parameter `{param}`: {message}")]
-    InvalidParameter { strategy: String, param: String, message: String },
+    InvalidParameter {
+        strategy: String,
+        param: String,
+        message: String,
+    },
     /// The request cannot be met (asking for more than the pool holds, say).
     #[error("strategy `{strategy}`: {message}")]
     Request { strategy: String, message: String },
@@ -40,5 +44,10 @@ pub trait Strategy: Send {
     }
     /// Picks exactly `request.count` distinct indices out of `request.unlabeled`.
     /// `rng` is the strategy's own stream (see `seed::strategy_rng`).
-    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError>;
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        model: &dyn ModelView,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError>;
 }

@@ -18,7 +18,11 @@ pub trait ModelView {
     /// Penultimate-layer embeddings, `indices.len() x width`.
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError>;
     /// `samples` probability matrices with dropout forced on (MC dropout).
-    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError>;
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError>;
 }
 
 /// A trained network over a pool, on the inner backend.
@@ -34,7 +38,11 @@ pub struct TrainedModel<'a, B: Backend> {
 }
 
 impl<B: Backend> TrainedModel<'_, B> {
-    fn batched(&self, indices: &[usize], mut per_batch: impl FnMut(burn::tensor::Tensor<B, 4>) -> Result<Vec<f32>, CoreError>) -> Result<Vec<f32>, CoreError> {
+    fn batched(
+        &self,
+        indices: &[usize],
+        mut per_batch: impl FnMut(burn::tensor::Tensor<B, 4>) -> Result<Vec<f32>, CoreError>,
+    ) -> Result<Vec<f32>, CoreError> {
         let mut out = Vec::new();
         let (mut buffer, mut labels) = (Vec::new(), Vec::new());
         for chunk in indices.chunks(self.batch_size.max(1)) {
@@ -60,7 +68,9 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
     }
 
     fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
-        let data = self.batched(indices, |x| read(softmax(self.model.forward(x, 0.0, false), 1)))?;
+        let data = self.batched(indices, |x| {
+            read(softmax(self.model.forward(x, 0.0, false), 1))
+        })?;
         Ok(Matrix::new(indices.len(), self.num_classes(), data))
     }
 
@@ -77,7 +87,11 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         Ok(Matrix::new(indices.len(), width, data))
     }
 
-    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError> {
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError> {
         if self.dropout <= 0.0 {
             return Err(CoreError::invalid(
                 "regularization.dropout",
@@ -87,7 +101,9 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         B::seed(&self.device, self.inference_seed);
         (0..samples)
             .map(|_| {
-                let data = self.batched(indices, |x| read(softmax(self.model.forward(x, self.dropout, true), 1)))?;
+                let data = self.batched(indices, |x| {
+                    read(softmax(self.model.forward(x, self.dropout, true), 1))
+                })?;
                 Ok(Matrix::new(indices.len(), self.num_classes(), data))
             })
             .collect()
@@ -108,7 +124,10 @@ fn pick_rows(m: &Matrix, indices: &[usize]) -> Result<Matrix, CoreError> {
     let mut data = Vec::with_capacity(indices.len() * m.cols);
     for &i in indices {
         if i >= m.rows {
-            return Err(CoreError::invalid("indices", format!("index {i} is outside the {} rows", m.rows)));
+            return Err(CoreError::invalid(
+                "indices",
+                format!("index {i} is outside the {} rows", m.rows),
+            ));
         }
         data.extend_from_slice(m.row(i));
     }
@@ -125,10 +144,22 @@ impl ModelView for FixedModelView {
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
         pick_rows(&self.embeddings, indices)
     }
-    fn mc_dropout_probabilities(&self, indices: &[usize], samples: usize) -> Result<Vec<Matrix>, CoreError> {
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError> {
         if self.mc_samples.is_empty() {
-            return Err(CoreError::invalid("regularization.dropout", "this view has no MC-dropout samples"));
+            return Err(CoreError::invalid(
+                "regularization.dropout",
+                "this view has no MC-dropout samples",
+            ));
         }
-        self.mc_samples.iter().cycle().take(samples).map(|m| pick_rows(m, indices)).collect()
+        self.mc_samples
+            .iter()
+            .cycle()
+            .take(samples)
+            .map(|m| pick_rows(m, indices))
+            .collect()
     }
 }

@@ -22,11 +22,12 @@ impl FromStr for DeviceChoice {
             "cuda" => Ok(DeviceChoice::Cuda(0)),
             "wgpu" => Ok(DeviceChoice::Wgpu),
             other => match other.strip_prefix("cuda:") {
-                Some(n) => n
-                    .parse()
-                    .map(DeviceChoice::Cuda)
-                    .map_err(|_| format!("bad CUDA device index in `{other}`: expected cuda:N with N a number")),
-                None => Err(format!("unknown device `{other}`: expected cpu, cuda, cuda:N or wgpu")),
+                Some(n) => n.parse().map(DeviceChoice::Cuda).map_err(|_| {
+                    format!("bad CUDA device index in `{other}`: expected cuda:N with N a number")
+                }),
+                None => Err(format!(
+                    "unknown device `{other}`: expected cpu, cuda, cuda:N or wgpu"
+                )),
             },
         }
     }

@@ -18,15 +18,26 @@ impl SweepProgress {
     /// A progress display over `evaluations`, `already` of which were done before.
     pub fn new(evaluations: usize, already: usize, trials_total: usize, quiet: bool) -> Self {
         let terminal = std::io::stderr().is_terminal();
-        let bar = if terminal && !quiet { ProgressBar::new(evaluations as u64) } else { ProgressBar::hidden() };
+        let bar = if terminal && !quiet {
+            ProgressBar::new(evaluations as u64)
+        } else {
+            ProgressBar::hidden()
+        };
         bar.set_length(evaluations as u64);
-        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:32.cyan/blue}] {pos}/{len} evaluations, {eta} left  {msg}") {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:32.cyan/blue}] {pos}/{len} evaluations, {eta} left  {msg}",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_position(already as u64);
         bar.reset_eta();
         bar.enable_steady_tick(Duration::from_millis(500));
-        Self { bar, plain: !terminal && !quiet, trials_done: 0, trials_total }
+        Self {
+            bar,
+            plain: !terminal && !quiet,
+            trials_done: 0,
+            trials_total,
+        }
     }
 
     /// The trial now running.

@@ -79,14 +79,26 @@ impl Sweep {
 }
 
 fn invalid(origin: &str, field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { path: origin.to_string(), field: field.into(), message: message.into() }
+    ConfigError::Invalid {
+        path: origin.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
-fn unique_names<'a>(origin: &str, list: &str, names: impl Iterator<Item = &'a str>) -> Result<(), ConfigError> {
+fn unique_names<'a>(
+    origin: &str,
+    list: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), ConfigError> {
     let mut seen = HashSet::new();
     for (i, name) in names.enumerate() {
         if !seen.insert(name) {
-            return Err(invalid(origin, format!("{list}[{i}].name"), format!("`{name}` appears twice; names must be unique within `{list}`")));
+            return Err(invalid(
+                origin,
+                format!("{list}[{i}].name"),
+                format!("`{name}` appears twice; names must be unique within `{list}`"),
+            ));
         }
     }
     Ok(())
@@ -94,20 +106,35 @@ fn unique_names<'a>(origin: &str, list: &str, names: impl Iterator<Item = &'a st
 
 /// Validates the whole config and expands it into trials; `origin` names the file in
 /// errors. `on_load(name)` is called before each data set is loaded (they can be large).
-pub fn expand(config: SweepConfig, origin: &str, on_load: &mut dyn FnMut(&str)) -> Result<Sweep, ConfigError> {
+pub fn expand(
+    config: SweepConfig,
+    origin: &str,
+    on_load: &mut dyn FnMut(&str),
+) -> Result<Sweep, ConfigError> {
     if config.kind != "active" {
         let message = if KINDS.contains(&config.kind.as_str()) {
-            format!("kind `{}` is not available in this release of sieve; use `active`", config.kind)
+            format!(
+                "kind `{}` is not available in this release of sieve; use `active`",
+                config.kind
+            )
         } else {
             unknown_name_message("experiment kind", &config.kind, KINDS)
         };
         return Err(invalid(origin, "kind", message));
     }
     if config.repeats == 0 {
-        return Err(invalid(origin, "repeats", "must be at least 1 (statistics need 2 or more)"));
+        return Err(invalid(
+            origin,
+            "repeats",
+            "must be at least 1 (statistics need 2 or more)",
+        ));
     }
     if config.inference_batch_size == 0 {
-        return Err(invalid(origin, "inference_batch_size", "must be at least 1"));
+        return Err(invalid(
+            origin,
+            "inference_batch_size",
+            "must be at least 1",
+        ));
     }
     for (list, len) in [
         ("dataset", config.datasets.len()),
@@ -117,33 +144,65 @@ pub fn expand(config: SweepConfig, origin: &str, on_load: &mut dyn FnMut(&str)) 
         ("budget", config.budgets.len()),
     ] {
         if len == 0 {
-            return Err(invalid(origin, list, format!("add at least one [[{list}]] block")));
+            return Err(invalid(
+                origin,
+                list,
+                format!("add at least one [[{list}]] block"),
+            ));
         }
     }
-    unique_names(origin, "dataset", config.datasets.iter().map(|d| d.name.as_str()))?;
-    unique_names(origin, "model", config.models.iter().map(|m| m.name.as_str()))?;
-    unique_names(origin, "regularization", config.regularizations.iter().map(|r| r.name.as_str()))?;
+    unique_names(
+        origin,
+        "dataset",
+        config.datasets.iter().map(|d| d.name.as_str()),
+    )?;
+    unique_names(
+        origin,
+        "model",
+        config.models.iter().map(|m| m.name.as_str()),
+    )?;
+    unique_names(
+        origin,
+        "regularization",
+        config.regularizations.iter().map(|r| r.name.as_str()),
+    )?;
 
     // Strategies: known names, valid parameters, random present, no duplicates.
     let mut strategies = Vec::new();
     let mut seen = HashSet::new();
     for (i, spec) in config.strategies.iter().enumerate() {
         let params = match &spec.params {
-            Some(table) => serde_json::to_value(table).map_err(|e| invalid(origin, format!("strategy[{i}].params"), e.to_string()))?,
+            Some(table) => serde_json::to_value(table)
+                .map_err(|e| invalid(origin, format!("strategy[{i}].params"), e.to_string()))?,
             None => serde_json::Value::Null,
         };
         let built = sieve_strategies::build_strategy(&spec.name, &params).map_err(|e| {
             let field = match e {
-                sieve_strategies::RegistryError::UnknownStrategy(_) => format!("strategy[{i}].name"),
-                sieve_strategies::RegistryError::BadParams { .. } => format!("strategy[{i}].params"),
+                sieve_strategies::RegistryError::UnknownStrategy(_) => {
+                    format!("strategy[{i}].name")
+                }
+                sieve_strategies::RegistryError::BadParams { .. } => {
+                    format!("strategy[{i}].params")
+                }
             };
             invalid(origin, field, e.to_string())
         })?;
         let params_json = built.params_json();
         if !seen.insert((spec.name.clone(), params_json.clone())) {
-            return Err(invalid(origin, format!("strategy[{i}]"), format!("`{}` with parameters {params_json} appears twice", spec.name)));
+            return Err(invalid(
+                origin,
+                format!("strategy[{i}]"),
+                format!(
+                    "`{}` with parameters {params_json} appears twice",
+                    spec.name
+                ),
+            ));
         }
-        strategies.push(ResolvedStrategy { name: spec.name.clone(), params, params_json });
+        strategies.push(ResolvedStrategy {
+            name: spec.name.clone(),
+            params,
+            params_json,
+        });
     }
     if !strategies.iter().any(|s| s.name == REFERENCE) {
         return Err(invalid(
@@ -156,26 +215,35 @@ pub fn expand(config: SweepConfig, origin: &str, on_load: &mut dyn FnMut(&str)) 
     // Regularization: presets and overrides resolve.
     let mut regularizations = Vec::new();
     for (i, spec) in config.regularizations.iter().enumerate() {
-        let reg = spec.resolve(&format!("regularization[{i}]")).map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
-        reg.validate(&format!("regularization[{i}]"), None).map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
+        let reg = spec
+            .resolve(&format!("regularization[{i}]"))
+            .map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
+        reg.validate(&format!("regularization[{i}]"), None)
+            .map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
         regularizations.push(reg);
     }
 
     // Budgets: well formed.
     for (i, budget) in config.budgets.iter().enumerate() {
-        budget.validate(&format!("budget[{i}]"), None).map_err(|e| invalid(origin, format!("budget[{i}]"), e.to_string()))?;
+        budget
+            .validate(&format!("budget[{i}]"), None)
+            .map_err(|e| invalid(origin, format!("budget[{i}]"), e.to_string()))?;
     }
     let budget_labels: Vec<String> = config.budgets.iter().map(BudgetSchedule::label).collect();
     unique_names(origin, "budget", budget_labels.iter().map(String::as_str))?;
 
     // Models: known kinds.
     for (i, model) in config.models.iter().enumerate() {
-        model.validate(&format!("model[{i}]"), None).map_err(|e| invalid(origin, format!("model[{i}]"), e.to_string()))?;
+        model
+            .validate(&format!("model[{i}]"), None)
+            .map_err(|e| invalid(origin, format!("model[{i}]"), e.to_string()))?;
     }
 
     // Data sets: fields first (cheap), then load and check against shapes and sizes.
     for (i, dataset) in config.datasets.iter().enumerate() {
-        dataset.validate().map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
+        dataset
+            .validate()
+            .map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
     }
     let mut data = Vec::new();
     for (i, dataset) in config.datasets.iter().enumerate() {
@@ -187,16 +255,34 @@ pub fn expand(config: SweepConfig, origin: &str, on_load: &mut dyn FnMut(&str)) 
         for (m, model) in config.models.iter().enumerate() {
             model
                 .validate(&format!("model[{m}]"), Some(shape))
-                .map_err(|e| invalid(origin, format!("model[{m}]"), format!("with dataset `{}`: {e}", dataset.name)))?;
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        format!("model[{m}]"),
+                        format!("with dataset `{}`: {e}", dataset.name),
+                    )
+                })?;
         }
         for (r, reg) in regularizations.iter().enumerate() {
             reg.validate(&format!("regularization[{r}]"), Some(shape))
-                .map_err(|e| invalid(origin, format!("regularization[{r}]"), format!("with dataset `{}`: {e}", dataset.name)))?;
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        format!("regularization[{r}]"),
+                        format!("with dataset `{}`: {e}", dataset.name),
+                    )
+                })?;
         }
         for (b, budget) in config.budgets.iter().enumerate() {
             budget
                 .validate(&format!("budget[{b}]"), Some(splits.train.len()))
-                .map_err(|e| invalid(origin, format!("budget[{b}]"), format!("with dataset `{}`: {e}", dataset.name)))?;
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        format!("budget[{b}]"),
+                        format!("with dataset `{}`: {e}", dataset.name),
+                    )
+                })?;
         }
         data.push(splits);
     }
@@ -210,21 +296,54 @@ pub fn expand(config: SweepConfig, origin: &str, on_load: &mut dyn FnMut(&str)) 
                     for repeat in 0..config.repeats {
                         let seed = derive_seed(
                             config.seed,
-                            &["trial", &config.kind, &dataset.name, NO_SCENARIO, &model.name, &reg.name, budget_label, &repeat.to_string()],
+                            &[
+                                "trial",
+                                &config.kind,
+                                &dataset.name,
+                                NO_SCENARIO,
+                                &model.name,
+                                &reg.name,
+                                budget_label,
+                                &repeat.to_string(),
+                            ],
                         );
                         for (s, strategy) in strategies.iter().enumerate() {
                             let id = format!(
                                 "{}|{}|{}|{}|{}|{}{}|r{}",
-                                dataset.name, NO_SCENARIO, model.name, reg.name, budget_label, strategy.name, strategy.params_json, repeat
+                                dataset.name,
+                                NO_SCENARIO,
+                                model.name,
+                                reg.name,
+                                budget_label,
+                                strategy.name,
+                                strategy.params_json,
+                                repeat
                             );
-                            trials.push(Trial { id, dataset: d, model: m, regularization: r, budget: b, strategy: s, repeat, seed });
+                            trials.push(Trial {
+                                id,
+                                dataset: d,
+                                model: m,
+                                regularization: r,
+                                budget: b,
+                                strategy: s,
+                                repeat,
+                                seed,
+                            });
                         }
                     }
                 }
             }
         }
     }
-    Ok(Sweep { config, sweep_id, data, regularizations, budget_labels, strategies, trials })
+    Ok(Sweep {
+        config,
+        sweep_id,
+        data,
+        regularizations,
+        budget_labels,
+        strategies,
+        trials,
+    })
 }
 
 /// A stable id of the config's content (not its formatting).

@@ -31,7 +31,12 @@ pub struct RoundOutcome {
 pub type Emit<'a> = dyn FnMut(RoundOutcome) -> anyhow::Result<()> + 'a;
 
 /// Runs `trial` to its last round (or its first failure).
-pub fn run_trial<B: AutodiffBackend>(sweep: &Sweep, trial: &Trial, device: &B::Device, emit: &mut Emit<'_>) -> anyhow::Result<()> {
+pub fn run_trial<B: AutodiffBackend>(
+    sweep: &Sweep,
+    trial: &Trial,
+    device: &B::Device,
+    emit: &mut Emit<'_>,
+) -> anyhow::Result<()> {
     let mut io_error = None;
     let mut guarded_emit = |outcome: RoundOutcome| -> bool {
         match emit(outcome) {
@@ -43,7 +48,9 @@ pub fn run_trial<B: AutodiffBackend>(sweep: &Sweep, trial: &Trial, device: &B::D
         }
     };
     let mut last_round = (0u32, 0usize);
-    let result = catch_unwind(AssertUnwindSafe(|| rounds::<B>(sweep, trial, device, &mut guarded_emit, &mut last_round)));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        rounds::<B>(sweep, trial, device, &mut guarded_emit, &mut last_round)
+    }));
     if let Some(e) = io_error {
         return Err(e);
     }
@@ -60,7 +67,13 @@ pub fn run_trial<B: AutodiffBackend>(sweep: &Sweep, trial: &Trial, device: &B::D
         }
     };
     let (round, labeled) = last_round;
-    emit(RoundOutcome { round, labeled, result: Err(failure), select_seconds: 0.0, train_seconds: 0.0 })
+    emit(RoundOutcome {
+        round,
+        labeled,
+        result: Err(failure),
+        select_seconds: 0.0,
+        train_seconds: 0.0,
+    })
 }
 
 /// The rounds proper. Returns `Err(reason)` on a trial failure; `last_round` tracks the
@@ -78,8 +91,10 @@ fn rounds<B: AutodiffBackend>(
     let sizes = sweep.budget(trial).sizes();
     let seeds = SeedStream::new(trial.seed);
     let strategy_spec = &sweep.strategies[trial.strategy];
-    let mut strategy = sieve_strategies::build_strategy(&strategy_spec.name, &strategy_spec.params).map_err(|e| e.to_string())?;
-    let mut strategy_stream = strategy_rng(trial.seed, &strategy_spec.name, &strategy_spec.params_json);
+    let mut strategy = sieve_strategies::build_strategy(&strategy_spec.name, &strategy_spec.params)
+        .map_err(|e| e.to_string())?;
+    let mut strategy_stream =
+        strategy_rng(trial.seed, &strategy_spec.name, &strategy_spec.params_json);
 
     // The initial labeled set depends on the trial seed only: identical across strategies.
     let mut pool = Pool::new(data.train.len());
@@ -91,7 +106,11 @@ fn rounds<B: AutodiffBackend>(
     let mut select_seconds = 0.0;
     for (round, &size) in sizes.iter().enumerate() {
         *last_round = (round as u32, pool.labeled().len());
-        let warm_start = if sweep.config.warm_start { previous.take() } else { None };
+        let warm_start = if sweep.config.warm_start {
+            previous.take()
+        } else {
+            None
+        };
         let trained = train_model::<B>(
             TrainRequest {
                 spec,
@@ -106,7 +125,13 @@ fn rounds<B: AutodiffBackend>(
             &mut |_, _| {},
         )
         .map_err(|e| e.to_string())?;
-        let metrics = evaluate(&trained.model, &data.test, sweep.config.inference_batch_size, device).map_err(|e| e.to_string())?;
+        let metrics = evaluate(
+            &trained.model,
+            &data.test,
+            sweep.config.inference_batch_size,
+            device,
+        )
+        .map_err(|e| e.to_string())?;
         let keep_going = emit(RoundOutcome {
             round: round as u32,
             labeled: pool.labeled().len(),
@@ -117,7 +142,9 @@ fn rounds<B: AutodiffBackend>(
         if !keep_going {
             return Ok(());
         }
-        let Some(&next) = sizes.get(round + 1) else { break };
+        let Some(&next) = sizes.get(round + 1) else {
+            break;
+        };
         // A failure from here on belongs to the next round, which never gets evaluated.
         *last_round = (round as u32 + 1, pool.labeled().len());
         let count = next - size;
@@ -131,12 +158,27 @@ fn rounds<B: AutodiffBackend>(
             dropout: reg.dropout,
             inference_seed: seeds.inference(round),
         };
-        let request = SelectionRequest { labeled: pool.labeled(), unlabeled: &unlabeled, count };
-        let picks = strategy.select(&request, &view, &mut strategy_stream).map_err(|e| format!("selection failed: {e}"))?;
+        let request = SelectionRequest {
+            labeled: pool.labeled(),
+            unlabeled: &unlabeled,
+            count,
+        };
+        let picks = strategy
+            .select(&request, &view, &mut strategy_stream)
+            .map_err(|e| format!("selection failed: {e}"))?;
         if picks.len() != count {
-            return Err(format!("strategy `{}` returned {} indices, {count} were requested", strategy_spec.name, picks.len()));
+            return Err(format!(
+                "strategy `{}` returned {} indices, {count} were requested",
+                strategy_spec.name,
+                picks.len()
+            ));
         }
-        pool.label(&picks).map_err(|e| format!("strategy `{}` returned a bad selection: {e}", strategy_spec.name))?;
+        pool.label(&picks).map_err(|e| {
+            format!(
+                "strategy `{}` returned a bad selection: {e}",
+                strategy_spec.name
+            )
+        })?;
         select_seconds = started.elapsed().as_secs_f64();
         previous = Some(view.model);
     }

@@ -49,8 +49,19 @@ fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn run(config: &Path, out: &Path) -> std::process::Output {
-    let output = sieve().arg("run").arg(config).arg("--out").arg(out).arg("--quiet").output().unwrap();
-    assert!(output.status.success(), "sieve run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = sieve()
+        .arg("run")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sieve run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
@@ -71,8 +82,14 @@ fn same_config_and_seed_give_identical_records() {
     let config = write_config(tmp.path(), "small.toml", SMALL);
     run(&config, &tmp.path().join("a"));
     run(&config, &tmp.path().join("b"));
-    let a: Vec<Record> = records(&tmp.path().join("a")).into_iter().map(untimed).collect();
-    let b: Vec<Record> = records(&tmp.path().join("b")).into_iter().map(untimed).collect();
+    let a: Vec<Record> = records(&tmp.path().join("a"))
+        .into_iter()
+        .map(untimed)
+        .collect();
+    let b: Vec<Record> = records(&tmp.path().join("b"))
+        .into_iter()
+        .map(untimed)
+        .collect();
     assert_eq!(a.len(), 3 * 2 * 3, "3 strategies x 2 repeats x 3 rounds");
     assert_eq!(a, b);
     assert!(tmp.path().join("a/summary.csv").exists());
@@ -87,18 +104,31 @@ fn strategies_at_one_repeat_share_seed_initial_set_and_weights() {
     run(&config, &out);
     let rows = records(&out);
     for repeat in 0..2 {
-        let round0: Vec<&Record> = rows.iter().filter(|r| r.repeat == repeat && r.round == 0).collect();
+        let round0: Vec<&Record> = rows
+            .iter()
+            .filter(|r| r.repeat == repeat && r.round == 0)
+            .collect();
         assert_eq!(round0.len(), 3);
         // Same trial seed, and the same round-0 model: identical initial labeled set and
         // initial weights and data order give bit-identical test loss.
         assert!(round0.iter().all(|r| r.seed == round0[0].seed));
-        assert!(round0.iter().all(|r| r.test_loss == round0[0].test_loss), "{round0:?}");
+        assert!(
+            round0.iter().all(|r| r.test_loss == round0[0].test_loss),
+            "{round0:?}"
+        );
         assert!(round0.iter().all(|r| r.labeled == 10));
     }
     let seeds: std::collections::HashSet<u64> = rows.iter().map(|r| r.seed).collect();
-    assert_eq!(seeds.len(), 2, "one seed per repeat, shared by the strategies");
+    assert_eq!(
+        seeds.len(),
+        2,
+        "one seed per repeat, shared by the strategies"
+    );
     // After selection the strategies differ (they choose different examples).
-    let last: Vec<&Record> = rows.iter().filter(|r| r.repeat == 0 && r.round == 2).collect();
+    let last: Vec<&Record> = rows
+        .iter()
+        .filter(|r| r.repeat == 0 && r.round == 2)
+        .collect();
     assert!(last.iter().any(|r| r.test_loss != last[0].test_loss));
 }
 
@@ -137,8 +167,19 @@ fn a_folder_from_another_config_is_refused() {
     let config = write_config(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
     run(&config, &out);
-    let other = write_config(tmp.path(), "other.toml", &SMALL.replace("seed = 11", "seed = 12"));
-    let output = sieve().arg("run").arg(&other).arg("--out").arg(&out).arg("--quiet").output().unwrap();
+    let other = write_config(
+        tmp.path(),
+        "other.toml",
+        &SMALL.replace("seed = 11", "seed = 12"),
+    );
+    let output = sieve()
+        .arg("run")
+        .arg(&other)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("different config"), "{stderr}");
@@ -157,9 +198,18 @@ fn a_diverging_trial_is_a_failed_row_and_the_sweep_goes_on() {
     let rows = records(&out);
     let failed: Vec<&Record> = rows.iter().filter(|r| !r.is_ok()).collect();
     assert!(!failed.is_empty());
-    assert!(failed.iter().all(|r| r.regularization == "exploding" && r.status.starts_with("failed: training diverged")), "{failed:?}");
+    assert!(
+        failed.iter().all(|r| r.regularization == "exploding"
+            && r.status.starts_with("failed: training diverged")),
+        "{failed:?}"
+    );
     assert!(failed.iter().all(|r| r.test_accuracy.is_none()));
-    assert_eq!(rows.iter().filter(|r| r.regularization == "none" && r.is_ok()).count(), 18);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.regularization == "none" && r.is_ok())
+            .count(),
+        18
+    );
     // Rerunning does not retry a failed trial or duplicate its row.
     run(&config, &out);
     assert_eq!(records(&out).len(), rows.len());
@@ -170,7 +220,18 @@ fn list_shows_strategies_with_parameters() {
     let output = sieve().arg("list").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    for name in ["random", "least_confidence", "margin", "entropy", "kcenter", "metric = euclidean", "digits", "lenet", "convnet", "strong"] {
+    for name in [
+        "random",
+        "least_confidence",
+        "margin",
+        "entropy",
+        "kcenter",
+        "metric = euclidean",
+        "digits",
+        "lenet",
+        "convnet",
+        "strong",
+    ] {
         assert!(text.contains(name), "`{name}` missing from:\n{text}");
     }
 }
@@ -182,10 +243,24 @@ fn a_backend_not_compiled_in_says_which_feature_to_build() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), "small.toml", SMALL);
-    let output = sieve().arg("run").arg(&config).arg("--out").arg(tmp.path().join("o")).arg("--device").arg("cuda").output().unwrap();
+    let output = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .arg("--device")
+        .arg("cuda")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--features cuda"), "{stderr}");
-    let bad = sieve().arg("run").arg(&config).arg("--device").arg("tpu").output().unwrap();
+    let bad = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--device")
+        .arg("tpu")
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }

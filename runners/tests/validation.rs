@@ -51,13 +51,19 @@ fn the_base_config_is_valid_and_expands_to_the_product() {
 #[test]
 fn unknown_strategy_gets_a_suggestion() {
     let e = error_of(&BASE.replace("name = \"margin\"", "name = \"margn\""));
-    assert!(e.contains("strategy[1].name") && e.contains("did you mean `margin`"), "{e}");
+    assert!(
+        e.contains("strategy[1].name") && e.contains("did you mean `margin`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn budget_larger_than_the_pool_names_the_budget() {
     let e = error_of(&BASE.replace("rounds = 2", "rounds = 2000"));
-    assert!(e.contains("budget[0]") && e.contains("larger than the pool"), "{e}");
+    assert!(
+        e.contains("budget[0]") && e.contains("larger than the pool"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -69,21 +75,42 @@ fn zero_repeats_is_refused() {
 #[test]
 fn a_sweep_without_random_is_refused() {
     let e = error_of(&BASE.replace("[[strategy]]\nname = \"random\"\n", ""));
-    assert!(e.contains("strategy") && e.contains("no `random` strategy"), "{e}");
+    assert!(
+        e.contains("strategy") && e.contains("no `random` strategy"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_names_elsewhere_are_named_too() {
     let e = error_of(&BASE.replace("name = \"none\"", "name = \"strnog\""));
-    assert!(e.contains("regularization[0]") && e.contains("unknown preset"), "{e}");
+    assert!(
+        e.contains("regularization[0]") && e.contains("unknown preset"),
+        "{e}"
+    );
     let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"resnet\""));
     assert!(e.contains("model[0]"), "{e}");
     let e = error_of(&BASE.replace("kind = \"active\"", "kind = \"activ\""));
-    assert!(e.contains("kind") && e.contains("did you mean `active`"), "{e}");
-    let e = error_of(&BASE.replace("[[dataset]]\nname = \"digits\"", "[[dataset]]\nname = \"fmnist\"\nsource = \"idx\"\npath = \"/nonexistent/fmnist\""));
-    assert!(e.contains("dataset[0]") && e.contains("/nonexistent/fmnist"), "{e}");
+    assert!(
+        e.contains("kind") && e.contains("did you mean `active`"),
+        "{e}"
+    );
+    let e = error_of(&BASE.replace(
+        "[[dataset]]\nname = \"digits\"",
+        "[[dataset]]\nname = \"fmnist\"\nsource = \"idx\"\npath = \"/nonexistent/fmnist\"",
+    ));
+    assert!(
+        e.contains("dataset[0]") && e.contains("/nonexistent/fmnist"),
+        "{e}"
+    );
     let e = error_of(&BASE.replace("repeats = 2", "repeats = 2\nrepeat = 3"));
     assert!(e.contains("unknown field `repeat`"), "{e}");
-    let e = error_of(&BASE.replace("[[strategy]]\nname = \"margin\"", "[[strategy]]\nname = \"kcenter\"\nparams = { metric = \"manhattan\" }"));
-    assert!(e.contains("strategy[1].params") && e.contains("manhattan"), "{e}");
+    let e = error_of(&BASE.replace(
+        "[[strategy]]\nname = \"margin\"",
+        "[[strategy]]\nname = \"kcenter\"\nparams = { metric = \"manhattan\" }",
+    ));
+    assert!(
+        e.contains("strategy[1].params") && e.contains("manhattan"),
+        "{e}"
+    );
 }

@@ -6,4 +6,6 @@ pub mod random;
 pub mod ranking;
 pub mod registry;
 
-pub use registry::{build_strategy, strategy_infos, strategy_names, suggest, ParamInfo, RegistryError, StrategyInfo};
+pub use registry::{
+    build_strategy, strategy_infos, strategy_names, suggest, ParamInfo, RegistryError, StrategyInfo,
+};

@@ -13,8 +13,16 @@ impl Strategy for RandomSampling {
         "random"
     }
 
-    fn select(&mut self, request: &SelectionRequest<'_>, _model: &dyn ModelView, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        _model: &dyn ModelView,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         let count = request.count.min(request.unlabeled.len());
-        Ok(sample(rng, request.unlabeled.len(), count).into_iter().map(|i| request.unlabeled[i]).collect())
+        Ok(sample(rng, request.unlabeled.len(), count)
+            .into_iter()
+            .map(|i| request.unlabeled[i])
+            .collect())
     }
 }

@@ -10,7 +10,11 @@ pub fn top_k(candidates: &[usize], scores: &[f64], count: usize) -> Vec<usize> {
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(candidates[a].cmp(&candidates[b]))
     });
-    order.into_iter().take(count).map(|i| candidates[i]).collect()
+    order
+        .into_iter()
+        .take(count)
+        .map(|i| candidates[i])
+        .collect()
 }
 
 #[cfg(test)]
@@ -19,7 +23,10 @@ mod tests {
 
     #[test]
     fn highest_scores_first_ties_to_lower_index() {
-        assert_eq!(top_k(&[7, 3, 5, 9], &[0.1, 0.5, 0.5, 0.9], 3), vec![9, 3, 5]);
+        assert_eq!(
+            top_k(&[7, 3, 5, 9], &[0.1, 0.5, 0.5, 0.9], 3),
+            vec![9, 3, 5]
+        );
         assert_eq!(top_k(&[1, 2], &[1.0, 2.0], 5), vec![2, 1]);
     }
 }

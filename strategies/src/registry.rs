@@ -6,7 +6,9 @@ use sieve_bench_core::names::unknown_name_message;
 use sieve_bench_core::Strategy;
 use thiserror::Error;
 
-use crate::active::{EntropySampling, KCenterGreedy, KCenterParams, LeastConfidence, MarginSampling};
+use crate::active::{
+    EntropySampling, KCenterGreedy, KCenterParams, LeastConfidence, MarginSampling,
+};
 use crate::random::RandomSampling;
 
 /// A parameter as `sieve list` shows it.
@@ -88,8 +90,15 @@ static REGISTRY: &[StrategyInfo] = &[
         name: "kcenter",
         family: "active",
         summary: "core-set k-center greedy: farthest-first in embedding space from the labeled set",
-        params: &[ParamInfo { name: "metric", default: "euclidean", help: "euclidean | cosine" }],
-        build: |v| params::<KCenterParams>(v).map(|params| Box::new(KCenterGreedy { params }) as Box<dyn Strategy>),
+        params: &[ParamInfo {
+            name: "metric",
+            default: "euclidean",
+            help: "euclidean | cosine",
+        }],
+        build: |v| {
+            params::<KCenterParams>(v)
+                .map(|params| Box::new(KCenterGreedy { params }) as Box<dyn Strategy>)
+        },
     },
 ];
 
@@ -109,10 +118,15 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 }
 
 /// Builds the strategy `name` with `params` (a JSON object, or null for defaults).
-pub fn build_strategy(name: &str, params: &serde_json::Value) -> Result<Box<dyn Strategy>, RegistryError> {
-    let info = REGISTRY
-        .iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| RegistryError::UnknownStrategy(unknown_name_message("strategy", name, &strategy_names())))?;
-    (info.build)(params).map_err(|message| RegistryError::BadParams { strategy: name.to_string(), message })
+pub fn build_strategy(
+    name: &str,
+    params: &serde_json::Value,
+) -> Result<Box<dyn Strategy>, RegistryError> {
+    let info = REGISTRY.iter().find(|s| s.name == name).ok_or_else(|| {
+        RegistryError::UnknownStrategy(unknown_name_message("strategy", name, &strategy_names()))
+    })?;
+    (info.build)(params).map_err(|message| RegistryError::BadParams {
+        strategy: name.to_string(),
+        message,
+    })
 }

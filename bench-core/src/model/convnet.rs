@@ -23,7 +23,13 @@ pub struct ConvNet<B: Backend> {
 
 impl<B: Backend> ConvNet<B> {
     /// `depth` blocks of `width` channels; the head is sized from the pooled feature map.
-    pub fn new(shape: ExampleShape, classes: usize, width: usize, depth: usize, device: &B::Device) -> Self {
+    pub fn new(
+        shape: ExampleShape,
+        classes: usize,
+        width: usize,
+        depth: usize,
+        device: &B::Device,
+    ) -> Self {
         let mut blocks = Vec::with_capacity(depth);
         let (mut channels, mut h, mut w) = (shape.channels, shape.height, shape.width);
         for _ in 0..depth {
@@ -31,13 +37,18 @@ impl<B: Backend> ConvNet<B> {
                 conv: Conv2dConfig::new([channels, width], [3, 3])
                     .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                     .init(device),
-                norm: InstanceNormConfig::new(width).with_affine(true).init(device),
+                norm: InstanceNormConfig::new(width)
+                    .with_affine(true)
+                    .init(device),
             });
             channels = width;
             h /= 2;
             w /= 2;
         }
-        Self { blocks, head: LinearConfig::new(channels * h * w, classes).init(device) }
+        Self {
+            blocks,
+            head: LinearConfig::new(channels * h * w, classes).init(device),
+        }
     }
 
     /// Flattened features after the last block (the DC papers' embedding).

@@ -22,7 +22,11 @@ pub struct LeNet<B: Backend> {
 impl<B: Backend> LeNet<B> {
     /// Sized from the example shape: the flattened width after two 2x2 pools.
     pub fn new(shape: ExampleShape, classes: usize, device: &B::Device) -> Self {
-        let conv = |i, o| Conv2dConfig::new([i, o], [5, 5]).with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2)).init(device);
+        let conv = |i, o| {
+            Conv2dConfig::new([i, o], [5, 5])
+                .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+                .init(device)
+        };
         let flat = 16 * (shape.height / 4) * (shape.width / 4);
         Self {
             conv1: conv(shape.channels, 6),
@@ -35,8 +39,22 @@ impl<B: Backend> LeNet<B> {
 
     /// Penultimate (84-unit) activations.
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
-        let x = max_pool2d(relu(self.conv1.forward(x)), [2, 2], [2, 2], [0, 0], [1, 1], false);
-        let x = max_pool2d(relu(self.conv2.forward(x)), [2, 2], [2, 2], [0, 0], [1, 1], false);
+        let x = max_pool2d(
+            relu(self.conv1.forward(x)),
+            [2, 2],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            false,
+        );
+        let x = max_pool2d(
+            relu(self.conv2.forward(x)),
+            [2, 2],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            false,
+        );
         let h = relu(self.fc1.forward(x.flatten(1, 3)));
         relu(self.fc2.forward(dropout(h, p, drop_active)))
     }

@@ -22,7 +22,10 @@ impl<B: Backend> Mlp<B> {
             layers.push(LinearConfig::new(width, h).init(device));
             width = h;
         }
-        Self { hidden: layers, head: LinearConfig::new(width, classes).init(device) }
+        Self {
+            hidden: layers,
+            head: LinearConfig::new(width, classes).init(device),
+        }
     }
 
     /// Penultimate activations; dropout between hidden layers when `drop_active`.

@@ -48,7 +48,13 @@ impl ModelSpec {
             ModelKind::Lenet => "lenet",
             ModelKind::Convnet => "convnet",
         };
-        Self { name: name.into(), kind: Some(kind), hidden: None, width: None, depth: None }
+        Self {
+            name: name.into(),
+            kind: Some(kind),
+            hidden: None,
+            width: None,
+            depth: None,
+        }
     }
 
     /// The model family; `field` names the block in errors.
@@ -62,7 +68,10 @@ impl ModelSpec {
             "convnet" => Ok(ModelKind::Convnet),
             other => Err(CoreError::invalid(
                 format!("{field}.kind"),
-                format!("model `{other}` needs `kind = \"...\"`, one of {}", MODEL_KINDS.join(", ")),
+                format!(
+                    "model `{other}` needs `kind = \"...\"`, one of {}",
+                    MODEL_KINDS.join(", ")
+                ),
             )),
         }
     }
@@ -86,18 +95,31 @@ impl ModelSpec {
     }
 
     /// Checks the sizes and that the model fits the example shape.
-    pub fn validate(&self, field: &str, shape: Option<ExampleShape>) -> Result<ModelKind, CoreError> {
+    pub fn validate(
+        &self,
+        field: &str,
+        shape: Option<ExampleShape>,
+    ) -> Result<ModelKind, CoreError> {
         let kind = self.resolved_kind(field)?;
         if let Some(hidden) = &self.hidden {
             if hidden.is_empty() || hidden.contains(&0) {
-                return Err(CoreError::invalid(format!("{field}.hidden"), "needs one or more positive widths"));
+                return Err(CoreError::invalid(
+                    format!("{field}.hidden"),
+                    "needs one or more positive widths",
+                ));
             }
         }
         if self.width == Some(0) {
-            return Err(CoreError::invalid(format!("{field}.width"), "must be at least 1"));
+            return Err(CoreError::invalid(
+                format!("{field}.width"),
+                "must be at least 1",
+            ));
         }
         if self.depth == Some(0) {
-            return Err(CoreError::invalid(format!("{field}.depth"), "must be at least 1"));
+            return Err(CoreError::invalid(
+                format!("{field}.depth"),
+                "must be at least 1",
+            ));
         }
         if let Some(shape) = shape {
             let needs_image = |min_side: usize| {

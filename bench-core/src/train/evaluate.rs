@@ -17,14 +17,29 @@ pub struct EvalMetrics {
 }
 
 /// Evaluates `model` on every example of `data`, `batch_size` at a time.
-pub fn evaluate<B: Backend>(model: &Network<B>, data: &LabeledSet, batch_size: usize, device: &B::Device) -> Result<EvalMetrics, CoreError> {
+pub fn evaluate<B: Backend>(
+    model: &Network<B>,
+    data: &LabeledSet,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<EvalMetrics, CoreError> {
     let all: Vec<usize> = (0..data.len()).collect();
     let probs = predict_probabilities(model, data, &all, batch_size, device)?;
-    Ok(metrics_from_probabilities(&probs, &data.labels, data.num_classes))
+    Ok(metrics_from_probabilities(
+        &probs,
+        &data.labels,
+        data.num_classes,
+    ))
 }
 
 /// Class probabilities of the rows `indices` of `data`.
-pub fn predict_probabilities<B: Backend>(model: &Network<B>, data: &LabeledSet, indices: &[usize], batch_size: usize, device: &B::Device) -> Result<Matrix, CoreError> {
+pub fn predict_probabilities<B: Backend>(
+    model: &Network<B>,
+    data: &LabeledSet,
+    indices: &[usize],
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<Matrix, CoreError> {
     let classes = data.num_classes;
     let mut out = Vec::with_capacity(indices.len() * classes);
     let (mut buffer, mut labels) = (Vec::new(), Vec::new());
@@ -39,7 +54,9 @@ pub fn predict_probabilities<B: Backend>(model: &Network<B>, data: &LabeledSet, 
 
 /// Reads a tensor's values back to the host.
 pub(crate) fn read_f32(data: burn::tensor::TensorData) -> Result<Vec<f32>, CoreError> {
-    data.convert::<f32>().to_vec::<f32>().map_err(|e| CoreError::TensorRead(format!("{e:?}")))
+    data.convert::<f32>()
+        .to_vec::<f32>()
+        .map_err(|e| CoreError::TensorRead(format!("{e:?}")))
 }
 
 /// Accuracy, balanced accuracy and mean cross-entropy from probabilities and labels.
@@ -66,7 +83,11 @@ pub fn metrics_from_probabilities(probs: &Matrix, labels: &[u32], classes: usize
         .map(|&c| per_class_correct[c] as f64 / per_class_total[c] as f64)
         .sum::<f64>()
         / present.len().max(1) as f64;
-    EvalMetrics { accuracy: correct as f64 / n, balanced_accuracy: balanced, loss: loss / n }
+    EvalMetrics {
+        accuracy: correct as f64 / n,
+        balanced_accuracy: balanced,
+        loss: loss / n,
+    }
 }
 
 /// Index of the largest value (first on ties).
@@ -87,7 +108,12 @@ mod tests {
     #[test]
     fn metrics_match_a_hand_computed_case() {
         // Labels 0,0,0,1: predictions 0,0,1,1 -> accuracy 3/4; recalls 2/3 and 1/1 -> 5/6.
-        let probs = Matrix::from_rows(&[vec![0.9, 0.1], vec![0.6, 0.4], vec![0.3, 0.7], vec![0.2, 0.8]]);
+        let probs = Matrix::from_rows(&[
+            vec![0.9, 0.1],
+            vec![0.6, 0.4],
+            vec![0.3, 0.7],
+            vec![0.2, 0.8],
+        ]);
         let m = metrics_from_probabilities(&probs, &[0, 0, 0, 1], 2);
         assert!((m.accuracy - 0.75).abs() < 1e-12);
         assert!((m.balanced_accuracy - 5.0 / 6.0).abs() < 1e-12);

@@ -14,12 +14,17 @@ pub(crate) struct SwaAverage<B: Backend> {
 
 impl<B: Backend> SwaAverage<B> {
     pub fn new() -> Self {
-        Self { sums: Vec::new(), count: 0 }
+        Self {
+            sums: Vec::new(),
+            count: 0,
+        }
     }
 
     /// Adds one snapshot of the weights.
     pub fn add(&mut self, model: &Network<B>) {
-        let mut collector = Collector { tensors: Vec::new() };
+        let mut collector = Collector {
+            tensors: Vec::new(),
+        };
         model.visit(&mut collector);
         if self.sums.is_empty() {
             self.sums = collector.tensors;
@@ -37,7 +42,10 @@ impl<B: Backend> SwaAverage<B> {
             return model;
         }
         let scale = 1.0 / self.count as f64;
-        let mut writer = Writer { means: self.sums.iter().map(|s| s.clone() * scale).collect(), next: 0 };
+        let mut writer = Writer {
+            means: self.sums.iter().map(|s| s.clone() * scale).collect(),
+            next: 0,
+        };
         model.map(&mut writer)
     }
 }

@@ -51,13 +51,21 @@ pub fn train_model<B: AutodiffBackend>(
     let reg = request.regularization;
     reg.validate("regularization", Some(request.data.shape))?;
     if request.indices.is_empty() {
-        return Err(CoreError::invalid("indices", "cannot train on an empty labeled set"));
+        return Err(CoreError::invalid(
+            "indices",
+            "cannot train on an empty labeled set",
+        ));
     }
     let model = match request.warm_start.clone() {
         Some(inner) => Network::<B>::from_inner(inner),
         None => {
             B::seed(request.device, request.init_seed);
-            Network::<B>::init(request.spec, request.data.shape, request.data.num_classes, request.device)?
+            Network::<B>::init(
+                request.spec,
+                request.data.shape,
+                request.data.num_classes,
+                request.device,
+            )?
         }
     };
     let wd = reg.weight_decay as f32;
@@ -65,17 +73,29 @@ pub fn train_model<B: AutodiffBackend>(
     match reg.optimizer {
         OptimizerKind::Sgd => {
             let momentum = (reg.momentum > 0.0).then(|| {
-                MomentumConfig::new().with_momentum(reg.momentum).with_dampening(0.0).with_nesterov(false)
+                MomentumConfig::new()
+                    .with_momentum(reg.momentum)
+                    .with_dampening(0.0)
+                    .with_nesterov(false)
             });
-            let optim = SgdConfig::new().with_momentum(momentum).with_weight_decay(decay).init();
+            let optim = SgdConfig::new()
+                .with_momentum(momentum)
+                .with_weight_decay(decay)
+                .init();
             run_epochs(model, optim, &request, on_epoch)
         }
         OptimizerKind::Adam => {
-            let optim = AdamConfig::new().with_epsilon(1e-8).with_weight_decay(decay).init();
+            let optim = AdamConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(decay)
+                .init();
             run_epochs(model, optim, &request, on_epoch)
         }
         OptimizerKind::Adamw => {
-            let optim = AdamWConfig::new().with_epsilon(1e-8).with_weight_decay(wd).init();
+            let optim = AdamWConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(wd)
+                .init();
             run_epochs(model, optim, &request, on_epoch)
         }
     }
@@ -111,7 +131,8 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
                 reg.augment.apply(&mut buffer, data.shape, &mut rng);
             }
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
-            let targets = smoothed_targets::<B>(&labels, data.num_classes, reg.label_smoothing, device);
+            let targets =
+                smoothed_targets::<B>(&labels, data.num_classes, reg.label_smoothing, device);
             let logits = model.forward(x, reg.dropout, true);
             let loss = soft_cross_entropy(logits, targets);
             let weighted = loss.clone().inner() * (chunk.len() as f64);
@@ -125,7 +146,14 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             step += 1;
         }
         let loss = match loss_sum {
-            Some(sum) => f64::from(read_f32(sum.into_data())?.first().copied().unwrap_or(f32::NAN)) / order.len() as f64,
+            Some(sum) => {
+                f64::from(
+                    read_f32(sum.into_data())?
+                        .first()
+                        .copied()
+                        .unwrap_or(f32::NAN),
+                ) / order.len() as f64
+            }
             None => f64::NAN,
         };
         if !loss.is_finite() {
@@ -138,5 +166,9 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         }
     }
     let inner = swa.apply(model.valid());
-    Ok(TrainOutcome { model: inner, final_loss, seconds: started.elapsed().as_secs_f64() })
+    Ok(TrainOutcome {
+        model: inner,
+        final_loss,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -48,7 +48,10 @@ pub fn listing() -> String {
     }
     out.push_str("\nstrategies ([[strategy]] name = ..., params = { ... }):\n");
     for info in sieve_strategies::strategy_infos() {
-        out.push_str(&format!("  {:<18} [{}] {}\n", info.name, info.family, info.summary));
+        out.push_str(&format!(
+            "  {:<18} [{}] {}\n",
+            info.name, info.family, info.summary
+        ));
         for p in info.params {
             out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
         }

@@ -1,5 +1,6 @@
 //! The `sieve` subcommands.
 
+pub mod bench;
 pub mod list;
 pub mod report;
 pub mod run;

@@ -10,7 +10,10 @@ use sieve_results::{read_records, summarize, write_summary_csv, SummaryRow};
 pub fn write_summary(dir: &Path, quiet: bool) -> anyhow::Result<Vec<SummaryRow>> {
     let records_path = dir.join("records.csv");
     if !records_path.exists() {
-        anyhow::bail!("{}: no records.csv here; is this a sieve results folder?", dir.display());
+        anyhow::bail!(
+            "{}: no records.csv here; is this a sieve results folder?",
+            dir.display()
+        );
     }
     let read = read_records(&records_path)?;
     for warning in &read.warnings {
@@ -18,7 +21,8 @@ pub fn write_summary(dir: &Path, quiet: bool) -> anyhow::Result<Vec<SummaryRow>>
     }
     let rows = summarize(&read.records);
     let summary_path = dir.join("summary.csv");
-    write_summary_csv(&rows, &summary_path).with_context(|| format!("cannot write {}", summary_path.display()))?;
+    write_summary_csv(&rows, &summary_path)
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
     if !quiet {
         print!("{}", table(&rows));
         eprintln!("wrote {}", summary_path.display());
@@ -27,7 +31,8 @@ pub fn write_summary(dir: &Path, quiet: bool) -> anyhow::Result<Vec<SummaryRow>>
 }
 
 fn fmt_opt(v: Option<f64>, scale: f64) -> String {
-    v.map(|x| format!("{:.2}", x * scale)).unwrap_or_else(|| "-".into())
+    v.map(|x| format!("{:.2}", x * scale))
+        .unwrap_or_else(|| "-".into())
 }
 
 /// A plain-text table: accuracy (%) per cell and the paired difference to random (points).
@@ -35,10 +40,21 @@ pub fn table(rows: &[SummaryRow]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{:<14} {:<10} {:<10} {:<18} {:>7} {:>3}  {:>16}  {:>22}\n",
-        "dataset", "model", "reg", "strategy", "labeled", "n", "accuracy % (95%)", "vs random, points (95%)"
+        "dataset",
+        "model",
+        "reg",
+        "strategy",
+        "labeled",
+        "n",
+        "accuracy % (95%)",
+        "vs random, points (95%)"
     ));
     for r in rows {
-        let acc = format!("{} ±{}", fmt_opt(r.mean, 100.0), fmt_opt(r.ci_high.zip(r.mean).map(|(h, m)| h - m), 100.0));
+        let acc = format!(
+            "{} ±{}",
+            fmt_opt(r.mean, 100.0),
+            fmt_opt(r.ci_high.zip(r.mean).map(|(h, m)| h - m), 100.0)
+        );
         let diff = match r.diff_vs_random {
             Some(d) => format!(
                 "{:+.2} [{}, {}]",

@@ -37,7 +37,10 @@ struct SweepMeta {
 
 /// The default results folder: `runs/<config file stem>`.
 pub fn default_out_dir(config: &Path) -> PathBuf {
-    let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "sweep".into());
+    let stem = config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sweep".into());
     PathBuf::from("runs").join(stem)
 }
 
@@ -51,15 +54,23 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
             eprintln!("loading dataset `{name}`");
         }
     })?;
-    let out = options.out.clone().unwrap_or_else(|| default_out_dir(&options.config));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create results folder {}", out.display()))?;
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&options.config));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create results folder {}", out.display()))?;
     claim_folder(&out, &sweep)?;
 
     let records_path = out.join("records.csv");
     let done = recorded_rounds(&records_path, &sweep.sweep_id)?;
     let mut writer = RecordWriter::open_append(&records_path)?;
     if writer.repaired_bytes() > 0 {
-        eprintln!("{}: dropped a truncated last line ({} bytes) left by an interrupted run", records_path.display(), writer.repaired_bytes());
+        eprintln!(
+            "{}: dropped a truncated last line ({} bytes) left by an interrupted run",
+            records_path.display(),
+            writer.repaired_bytes()
+        );
     }
     if !quiet {
         eprintln!(
@@ -71,7 +82,13 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
             out.display()
         );
     }
-    let job = SweepJob { sweep: &sweep, done: &done, writer: &mut writer, device_label: options.device.to_string(), quiet };
+    let job = SweepJob {
+        sweep: &sweep,
+        done: &done,
+        writer: &mut writer,
+        device_label: options.device.to_string(),
+        quiet,
+    };
     dispatch(options.device, job).map_err(anyhow::Error::msg)??;
     drop(writer);
 
@@ -84,8 +101,10 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
 fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
     let meta_path = out.join("sweep.json");
     if meta_path.exists() {
-        let text = std::fs::read_to_string(&meta_path).with_context(|| format!("cannot read {}", meta_path.display()))?;
-        let meta: SweepMeta = serde_json::from_str(&text).with_context(|| format!("{} is not a sieve sweep file", meta_path.display()))?;
+        let text = std::fs::read_to_string(&meta_path)
+            .with_context(|| format!("cannot read {}", meta_path.display()))?;
+        let meta: SweepMeta = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a sieve sweep file", meta_path.display()))?;
         if meta.sweep_id != sweep.sweep_id {
             bail!(
                 "{} holds results of a different config (sweep {}, this config is sweep {}): choose another --out folder, or remove that one to start over",
@@ -96,9 +115,14 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let meta = SweepMeta { sweep_id: sweep.sweep_id.clone(), sieve_version: SIEVE_VERSION.into(), config: sweep.config.clone() };
+    let meta = SweepMeta {
+        sweep_id: sweep.sweep_id.clone(),
+        sieve_version: SIEVE_VERSION.into(),
+        config: sweep.config.clone(),
+    };
     write_atomic(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
-    let resolved = toml::to_string_pretty(&sweep.config).context("cannot serialise the resolved config")?;
+    let resolved =
+        toml::to_string_pretty(&sweep.config).context("cannot serialise the resolved config")?;
     write_atomic(&out.join("config.toml"), resolved.as_bytes())?;
     Ok(())
 }
@@ -123,7 +147,11 @@ fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
     let mut done = Recorded::default();
     for record in read.records {
         if record.sweep_id != sweep_id {
-            bail!("{}: holds records of sweep {}, not {sweep_id}", path.display(), record.sweep_id);
+            bail!(
+                "{}: holds records of sweep {}, not {sweep_id}",
+                path.display(),
+                record.sweep_id
+            );
         }
         if !record.is_ok() {
             done.failed.insert(record.trial_id.clone());
@@ -149,9 +177,18 @@ impl BackendJob for SweepJob<'_> {
         let already = sweep
             .trials
             .iter()
-            .map(|t| (0..sweep.rounds(t) as u32).filter(|r| self.done.rounds.contains(&(t.id.clone(), *r))).count())
+            .map(|t| {
+                (0..sweep.rounds(t) as u32)
+                    .filter(|r| self.done.rounds.contains(&(t.id.clone(), *r)))
+                    .count()
+            })
             .sum();
-        let mut progress = SweepProgress::new(sweep.total_evaluations(), already, sweep.trials.len(), self.quiet);
+        let mut progress = SweepProgress::new(
+            sweep.total_evaluations(),
+            already,
+            sweep.trials.len(),
+            self.quiet,
+        );
         let mut failures: HashMap<String, String> = HashMap::new();
         for trial in &sweep.trials {
             let strategy = &sweep.strategies[trial.strategy];
@@ -165,7 +202,9 @@ impl BackendJob for SweepJob<'_> {
                 trial.repeat
             );
             let rounds = sweep.rounds(trial) as u32;
-            let recorded = (0..rounds).filter(|r| self.done.rounds.contains(&(trial.id.clone(), *r))).count() as u32;
+            let recorded = (0..rounds)
+                .filter(|r| self.done.rounds.contains(&(trial.id.clone(), *r)))
+                .count() as u32;
             // A failure row is a result, not a gap: such a trial is complete too.
             if recorded == rounds || self.done.failed.contains(&trial.id) {
                 progress.trial_done(&label, true);
@@ -193,17 +232,35 @@ impl BackendJob for SweepJob<'_> {
         }
         progress.finish();
         if !failures.is_empty() && !self.quiet {
-            eprintln!("{} trial(s) failed; their rows say why (status column)", failures.len());
+            eprintln!(
+                "{} trial(s) failed; their rows say why (status column)",
+                failures.len()
+            );
         }
         Ok(())
     }
 }
 
-fn to_record(sweep: &Sweep, trial: &crate::sweep::Trial, outcome: &RoundOutcome, device: &str) -> Record {
+fn to_record(
+    sweep: &Sweep,
+    trial: &crate::sweep::Trial,
+    outcome: &RoundOutcome,
+    device: &str,
+) -> Record {
     let strategy = &sweep.strategies[trial.strategy];
     let (accuracy, loss, balanced, status) = match &outcome.result {
-        Ok(m) => (Some(m.accuracy), Some(m.loss), Some(m.balanced_accuracy), STATUS_OK.to_string()),
-        Err(reason) => (None, None, None, format!("failed: {}", reason.replace(['\n', '\r'], " "))),
+        Ok(m) => (
+            Some(m.accuracy),
+            Some(m.loss),
+            Some(m.balanced_accuracy),
+            STATUS_OK.to_string(),
+        ),
+        Err(reason) => (
+            None,
+            None,
+            None,
+            format!("failed: {}", reason.replace(['\n', '\r'], " ")),
+        ),
     };
     Record {
         schema_version: SCHEMA_VERSION,

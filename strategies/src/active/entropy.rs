@@ -25,7 +25,12 @@ impl Strategy for EntropySampling {
         "entropy"
     }
 
-    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        model: &dyn ModelView,
+        _rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         select_by_score(request, model, entropy_score)
     }
 }

@@ -48,7 +48,12 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 /// Farthest-first traversal: picks `count` rows of `candidates`, given the `centers`
 /// already chosen. Returns row indices into `candidates`. When there are no centers the
 /// first pick is drawn from `rng`. Ties go to the lower row.
-pub fn farthest_first(candidates: &Matrix, centers: &Matrix, count: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+pub fn farthest_first(
+    candidates: &Matrix,
+    centers: &Matrix,
+    count: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
     let n = candidates.rows;
     let count = count.min(n);
     let mut min_dist = vec![f32::INFINITY; n];
@@ -96,7 +101,12 @@ impl Strategy for KCenterGreedy {
         serde_json::to_string(&self.params).unwrap_or_else(|_| "{}".into())
     }
 
-    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        model: &dyn ModelView,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         let mut candidates = model.embeddings(request.unlabeled)?;
         let mut centers = model.embeddings(request.labeled)?;
         if self.params.metric == Metric::Cosine {

@@ -19,7 +19,12 @@ impl Strategy for LeastConfidence {
         "least_confidence"
     }
 
-    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        model: &dyn ModelView,
+        _rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         select_by_score(request, model, least_confidence_score)
     }
 }

@@ -31,7 +31,12 @@ impl Strategy for MarginSampling {
         "margin"
     }
 
-    fn select(&mut self, request: &SelectionRequest<'_>, model: &dyn ModelView, _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select(
+        &mut self,
+        request: &SelectionRequest<'_>,
+        model: &dyn ModelView,
+        _rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         select_by_score(request, model, margin_score)
     }
 }

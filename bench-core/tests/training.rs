@@ -1,0 +1,221 @@
+//! Models, trainer and views on the CPU backend: shapes, learning on separable data,
+//! seeding, MC dropout, SWA.
+#![allow(clippy::unwrap_used)]
+
+use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use burn::module::Module;
+use burn::tensor::Tensor;
+use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
+use sieve_bench_core::{
+    ModelKind, ModelSpec, ModelView, Network, OptimizerKind, Regularization, TrainedModel,
+};
+use sieve_datasets::{generate_synthetic, ExampleShape, LabeledSet, SyntheticConfig};
+
+type Cpu = Autodiff<Flex>;
+
+fn separable(shape: ExampleShape, seed: u64) -> LabeledSet {
+    let config = SyntheticConfig {
+        classes: 3,
+        per_class: 40,
+        shape,
+        separation: 6.0,
+        noise: 0.5,
+    };
+    generate_synthetic(&config, seed).unwrap()
+}
+
+fn quick(optimizer: OptimizerKind) -> Regularization {
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.epochs = 15;
+    reg.batch_size = 16;
+    reg.optimizer = optimizer;
+    reg.lr = if optimizer == OptimizerKind::Sgd {
+        0.05
+    } else {
+        0.01
+    };
+    reg
+}
+
+fn train(
+    spec: &ModelSpec,
+    reg: &Regularization,
+    data: &LabeledSet,
+    init_seed: u64,
+) -> Network<Flex> {
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let request = TrainRequest::<Cpu> {
+        spec,
+        regularization: reg,
+        data,
+        indices: &indices,
+        init_seed,
+        train_seed: 5,
+        warm_start: None,
+        device: &FlexDevice,
+    };
+    train_model::<Cpu>(request, &mut |_, _| {}).unwrap().model
+}
+
+fn params(model: &Network<Flex>) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl burn::module::ModuleVisitor<Flex> for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<Flex, D>>) {
+            self.0
+                .extend(param.val().into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    model.visit(&mut c);
+    c.0
+}
+
+#[test]
+fn every_optimizer_learns_separable_classes() {
+    let data = separable(ExampleShape::flat(8), 1);
+    for optimizer in [
+        OptimizerKind::Sgd,
+        OptimizerKind::Adam,
+        OptimizerKind::Adamw,
+    ] {
+        let model = train(&ModelSpec::of(ModelKind::Mlp), &quick(optimizer), &data, 3);
+        let metrics = evaluate(&model, &data, 64, &FlexDevice).unwrap();
+        assert!(metrics.accuracy > 0.95, "{optimizer:?}: {metrics:?}");
+    }
+}
+
+#[test]
+fn the_cnns_fit_small_images_and_expose_embeddings() {
+    let data = separable(
+        ExampleShape {
+            channels: 1,
+            height: 8,
+            width: 8,
+        },
+        2,
+    );
+    for (kind, width) in [(ModelKind::Lenet, 84), (ModelKind::Convnet, 128)] {
+        let model = train(&ModelSpec::of(kind), &quick(OptimizerKind::Adam), &data, 3);
+        let metrics = evaluate(&model, &data, 64, &FlexDevice).unwrap();
+        assert!(metrics.accuracy > 0.9, "{kind:?}: {metrics:?}");
+        let view = TrainedModel {
+            model,
+            pool: &data,
+            device: FlexDevice,
+            batch_size: 7,
+            dropout: 0.0,
+            inference_seed: 0,
+        };
+        let emb = view.embeddings(&[0, 5, 9]).unwrap();
+        assert_eq!((emb.rows, emb.cols), (3, width));
+        let probs = view.probabilities(&[0, 5, 9]).unwrap();
+        for row in probs.iter_rows() {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+        assert!(
+            view.mc_dropout_probabilities(&[0], 2).is_err(),
+            "no dropout, no MC dropout"
+        );
+    }
+    // ConvNet on CIFAR-sized input: 32 -> 16 -> 8 -> 4, 128 x 4 x 4 features.
+    let spec = ModelSpec::of(ModelKind::Convnet);
+    let net = Network::<Flex>::init(
+        &spec,
+        ExampleShape {
+            channels: 3,
+            height: 32,
+            width: 32,
+        },
+        10,
+        &FlexDevice,
+    )
+    .unwrap();
+    let x = Tensor::<Flex, 4>::zeros([2, 3, 32, 32], &FlexDevice);
+    assert_eq!(net.embed(x.clone(), 0.0, false).dims(), [2, 2048]);
+    assert_eq!(net.forward(x, 0.0, false).dims(), [2, 10]);
+}
+
+#[test]
+fn same_seeds_same_model_other_init_seed_other_model() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let reg = quick(OptimizerKind::Sgd);
+    let a = params(&train(&spec, &reg, &data, 3));
+    let b = params(&train(&spec, &reg, &data, 3));
+    let c = params(&train(&spec, &reg, &data, 4));
+    assert!(a == b, "same seeds must give the same weights");
+    assert!(a != c, "another init seed must give other weights");
+}
+
+#[test]
+fn mc_dropout_samples_vary_and_are_seeded() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let mut reg = quick(OptimizerKind::Adam);
+    reg.dropout = 0.5;
+    let spec = ModelSpec {
+        hidden: Some(vec![64, 64]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    let model = train(&spec, &reg, &data, 3);
+    let view = TrainedModel {
+        model,
+        pool: &data,
+        device: FlexDevice,
+        batch_size: 16,
+        dropout: 0.5,
+        inference_seed: 9,
+    };
+    let samples = view.mc_dropout_probabilities(&[0, 1, 2, 50], 4).unwrap();
+    assert_eq!(samples.len(), 4);
+    assert_ne!(
+        samples[0], samples[1],
+        "dropout masks differ between samples"
+    );
+    let again = view.mc_dropout_probabilities(&[0, 1, 2, 50], 4).unwrap();
+    assert!(samples == again, "same inference seed, same samples");
+    // Deterministic inference is unaffected by dropout.
+    assert_eq!(
+        view.probabilities(&[0, 1]).unwrap(),
+        view.probabilities(&[0, 1]).unwrap()
+    );
+}
+
+#[test]
+fn strong_regularization_with_swa_trains_on_images() {
+    let data = separable(
+        ExampleShape {
+            channels: 1,
+            height: 8,
+            width: 8,
+        },
+        2,
+    );
+    let mut reg = Regularization::preset("strong").unwrap();
+    reg.epochs = 8;
+    reg.optimizer = OptimizerKind::Adam;
+    reg.lr = 0.01;
+    let model = train(&ModelSpec::of(ModelKind::Mlp), &reg, &data, 3);
+    let metrics = evaluate(&model, &data, 64, &FlexDevice).unwrap();
+    assert!(metrics.accuracy > 0.9, "{metrics:?}");
+}
+
+#[test]
+fn diverging_training_is_an_error_not_a_panic() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let mut reg = quick(OptimizerKind::Sgd);
+    reg.lr = 1e30;
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let request = TrainRequest::<Cpu> {
+        spec: &spec,
+        regularization: &reg,
+        data: &data,
+        indices: &indices,
+        init_seed: 1,
+        train_seed: 1,
+        warm_start: None,
+        device: &FlexDevice,
+    };
+    let err = train_model::<Cpu>(request, &mut |_, _| {}).err().unwrap();
+    assert!(err.to_string().contains("diverged"), "{err}");
+}
