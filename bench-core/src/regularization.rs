@@ -47,6 +47,10 @@ pub struct SwaConfig {
 pub struct Regularization {
     pub name: String,
     pub epochs: usize,
+    /// At least this many optimizer steps, adding epochs when the labeled set is small
+    /// (100 labels at batch 64 are only 2 steps an epoch). 0 = exactly `epochs`.
+    #[serde(default)]
+    pub min_steps: usize,
     pub batch_size: usize,
     pub optimizer: OptimizerKind,
     pub lr: f64,
@@ -70,6 +74,7 @@ impl Regularization {
         let none = Regularization {
             name: "none".into(),
             epochs: 30,
+            min_steps: 0,
             batch_size: 64,
             optimizer: OptimizerKind::Sgd,
             lr: 0.05,
@@ -185,16 +190,11 @@ impl Regularization {
     }
 
     /// Learning rate at `step` of `total_steps` (epochs x batches), before any SWA phase.
-    pub fn lr_at(
-        &self,
-        epoch: usize,
-        step: usize,
-        total_steps: usize,
-        steps_per_epoch: usize,
-    ) -> f64 {
+    pub fn lr_at(&self, epoch: usize, step: usize, total_steps: usize, steps_per_epoch: usize) -> f64 {
+        let epochs = total_steps.div_ceil(steps_per_epoch.max(1));
         if let Some(swa) = &self.swa {
             if let Some(swa_lr) = swa.lr {
-                if epoch >= self.swa_start_epoch().unwrap_or(usize::MAX) {
+                if epoch >= self.swa_start_epoch(epochs).unwrap_or(usize::MAX) {
                     return swa_lr;
                 }
             }
@@ -205,18 +205,23 @@ impl Regularization {
                 let progress = step as f64 / total_steps.max(1) as f64;
                 0.5 * self.lr * (1.0 + (std::f64::consts::PI * progress).cos())
             }
-            LrSchedule::Step { step_epochs, gamma } => {
-                let _ = steps_per_epoch;
-                self.lr * gamma.powi((epoch / step_epochs.max(&1)) as i32)
-            }
+            LrSchedule::Step { step_epochs, gamma } => self.lr * gamma.powi((epoch / step_epochs.max(&1)) as i32),
         }
     }
 
-    /// First epoch whose end-of-epoch weights enter the SWA average.
-    pub fn swa_start_epoch(&self) -> Option<usize> {
-        self.swa.as_ref().map(|s| {
-            ((s.start_fraction * self.epochs as f64).floor() as usize).min(self.epochs - 1)
-        })
+    /// Epochs actually run on `examples` labeled examples: `epochs`, or more when
+    /// `min_steps` asks for more optimizer steps than that gives.
+    pub fn effective_epochs(&self, examples: usize) -> usize {
+        let batch = self.batch_size.min(examples).max(1);
+        let steps_per_epoch = examples.div_ceil(batch).max(1);
+        self.epochs.max(self.min_steps.div_ceil(steps_per_epoch))
+    }
+
+    /// First epoch (of `epochs` run) whose end-of-epoch weights enter the SWA average.
+    pub fn swa_start_epoch(&self, epochs: usize) -> Option<usize> {
+        self.swa
+            .as_ref()
+            .map(|s| ((s.start_fraction * epochs as f64).floor() as usize).min(epochs.saturating_sub(1)))
     }
 }
 
@@ -230,6 +235,8 @@ pub struct RegularizationSpec {
     pub preset: Option<String>,
     #[serde(default)]
     pub epochs: Option<usize>,
+    #[serde(default)]
+    pub min_steps: Option<usize>,
     #[serde(default)]
     pub batch_size: Option<usize>,
     #[serde(default)]
@@ -345,6 +352,18 @@ mod tests {
         assert!((reg.lr_at(0, 0, 100, 10) - reg.lr).abs() < 1e-12);
         assert!((reg.lr_at(5, 50, 100, 10) - reg.lr / 2.0).abs() < 1e-12);
         assert!(reg.lr_at(9, 100, 100, 10).abs() < 1e-12);
+    }
+
+    #[test]
+    fn min_steps_adds_epochs_for_small_labeled_sets() {
+        let mut reg = Regularization::preset("none").unwrap();
+        reg.epochs = 10;
+        reg.batch_size = 64;
+        reg.min_steps = 100;
+        assert_eq!(reg.effective_epochs(100), 50, "2 steps an epoch -> 50 epochs for 100 steps");
+        assert_eq!(reg.effective_epochs(6400), 10, "100 steps an epoch already");
+        reg.min_steps = 0;
+        assert_eq!(reg.effective_epochs(100), 10);
     }
 
     #[test]

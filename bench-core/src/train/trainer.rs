@@ -116,13 +116,14 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let mut order = request.indices.to_vec();
     let batch_size = reg.batch_size.min(order.len()).max(1);
     let steps_per_epoch = order.len().div_ceil(batch_size);
-    let total_steps = steps_per_epoch * reg.epochs;
-    let swa_start = reg.swa_start_epoch();
+    let epochs = reg.effective_epochs(order.len());
+    let total_steps = steps_per_epoch * epochs;
+    let swa_start = reg.swa_start_epoch(epochs);
     let mut swa = SwaAverage::<B::InnerBackend>::new();
     let (mut buffer, mut labels) = (Vec::new(), Vec::new());
     let mut step = 0usize;
     let mut final_loss = f64::NAN;
-    for epoch in 0..reg.epochs {
+    for epoch in 0..epochs {
         order.shuffle(&mut rng);
         let mut loss_sum: Option<Tensor<B::InnerBackend, 1>> = None;
         for chunk in order.chunks(batch_size) {

@@ -29,8 +29,9 @@ pub fn listing() -> String {
     for name in PRESETS {
         if let Some(r) = Regularization::preset(name) {
             out.push_str(&format!(
-                "  {name:<10} epochs={} batch_size={} optimizer={:?} lr={} momentum={} schedule={:?} weight_decay={} dropout={} augment=(flip={}, crop_padding={}, cutout={}) label_smoothing={} swa={}\n",
+                "  {name:<10} epochs={} min_steps={} batch_size={} optimizer={:?} lr={} momentum={} schedule={:?} weight_decay={} dropout={} augment=(flip={}, crop_padding={}, cutout={}) label_smoothing={} swa={}\n",
                 r.epochs,
+                r.min_steps,
                 r.batch_size,
                 r.optimizer,
                 r.lr,
