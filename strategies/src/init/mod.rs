@@ -1,0 +1,1 @@
+//! Cold start: strategies that choose the initial labeled set before any model exists.
