@@ -1,0 +1,127 @@
+//! Lloyd's k-means with k-means++ seeding, on a plain matrix. Memory O(n + k x d): the
+//! assignment step streams over rows, never forming an n x k distance matrix.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::Matrix;
+
+/// Centroids (`k x d`) and each row's cluster.
+#[derive(Clone, Debug)]
+pub struct KMeansResult {
+    pub centroids: Matrix,
+    pub assignment: Vec<usize>,
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// k-means++ seeding then Lloyd iterations until the assignment is stable or
+/// `max_iter` is reached. An emptied cluster is re-seeded at the row farthest from its
+/// centroid. Requires `1 <= k <= points.rows`.
+pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) -> KMeansResult {
+    let (n, d) = (points.rows, points.cols);
+    let k = k.clamp(1, n.max(1));
+    // k-means++: first centre uniform, then proportional to squared distance.
+    let mut centres: Vec<usize> = vec![rng.random_range(0..n)];
+    let mut nearest: Vec<f32> = points.iter_rows().map(|r| squared_distance(r, points.row(centres[0]))).collect();
+    while centres.len() < k {
+        let total: f64 = nearest.iter().map(|&v| f64::from(v)).sum();
+        let pick = if total <= 0.0 {
+            (0..n).find(|i| !centres.contains(i)).unwrap_or(0)
+        } else {
+            let mut target = rng.random::<f64>() * total;
+            let mut chosen = n - 1;
+            for (i, &v) in nearest.iter().enumerate() {
+                target -= f64::from(v);
+                if target <= 0.0 && v > 0.0 {
+                    chosen = i;
+                    break;
+                }
+            }
+            chosen
+        };
+        centres.push(pick);
+        for (i, row) in points.iter_rows().enumerate() {
+            nearest[i] = nearest[i].min(squared_distance(row, points.row(pick)));
+        }
+    }
+    let mut centroids = Matrix::new(k, d, centres.iter().flat_map(|&c| points.row(c).to_vec()).collect());
+    let mut assignment = vec![usize::MAX; n];
+    for _ in 0..max_iter.max(1) {
+        let mut changed = false;
+        for (i, row) in points.iter_rows().enumerate() {
+            let best = closest(&centroids, row).0;
+            if assignment[i] != best {
+                assignment[i] = best;
+                changed = true;
+            }
+        }
+        let mut sums = vec![0f64; k * d];
+        let mut counts = vec![0usize; k];
+        for (i, row) in points.iter_rows().enumerate() {
+            let c = assignment[i];
+            counts[c] += 1;
+            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *s += f64::from(v);
+            }
+        }
+        for c in 0..k {
+            if counts[c] == 0 {
+                // Re-seed an empty cluster at the row farthest from its own centroid.
+                let far = (0..n)
+                    .max_by(|&a, &b| {
+                        let da = squared_distance(points.row(a), centroids.row(assignment[a]));
+                        let db = squared_distance(points.row(b), centroids.row(assignment[b]));
+                        da.partial_cmp(&db).unwrap_or(std::cmp::Ordering::Equal).then(b.cmp(&a))
+                    })
+                    .unwrap_or(0);
+                centroids.data[c * d..(c + 1) * d].copy_from_slice(points.row(far));
+                changed = true;
+            } else {
+                for j in 0..d {
+                    centroids.data[c * d + j] = (sums[c * d + j] / counts[c] as f64) as f32;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    KMeansResult { centroids, assignment }
+}
+
+/// The closest centroid to `row` and its squared distance (ties to the lower index).
+pub(crate) fn closest(centroids: &Matrix, row: &[f32]) -> (usize, f32) {
+    let mut best = (0, f32::INFINITY);
+    for (c, centre) in centroids.iter_rows().enumerate() {
+        let dist = squared_distance(row, centre);
+        if dist < best.1 {
+            best = (c, dist);
+        }
+    }
+    best
+}
+
+/// For each centroid in order, the nearest row not yet taken (so the result is distinct).
+pub fn nearest_distinct_to_centroids(points: &Matrix, centroids: &Matrix) -> Vec<usize> {
+    let mut taken = vec![false; points.rows];
+    let mut picks = Vec::with_capacity(centroids.rows);
+    for centre in centroids.iter_rows() {
+        let mut best: Option<(usize, f32)> = None;
+        for (i, row) in points.iter_rows().enumerate() {
+            if taken[i] {
+                continue;
+            }
+            let dist = squared_distance(row, centre);
+            if best.is_none_or(|(_, b)| dist < b) {
+                best = Some((i, dist));
+            }
+        }
+        if let Some((i, _)) = best {
+            taken[i] = true;
+            picks.push(i);
+        }
+    }
+    picks
+}
