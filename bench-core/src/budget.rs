@@ -22,6 +22,12 @@ pub struct BudgetSchedule {
     /// Labeled count to stop at (the last query is shortened to land exactly on it).
     #[serde(default)]
     pub final_budget: Option<usize>,
+    /// How the initial set is chosen (cold start): `random` (default), `kmeans`, `typiclust`.
+    #[serde(default)]
+    pub init_strategy: Option<String>,
+    /// Parameters of the init strategy.
+    #[serde(default)]
+    pub init_params: Option<serde_json::Value>,
 }
 
 impl BudgetSchedule {
@@ -46,11 +52,21 @@ impl BudgetSchedule {
         sizes
     }
 
-    /// The name used in records.
+    /// The init strategy's name (`random` when unset).
+    pub fn init_name(&self) -> &str {
+        self.init_strategy.as_deref().unwrap_or("random")
+    }
+
+    /// The name used in records: `i{initial}-q{query}-n{final}`, plus `-{init}` for a
+    /// cold-start strategy other than random.
     pub fn label(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
             let last = self.sizes().last().copied().unwrap_or(self.initial);
-            format!("i{}-q{}-n{}", self.initial, self.query, last)
+            let init = match self.init_name() {
+                "random" => String::new(),
+                other => format!("-{other}"),
+            };
+            format!("i{}-q{}-n{}{init}", self.initial, self.query, last)
         })
     }
 
@@ -110,6 +126,8 @@ mod tests {
             query: 20,
             rounds,
             final_budget,
+            init_strategy: None,
+            init_params: None,
         }
     }
 
@@ -118,6 +136,11 @@ mod tests {
         assert_eq!(schedule(Some(3), None).sizes(), vec![10, 30, 50, 70]);
         assert_eq!(schedule(None, Some(55)).sizes(), vec![10, 30, 50, 55]);
         assert_eq!(schedule(Some(3), None).label(), "i10-q20-n70");
+        let cold = BudgetSchedule {
+            init_strategy: Some("typiclust".into()),
+            ..schedule(Some(3), None)
+        };
+        assert_eq!(cold.label(), "i10-q20-n70-typiclust");
     }
 
     #[test]

@@ -190,7 +190,13 @@ impl Regularization {
     }
 
     /// Learning rate at `step` of `total_steps` (epochs x batches), before any SWA phase.
-    pub fn lr_at(&self, epoch: usize, step: usize, total_steps: usize, steps_per_epoch: usize) -> f64 {
+    pub fn lr_at(
+        &self,
+        epoch: usize,
+        step: usize,
+        total_steps: usize,
+        steps_per_epoch: usize,
+    ) -> f64 {
         let epochs = total_steps.div_ceil(steps_per_epoch.max(1));
         if let Some(swa) = &self.swa {
             if let Some(swa_lr) = swa.lr {
@@ -205,7 +211,9 @@ impl Regularization {
                 let progress = step as f64 / total_steps.max(1) as f64;
                 0.5 * self.lr * (1.0 + (std::f64::consts::PI * progress).cos())
             }
-            LrSchedule::Step { step_epochs, gamma } => self.lr * gamma.powi((epoch / step_epochs.max(&1)) as i32),
+            LrSchedule::Step { step_epochs, gamma } => {
+                self.lr * gamma.powi((epoch / step_epochs.max(&1)) as i32)
+            }
         }
     }
 
@@ -219,9 +227,9 @@ impl Regularization {
 
     /// First epoch (of `epochs` run) whose end-of-epoch weights enter the SWA average.
     pub fn swa_start_epoch(&self, epochs: usize) -> Option<usize> {
-        self.swa
-            .as_ref()
-            .map(|s| ((s.start_fraction * epochs as f64).floor() as usize).min(epochs.saturating_sub(1)))
+        self.swa.as_ref().map(|s| {
+            ((s.start_fraction * epochs as f64).floor() as usize).min(epochs.saturating_sub(1))
+        })
     }
 }
 
@@ -360,7 +368,11 @@ mod tests {
         reg.epochs = 10;
         reg.batch_size = 64;
         reg.min_steps = 100;
-        assert_eq!(reg.effective_epochs(100), 50, "2 steps an epoch -> 50 epochs for 100 steps");
+        assert_eq!(
+            reg.effective_epochs(100),
+            50,
+            "2 steps an epoch -> 50 epochs for 100 steps"
+        );
         assert_eq!(reg.effective_epochs(6400), 10, "100 steps an epoch already");
         reg.min_steps = 0;
         assert_eq!(reg.effective_epochs(100), 10);

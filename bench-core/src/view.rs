@@ -29,6 +29,8 @@ pub trait ModelView {
 pub struct TrainedModel<'a, B: Backend> {
     pub model: Network<B>,
     pub pool: &'a LabeledSet,
+    /// Classes the model predicts.
+    pub classes: usize,
     pub device: B::Device,
     pub batch_size: usize,
     /// Dropout probability used for MC dropout.
@@ -64,7 +66,7 @@ fn read(tensor: burn::tensor::Tensor<impl Backend, 2>) -> Result<Vec<f32>, CoreE
 
 impl<B: Backend> ModelView for TrainedModel<'_, B> {
     fn num_classes(&self) -> usize {
-        self.pool.num_classes
+        self.classes
     }
 
     fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {

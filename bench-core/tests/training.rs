@@ -49,6 +49,7 @@ fn train(
         regularization: reg,
         data,
         indices: &indices,
+        classes: data.num_classes,
         init_seed,
         train_seed: 5,
         warm_start: None,
@@ -101,6 +102,7 @@ fn the_cnns_fit_small_images_and_expose_embeddings() {
         let view = TrainedModel {
             model,
             pool: &data,
+            classes: data.num_classes,
             device: FlexDevice,
             batch_size: 7,
             dropout: 0.0,
@@ -160,6 +162,7 @@ fn mc_dropout_samples_vary_and_are_seeded() {
     let view = TrainedModel {
         model,
         pool: &data,
+        classes: data.num_classes,
         device: FlexDevice,
         batch_size: 16,
         dropout: 0.5,
@@ -211,6 +214,7 @@ fn diverging_training_is_an_error_not_a_panic() {
         regularization: &reg,
         data: &data,
         indices: &indices,
+        classes: data.num_classes,
         init_seed: 1,
         train_seed: 1,
         warm_start: None,

@@ -21,8 +21,8 @@ mod error;
 mod fileio;
 mod idx;
 mod normalize;
-mod scenario;
 mod rng;
+mod scenario;
 mod set;
 mod shape;
 mod spec;
@@ -35,7 +35,9 @@ pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
 pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 pub use normalize::ChannelStats;
-pub use scenario::{imbalance_count, ood_count, ScenarioData, ScenarioKind, ScenarioSpec, SCENARIO_KINDS};
+pub use scenario::{
+    imbalance_count, ood_count, ScenarioData, ScenarioKind, ScenarioSpec, SCENARIO_KINDS,
+};
 pub use set::{DataSplits, LabeledSet};
 pub use shape::ExampleShape;
 pub use spec::{DatasetSource, DatasetSpec, DATASET_SOURCES, DEFAULT_TEST_FRACTION};

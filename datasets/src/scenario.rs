@@ -48,12 +48,16 @@ pub const SCENARIO_KINDS: &[&str] = &["none", "imbalance", "redundancy", "ood", 
 impl ScenarioSpec {
     /// The pool as loaded.
     pub fn none() -> Self {
-        Self { name: "none".into(), kind: ScenarioKind::None }
+        Self {
+            name: "none".into(),
+            kind: ScenarioKind::None,
+        }
     }
 
     /// Checks the parameters; errors name the scenario and field.
     pub fn validate(&self, num_classes: Option<usize>) -> Result<(), DatasetError> {
-        let bad = |message: String| DatasetError::Spec { name: self.name.clone(), message };
+        let bad =
+            |message: String| DatasetError::Invalid(format!("scenario `{}`: {message}", self.name));
         match &self.kind {
             ScenarioKind::None => {}
             ScenarioKind::Imbalance { ratio } => {
@@ -63,13 +67,18 @@ impl ScenarioSpec {
             }
             ScenarioKind::Redundancy { copies, noise } => {
                 if *copies < 2 {
-                    return Err(bad(format!("field `copies` must be at least 2, got {copies}")));
+                    return Err(bad(format!(
+                        "field `copies` must be at least 2, got {copies}"
+                    )));
                 }
                 if !(noise.is_finite() && *noise >= 0.0) {
                     return Err(bad(format!("field `noise` must be >= 0, got {noise}")));
                 }
             }
-            ScenarioKind::Ood { share, held_out_classes } => {
+            ScenarioKind::Ood {
+                share,
+                held_out_classes,
+            } => {
                 if !(*share > 0.0 && *share < 1.0) {
                     return Err(bad(format!("field `share` must be in (0, 1), got {share}")));
                 }
@@ -131,27 +140,35 @@ impl ScenarioSpec {
                         if copy == 0 || *noise == 0.0 {
                             features.extend_from_slice(example);
                         } else {
-                            features.extend(example.iter().map(|v| v + noise * normal(&mut rng) as f32));
+                            features.extend(
+                                example.iter().map(|v| v + noise * normal(&mut rng) as f32),
+                            );
                         }
                         labels.push(train.labels[i]);
                     }
                 }
                 debug_assert_eq!(features.len(), labels.len() * row);
-                Ok(plain(LabeledSet::new(train.shape, classes, features, labels)?))
+                Ok(plain(LabeledSet::new(
+                    train.shape,
+                    classes,
+                    features,
+                    labels,
+                )?))
             }
-            ScenarioKind::Ood { share, held_out_classes } => {
+            ScenarioKind::Ood {
+                share,
+                held_out_classes,
+            } => {
                 let target = classes - held_out_classes;
                 let (mut inside, mut outside): (Vec<usize>, Vec<usize>) =
                     (0..train.len()).partition(|&i| (train.labels[i] as usize) < target);
                 let wanted = ood_count(inside.len(), *share);
                 if wanted > outside.len() {
-                    return Err(DatasetError::Spec {
-                        name: self.name.clone(),
-                        message: format!(
-                            "share {share} needs {wanted} out-of-distribution examples, the held-out classes have {}",
-                            outside.len()
-                        ),
-                    });
+                    return Err(DatasetError::Invalid(format!(
+                        "scenario `{}`: share {share} needs {wanted} out-of-distribution examples, the held-out classes have {}",
+                        self.name,
+                        outside.len()
+                    )));
                 }
                 shuffle(&mut rng, &mut outside);
                 outside.truncate(wanted);
@@ -159,10 +176,18 @@ impl ScenarioSpec {
                 inside.sort_unstable();
                 let pool = train.subset(&inside);
                 let ood = pool.labels.iter().map(|&l| l as usize >= target).collect();
-                let test_keep: Vec<usize> = (0..splits.test.len()).filter(|&i| (splits.test.labels[i] as usize) < target).collect();
+                let test_keep: Vec<usize> = (0..splits.test.len())
+                    .filter(|&i| (splits.test.labels[i] as usize) < target)
+                    .collect();
                 let kept = splits.test.subset(&test_keep);
                 let test = LabeledSet::new(kept.shape, target, kept.features, kept.labels)?;
-                Ok(ScenarioData { noisy: vec![false; pool.len()], pool, ood, test, target_classes: target })
+                Ok(ScenarioData {
+                    noisy: vec![false; pool.len()],
+                    pool,
+                    ood,
+                    test,
+                    target_classes: target,
+                })
             }
             ScenarioKind::LabelNoise { share } => {
                 let mut pool = train.clone();
@@ -176,7 +201,13 @@ impl ScenarioSpec {
                     pool.labels[i] = ((old + offset) % classes) as u32;
                     noisy[i] = true;
                 }
-                Ok(ScenarioData { ood: vec![false; pool.len()], noisy, pool, test: splits.test.clone(), target_classes: classes })
+                Ok(ScenarioData {
+                    ood: vec![false; pool.len()],
+                    noisy,
+                    pool,
+                    test: splits.test.clone(),
+                    target_classes: classes,
+                })
             }
         }
     }

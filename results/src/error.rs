@@ -80,6 +80,29 @@ pub enum ResultsError {
         found: usize,
     },
 
+    /// A folder given as a results folder has no records.csv.
+    #[error("{dir}: no records.csv here; is this a sieve results folder?")]
+    NotAResultsDir {
+        /// The folder.
+        dir: String,
+    },
+
+    /// Report or compare options out of range.
+    #[error("invalid options: {message}")]
+    Options {
+        /// Which option, and why.
+        message: String,
+    },
+
+    /// Drawing a plot failed.
+    #[error("{file}: cannot draw plot: {message}")]
+    Plot {
+        /// The plot file.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// The CSV layer failed (malformed input, or serialising a value).
     #[error("{file}: {message}")]
     Csv {

@@ -1,6 +1,6 @@
 //! sieve's results: the record schema, the append-only record writer and the
-//! tolerant reader, statistics over repeats (Student t intervals, paired
-//! differences against random) and per-cell summaries.
+//! tolerant reader, statistics over repeats, comparisons with random, whole-curve
+//! summaries, the report (tables and plots) and the regression gate (`compare`).
 //!
 //! This crate never depends on burn, so reading and reporting results needs no
 //! training backend.
@@ -9,23 +9,41 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod atomic;
+pub mod cells;
+pub mod compare;
+pub mod curves;
 pub mod error;
+pub mod export;
+pub mod html;
+pub mod options;
+pub mod plot;
 pub mod reader;
 pub mod record;
+pub mod report;
 mod rows;
 pub mod stats;
 pub mod summary;
+mod versus;
 pub mod writer;
 
 pub use atomic::write_atomic;
+pub use cells::{Arm, Setting};
+pub use compare::{
+    compare_dirs, compare_records, CellChange, CompareOptions, CompareTest, Comparison,
+};
+pub use curves::{aubc, labels_to_reach, LabelsNeeded};
 pub use error::ResultsError;
+pub use export::csv::write_summary_csv;
+pub use options::{IntervalMethod, PairedTest, ReportOptions};
 pub use reader::{parse_records, read_records, RecordsRead};
 pub use record::{Record, SCHEMA_VERSION, STATUS_OK};
+pub use report::{write_report, ReportOutcome};
 pub use stats::descriptive::{estimate, Estimate};
 pub use stats::paired::{paired_difference, PairedDifference};
 pub use stats::student_t::{student_t_cdf, student_t_quantile, student_t_two_sided_p};
+pub use stats::verdict::Verdict;
 pub use summary::{
-    summarize, summarize_metric, write_summary_csv, Metric, SummaryRow, DEFAULT_CONFIDENCE,
+    summarize, summarize_metric, summarize_with, Metric, Summary, SummaryRow, DEFAULT_CONFIDENCE,
     REFERENCE_STRATEGY,
 };
 pub use writer::RecordWriter;

@@ -1,31 +1,32 @@
-//! Per-cell summaries: statistics over repeats of one metric, and the paired
-//! difference to random in the same setting and round.
+//! Per-cell summaries: statistics over repeats of each metric, per round and over
+//! the whole curve, and the paired comparison with random in the same setting.
 //!
 //! A cell is everything but the repeat: (kind, dataset, scenario, model,
-//! regularization, budget, strategy, strategy_params, round).
+//! regularization, budget, strategy, strategy_params, round). Whole-curve rows
+//! (AUBC, label efficiency) have no round.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
-use crate::error::ResultsError;
+use crate::cells::{group, reference_arm, Arm, Setting};
+use crate::curves::{aubc, labels_to_reach, LabelsNeeded};
+use crate::options::ReportOptions;
 use crate::record::Record;
-use crate::stats::descriptive::estimate;
-use crate::stats::paired::paired_difference;
+use crate::versus::{analyze, ArmInput, ArmOutput};
 
-/// The strategy every other strategy is compared against.
-pub const REFERENCE_STRATEGY: &str = "random";
-
-/// `strategy_params` of a strategy without parameters.
-const NO_PARAMS: &str = "{}";
+pub use crate::cells::REFERENCE_STRATEGY;
 
 /// The interval level [`summarize`] uses.
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 
+/// Suffix of the whole-curve AUBC metric names (`test_accuracy_aubc`).
+pub const AUBC_SUFFIX: &str = "_aubc";
+/// Suffix of the label-efficiency metric names (`test_accuracy_labels_to_random`).
+pub const LABELS_SUFFIX: &str = "_labels_to_random";
+
 /// Which metric of a [`Record`] a summary describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// [`Record::test_accuracy`].
@@ -61,9 +62,32 @@ impl Metric {
             Metric::BalancedAccuracy => record.balanced_accuracy,
         }
     }
+
+    /// Whether larger values are better (accuracies) or worse (loss).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, Metric::TestLoss)
+    }
+
+    /// Factor from stored values to displayed ones (accuracies shown in %).
+    pub fn display_scale(self) -> f64 {
+        if self.higher_is_better() {
+            100.0
+        } else {
+            1.0
+        }
+    }
+
+    /// Axis and table label, with its unit.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Metric::TestAccuracy => "test accuracy (%)",
+            Metric::TestLoss => "test loss (nats)",
+            Metric::BalancedAccuracy => "balanced accuracy (%)",
+        }
+    }
 }
 
-/// One row of summary.csv. Column order = field order.
+/// One row of summary.csv: one cell and one metric. Column order = field order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// Experiment kind.
@@ -82,16 +106,18 @@ pub struct SummaryRow {
     pub strategy: String,
     /// Compact JSON of the strategy's parameters.
     pub strategy_params: String,
-    /// Round.
-    pub round: u32,
-    /// Mean labeled count over the cell's records (the same for every repeat in a
-    /// normal run, so normally a whole number).
-    pub labeled: f64,
-    /// The metric summarised (a [`Metric::as_str`] name).
+    /// Round; empty for whole-curve rows.
+    pub round: Option<u32>,
+    /// Mean labeled count over the cell's records; for label-efficiency rows the
+    /// reference budget; empty for AUBC rows.
+    pub labeled: Option<f64>,
+    /// A [`Metric::as_str`] name, or one with [`AUBC_SUFFIX`] or [`LABELS_SUFFIX`].
     pub metric: String,
     /// The two-sided interval level of `ci_*` and `diff_ci_*`, e.g. 0.95.
     pub confidence: f64,
-    /// Repeats contributing (ok records with a finite metric).
+    /// `student_t` or `bootstrap`.
+    pub interval: String,
+    /// Repeats contributing (ok, finite; for label efficiency: reached).
     pub n: usize,
     /// Mean over repeats; `None` when n = 0.
     pub mean: Option<f64>,
@@ -99,14 +125,16 @@ pub struct SummaryRow {
     pub std: Option<f64>,
     /// Standard error of the mean; `None` when n < 2.
     pub sem: Option<f64>,
-    /// Student t interval, lower bound; `None` when n < 2.
+    /// Interval of the mean, lower bound; `None` when n < 2.
     pub ci_low: Option<f64>,
-    /// Student t interval, upper bound; `None` when n < 2.
+    /// Interval of the mean, upper bound; `None` when n < 2.
     pub ci_high: Option<f64>,
     /// Smallest value; `None` when n = 0.
     pub min: Option<f64>,
     /// Largest value; `None` when n = 0.
     pub max: Option<f64>,
+    /// Repeats matched with random.
+    pub n_pairs: usize,
     /// Mean paired difference to random (this - random); `None` for the
     /// reference row itself and when no repeat matches.
     pub diff_vs_random: Option<f64>,
@@ -116,15 +144,26 @@ pub struct SummaryRow {
     pub diff_ci_high: Option<f64>,
     /// Two-sided paired t test p-value (unadjusted); `None` when n_pairs < 2.
     pub diff_p_value: Option<f64>,
-    /// Repeats matched with random.
-    pub n_pairs: usize,
-    /// Records in the cell that did not contribute: failed, or ok without a
-    /// finite value of the metric.
+    /// Two-sided Wilcoxon signed-rank p-value (unadjusted); `None` when n_pairs < 2.
+    pub wilcoxon_p_value: Option<f64>,
+    /// Holm-adjusted p-value of the verdict's test across the arms compared
+    /// with random in the same setting, round and metric.
+    pub p_adjusted: Option<f64>,
+    /// Cohen's d_z: mean paired difference / std of the differences.
+    pub effect_size: Option<f64>,
+    /// `better`, `worse`, `indistinguishable`, `no verdict`; empty for random.
+    pub verdict: String,
+    /// Why there is no verdict, or what the reference row's target was.
+    pub note: String,
+    /// Records (or trials, for whole-curve rows) that did not contribute:
+    /// failed, or without a finite value of the metric.
     pub failed: usize,
+    /// Label efficiency only: repeats whose curve never reached the target.
+    pub not_reached: Option<usize>,
 }
 
 /// The header of summary.csv, in field order (checked against serde by a test).
-const SUMMARY_COLUMNS: [&str; 26] = [
+const SUMMARY_COLUMNS: [&str; 33] = [
     "kind",
     "dataset",
     "scenario",
@@ -137,6 +176,7 @@ const SUMMARY_COLUMNS: [&str; 26] = [
     "labeled",
     "metric",
     "confidence",
+    "interval",
     "n",
     "mean",
     "std",
@@ -145,12 +185,18 @@ const SUMMARY_COLUMNS: [&str; 26] = [
     "ci_high",
     "min",
     "max",
+    "n_pairs",
     "diff_vs_random",
     "diff_ci_low",
     "diff_ci_high",
     "diff_p_value",
-    "n_pairs",
+    "wilcoxon_p_value",
+    "p_adjusted",
+    "effect_size",
+    "verdict",
+    "note",
     "failed",
+    "not_reached",
 ];
 
 impl SummaryRow {
@@ -158,155 +204,381 @@ impl SummaryRow {
     pub fn columns() -> &'static [&'static str] {
         &SUMMARY_COLUMNS
     }
-}
 
-/// Cell key, ordered as the summary is: setting, round, random first, then
-/// strategies alphabetically; within a strategy, no parameters (`{}`) first, then
-/// parameters as text.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct CellKey {
-    setting: Setting,
-    round: u32,
-    not_reference: bool,
-    strategy: String,
-    has_params: bool,
-    strategy_params: String,
-}
-
-/// Everything that defines a comparison against random, except the round.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Setting {
-    kind: String,
-    dataset: String,
-    scenario: String,
-    model: String,
-    regularization: String,
-    budget: String,
-}
-
-impl CellKey {
-    fn of(r: &Record) -> Self {
-        Self {
-            setting: Setting {
-                kind: r.kind.clone(),
-                dataset: r.dataset.clone(),
-                scenario: r.scenario.clone(),
-                model: r.model.clone(),
-                regularization: r.regularization.clone(),
-                budget: r.budget.clone(),
-            },
-            round: r.round,
-            not_reference: r.strategy != REFERENCE_STRATEGY,
-            strategy: r.strategy.clone(),
-            has_params: r.strategy_params != NO_PARAMS,
-            strategy_params: r.strategy_params.clone(),
+    /// The setting of the row.
+    pub fn setting(&self) -> Setting {
+        Setting {
+            kind: self.kind.clone(),
+            dataset: self.dataset.clone(),
+            scenario: self.scenario.clone(),
+            model: self.model.clone(),
+            regularization: self.regularization.clone(),
+            budget: self.budget.clone(),
         }
+    }
+
+    /// The arm of the row.
+    pub fn arm(&self) -> Arm {
+        Arm::new(&self.strategy, &self.strategy_params)
     }
 }
 
-/// Summarises test accuracy at 95%: see [`summarize_metric`].
+/// The summary of a records file, with what could not be computed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Rows ordered by setting, metric, round (whole-curve rows last), arm.
+    pub rows: Vec<SummaryRow>,
+    /// Things left out, e.g. label efficiency without a random curve.
+    pub warnings: Vec<String>,
+}
+
+/// Summarises test accuracy per round at 95%: see [`summarize_metric`].
 pub fn summarize(records: &[Record]) -> Vec<SummaryRow> {
     summarize_metric(records, Metric::TestAccuracy, DEFAULT_CONFIDENCE)
 }
 
-/// One row per cell, for `metric`, with `confidence`-level intervals.
-///
-/// Only ok records with a finite metric contribute; the rest are counted in
-/// `failed`. A record repeating an earlier `(trial_id, round)` is ignored (the
-/// reader warns about those). The reference of a setting and round is its
-/// `"random"` cell (with params `{}` if present, else the smallest params); every
-/// other cell, a second random variant included (an A/A check), is compared
-/// with it by repeat. Rows are sorted by setting, round, random first, then
-/// strategy name and parameters (`{}` first).
+/// One row per (cell, round) for `metric`, with `confidence`-level Student t
+/// intervals and default verdict settings; no whole-curve rows.
 pub fn summarize_metric(records: &[Record], metric: Metric, confidence: f64) -> Vec<SummaryRow> {
-    let mut seen = HashSet::new();
-    let mut cells: BTreeMap<CellKey, Vec<&Record>> = BTreeMap::new();
-    for r in records {
-        if seen.insert((r.trial_id.as_str(), r.round)) {
-            cells.entry(CellKey::of(r)).or_default().push(r);
-        }
-    }
-
-    let usable = |rs: &[&Record]| -> Vec<(u32, f64)> {
-        rs.iter()
-            .filter(|r| r.is_ok())
-            .filter_map(|r| {
-                metric
-                    .value(r)
-                    .filter(|v| v.is_finite())
-                    .map(|v| (r.repeat, v))
-            })
-            .collect()
+    let options = ReportOptions {
+        confidence,
+        metrics: vec![metric],
+        ..ReportOptions::default()
     };
-
-    let mut rows = Vec::with_capacity(cells.len());
-    // The reference cell of the (setting, round) being walked: random sorts first.
-    let mut reference: Option<(&CellKey, Vec<(u32, f64)>)> = None;
-    for (key, rs) in &cells {
-        let values = usable(rs);
-        let same_group = |k: &CellKey| k.setting == key.setting && k.round == key.round;
-        if !reference.as_ref().is_some_and(|(k, _)| same_group(k)) {
-            reference = (!key.not_reference).then(|| (key, values.clone()));
-        }
-        let is_reference = reference.as_ref().is_some_and(|(k, _)| *k == key);
-        let diff = match &reference {
-            Some((_, ref_values)) if !is_reference => {
-                paired_difference(&values, ref_values, confidence)
-            }
-            _ => None,
-        };
-
-        let plain: Vec<f64> = values.iter().map(|&(_, v)| v).collect();
-        let est = estimate(&plain, confidence);
-        let labeled = rs.iter().map(|r| r.labeled as f64).sum::<f64>() / rs.len() as f64;
-        rows.push(SummaryRow {
-            kind: key.setting.kind.clone(),
-            dataset: key.setting.dataset.clone(),
-            scenario: key.setting.scenario.clone(),
-            model: key.setting.model.clone(),
-            regularization: key.setting.regularization.clone(),
-            budget: key.setting.budget.clone(),
-            strategy: key.strategy.clone(),
-            strategy_params: key.strategy_params.clone(),
-            round: key.round,
-            labeled,
-            metric: metric.as_str().to_string(),
-            confidence,
-            n: plain.len(),
-            mean: est.as_ref().map(|e| e.mean),
-            std: est.as_ref().and_then(|e| e.std),
-            sem: est.as_ref().and_then(|e| e.sem),
-            ci_low: est.as_ref().and_then(|e| e.ci_low),
-            ci_high: est.as_ref().and_then(|e| e.ci_high),
-            min: est.as_ref().map(|e| e.min),
-            max: est.as_ref().map(|e| e.max),
-            diff_vs_random: diff.as_ref().map(|d| d.mean),
-            diff_ci_low: diff.as_ref().and_then(|d| d.ci_low),
-            diff_ci_high: diff.as_ref().and_then(|d| d.ci_high),
-            diff_p_value: diff.as_ref().and_then(|d| d.p_value),
-            n_pairs: diff.as_ref().map_or(0, |d| d.n_pairs),
-            failed: rs.len() - values.len(),
-        });
+    let mut out = Summary::default();
+    for (setting, arms) in group(records) {
+        per_round(&setting, &arms, metric, &options, &mut out.rows);
     }
-    rows
+    out.rows
 }
 
-/// Writes `rows` as summary.csv (header always written, even with no rows),
-/// atomically: a temporary file in the same directory, then a rename.
-pub fn write_summary_csv(rows: &[SummaryRow], path: &Path) -> Result<(), ResultsError> {
-    let csv_err = |e: csv::Error| ResultsError::csv(path, &e);
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(SummaryRow::columns()).map_err(csv_err)?;
-    for row in rows {
-        w.serialize(row).map_err(csv_err)?;
+/// Every row a report needs: per-round rows for each metric of `options`, then
+/// AUBC rows, then label-efficiency rows (higher-is-better metrics only).
+///
+/// Only ok records with a finite metric contribute; the rest are counted in
+/// `failed`. A record repeating an earlier `(trial_id, round)` is ignored. The
+/// reference of a setting is its `random` arm (params `{}` if present); every
+/// other arm, a second random variant included (an A/A check), is compared
+/// with it by repeat.
+pub fn summarize_with(records: &[Record], options: &ReportOptions) -> Summary {
+    let mut out = Summary::default();
+    for (setting, arms) in group(records) {
+        for &metric in &options.metrics {
+            per_round(&setting, &arms, metric, options, &mut out.rows);
+            whole_curve(&setting, &arms, metric, options, &mut out);
+        }
     }
-    let bytes = w.into_inner().map_err(|e| ResultsError::Csv {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    write_atomic(path, &bytes)
+    out
+}
+
+type Arms<'a> = BTreeMap<Arm, Vec<&'a Record>>;
+
+/// One trial's (labeled, value) points and whether all its evaluations were usable.
+type Trial = (Vec<(f64, f64)>, bool);
+
+/// (repeat, value) of the ok records with a finite value.
+fn usable(rs: &[&Record], metric: Metric) -> Vec<(u32, f64)> {
+    rs.iter()
+        .filter(|r| r.is_ok())
+        .filter_map(|r| {
+            metric
+                .value(r)
+                .filter(|v| v.is_finite())
+                .map(|v| (r.repeat, v))
+        })
+        .collect()
+}
+
+/// The fields every row of a cell shares.
+struct RowBase<'a> {
+    setting: &'a Setting,
+    arm: &'a Arm,
+    round: Option<u32>,
+    labeled: Option<f64>,
+    metric: String,
+}
+
+/// Builds a row from the analysis of its arm.
+fn row(
+    base: RowBase<'_>,
+    options: &ReportOptions,
+    is_reference: bool,
+    out: &ArmOutput,
+    failed: usize,
+) -> SummaryRow {
+    let est = out.estimate.as_ref();
+    let vs = out.versus.as_ref();
+    let verdict = match vs {
+        _ if is_reference => String::new(),
+        Some(v) => v.verdict.as_str().to_string(),
+        None => "no verdict".to_string(),
+    };
+    let note = match vs {
+        _ if is_reference => "reference".to_string(),
+        Some(v) => v.note.clone().unwrap_or_default(),
+        None => "no repeat paired with random".to_string(),
+    };
+    SummaryRow {
+        kind: base.setting.kind.clone(),
+        dataset: base.setting.dataset.clone(),
+        scenario: base.setting.scenario.clone(),
+        model: base.setting.model.clone(),
+        regularization: base.setting.regularization.clone(),
+        budget: base.setting.budget.clone(),
+        strategy: base.arm.strategy.clone(),
+        strategy_params: base.arm.strategy_params.clone(),
+        round: base.round,
+        labeled: base.labeled,
+        metric: base.metric,
+        confidence: options.confidence,
+        interval: options.interval.as_str().to_string(),
+        n: est.map_or(0, |e| e.n),
+        mean: est.map(|e| e.mean),
+        std: est.and_then(|e| e.std),
+        sem: est.and_then(|e| e.sem),
+        ci_low: est.and_then(|e| e.ci_low),
+        ci_high: est.and_then(|e| e.ci_high),
+        min: est.map(|e| e.min),
+        max: est.map(|e| e.max),
+        n_pairs: vs.map_or(0, |v| v.n_pairs),
+        diff_vs_random: vs.map(|v| v.mean),
+        diff_ci_low: vs.and_then(|v| v.ci_low),
+        diff_ci_high: vs.and_then(|v| v.ci_high),
+        diff_p_value: vs.and_then(|v| v.t_p),
+        wilcoxon_p_value: vs.and_then(|v| v.wilcoxon_p),
+        p_adjusted: vs.and_then(|v| v.p_adjusted),
+        effect_size: vs.and_then(|v| v.effect_size),
+        verdict,
+        note,
+        failed,
+        not_reached: None,
+    }
+}
+
+/// A stable text naming a cell, for bootstrap seeds.
+fn seed_key(setting: &Setting, arm: &Arm, metric: &str, round: Option<u32>) -> String {
+    format!("{}|{}|{metric}|{round:?}", setting.slug(), arm.label())
+}
+
+/// Rows for each round of `metric` in one setting.
+fn per_round(
+    setting: &Setting,
+    arms: &Arms<'_>,
+    metric: Metric,
+    options: &ReportOptions,
+    rows: &mut Vec<SummaryRow>,
+) {
+    let reference = reference_arm(arms);
+    let rounds: BTreeSet<u32> = arms.values().flatten().map(|r| r.round).collect();
+    for round in rounds {
+        let cells: Vec<(&Arm, Vec<&Record>)> = arms
+            .iter()
+            .map(|(arm, rs)| {
+                let at: Vec<&Record> = rs.iter().copied().filter(|r| r.round == round).collect();
+                (arm, at)
+            })
+            .filter(|(_, at)| !at.is_empty())
+            .collect();
+        let inputs: Vec<ArmInput> = cells
+            .iter()
+            .map(|(arm, rs)| ArmInput {
+                values: usable(rs, metric),
+                seed_key: seed_key(setting, arm, metric.as_str(), Some(round)),
+                withhold: None,
+            })
+            .collect();
+        let ref_index = cells.iter().position(|(a, _)| Some(*a) == reference);
+        let outputs = analyze(&inputs, ref_index, options, metric.higher_is_better());
+        for (i, ((arm, rs), out)) in cells.iter().zip(&outputs).enumerate() {
+            let labeled = rs.iter().map(|r| r.labeled as f64).sum::<f64>() / rs.len() as f64;
+            let base = RowBase {
+                setting,
+                arm,
+                round: Some(round),
+                labeled: Some(labeled),
+                metric: metric.as_str().to_string(),
+            };
+            let failed = rs.len() - inputs[i].values.len();
+            rows.push(row(base, options, ref_index == Some(i), out, failed));
+        }
+    }
+}
+
+/// One trial's curve: (labeled, value) points, and whether every evaluation of
+/// the trial was ok with a finite value.
+fn trials(rs: &[&Record], metric: Metric) -> BTreeMap<u32, Trial> {
+    let mut out: BTreeMap<u32, Trial> = BTreeMap::new();
+    for r in rs {
+        let entry = out.entry(r.repeat).or_insert_with(|| (Vec::new(), true));
+        match metric.value(r).filter(|v| r.is_ok() && v.is_finite()) {
+            Some(v) => entry.0.push((r.labeled as f64, v)),
+            None => entry.1 = false,
+        }
+    }
+    out
+}
+
+/// AUBC and label-efficiency rows of `metric` in one setting.
+fn whole_curve(
+    setting: &Setting,
+    arms: &Arms<'_>,
+    metric: Metric,
+    options: &ReportOptions,
+    out: &mut Summary,
+) {
+    let reference = reference_arm(arms);
+    let ref_index = reference.and_then(|r| arms.keys().position(|a| a == r));
+    let curves: Vec<(&Arm, BTreeMap<u32, Trial>)> = arms
+        .iter()
+        .map(|(arm, rs)| (arm, trials(rs, metric)))
+        .collect();
+
+    // AUBC: complete trials only; an incomplete curve would be biased.
+    let name = format!("{}{AUBC_SUFFIX}", metric.as_str());
+    let mut failed = Vec::new();
+    let inputs: Vec<ArmInput> = curves
+        .iter()
+        .map(|(arm, trials)| {
+            let values: Vec<(u32, f64)> = trials
+                .iter()
+                .filter(|(_, (_, complete))| *complete)
+                .filter_map(|(&rep, (pts, _))| aubc(pts).map(|a| (rep, a)))
+                .collect();
+            failed.push(trials.len() - values.len());
+            ArmInput {
+                values,
+                seed_key: seed_key(setting, arm, &name, None),
+                withhold: None,
+            }
+        })
+        .collect();
+    let outputs = analyze(&inputs, ref_index, options, metric.higher_is_better());
+    for (i, ((arm, _), o)) in curves.iter().zip(&outputs).enumerate() {
+        let base = RowBase {
+            setting,
+            arm,
+            round: None,
+            labeled: None,
+            metric: name.clone(),
+        };
+        out.rows
+            .push(row(base, options, ref_index == Some(i), o, failed[i]));
+    }
+
+    if metric.higher_is_better() {
+        label_efficiency(setting, &curves, ref_index, metric, options, out);
+    }
+}
+
+/// Label-efficiency rows: labels each trial needs to reach random's mean at the
+/// reference budget.
+fn label_efficiency(
+    setting: &Setting,
+    curves: &[(&Arm, BTreeMap<u32, Trial>)],
+    ref_index: Option<usize>,
+    metric: Metric,
+    options: &ReportOptions,
+    out: &mut Summary,
+) {
+    let name = format!("{}{LABELS_SUFFIX}", metric.as_str());
+    let Some(r) = ref_index else {
+        out.warnings.push(format!(
+            "{}: no random arm, so no label efficiency for {}",
+            setting.title(),
+            metric.as_str()
+        ));
+        return;
+    };
+    let random_points: Vec<(f64, f64)> = curves[r]
+        .1
+        .values()
+        .flat_map(|(pts, _)| pts.iter().copied())
+        .collect();
+    let budget = options
+        .reference_budget
+        .map(|b| b as f64)
+        .or_else(|| random_points.iter().map(|p| p.0).reduce(f64::max));
+    let at_budget: Vec<f64> = budget
+        .map(|b| {
+            random_points
+                .iter()
+                .filter(|p| p.0 == b)
+                .map(|p| p.1)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (Some(budget), false) = (budget, at_budget.is_empty()) else {
+        out.warnings.push(format!(
+            "{}: random has no {} at the reference budget{}, so no label efficiency",
+            setting.title(),
+            metric.as_str(),
+            options
+                .reference_budget
+                .map_or(String::new(), |b| format!(" ({b} labels)"))
+        ));
+        return;
+    };
+    let target = at_budget.iter().sum::<f64>() / at_budget.len() as f64;
+
+    let mut extra = Vec::new();
+    let inputs: Vec<ArmInput> = curves
+        .iter()
+        .map(|(arm, trials)| {
+            let mut values = Vec::new();
+            let (mut not_reached, mut failed) = (0, 0);
+            for (&rep, (pts, complete)) in trials {
+                match labels_to_reach(pts, target) {
+                    Some(LabelsNeeded::Reached(x)) => values.push((rep, x)),
+                    // An incomplete curve that stays below may have reached
+                    // the target at a failed evaluation.
+                    Some(LabelsNeeded::NotReached) if *complete => not_reached += 1,
+                    _ => failed += 1,
+                }
+            }
+            extra.push((not_reached, failed));
+            ArmInput {
+                values,
+                seed_key: seed_key(setting, arm, &name, None),
+                withhold: None,
+            }
+        })
+        .collect();
+    // Withhold verdicts where a repeat of the arm or of random did not reach it:
+    // dropping those repeats would favour whichever side failed more.
+    let ref_missing = extra[r].0;
+    let inputs: Vec<ArmInput> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut input)| {
+            let (nr, _) = extra[i];
+            if i != r && (nr > 0 || ref_missing > 0) {
+                input.withhold = Some(format!(
+                    "target not reached in {nr} repeat(s) of this arm and {ref_missing} of random"
+                ));
+            }
+            input
+        })
+        .collect();
+    // Fewer labels is better.
+    let outputs = analyze(&inputs, Some(r), options, false);
+    for (i, ((arm, _), o)) in curves.iter().zip(&outputs).enumerate() {
+        let base = RowBase {
+            setting,
+            arm,
+            round: None,
+            labeled: Some(budget),
+            metric: name.clone(),
+        };
+        let mut row = row(base, options, i == r, o, extra[i].1);
+        row.not_reached = Some(extra[i].0);
+        if i == r {
+            row.note = format!(
+                "reference; target {target:.6} = random's mean {} at {budget} labels",
+                metric.as_str()
+            );
+        }
+        out.rows.push(row);
+    }
 }
 
 #[cfg(test)]
@@ -324,10 +596,11 @@ mod tests {
             budget: "b".into(),
             strategy: "random".into(),
             strategy_params: "{}".into(),
-            round: 0,
-            labeled: 10.0,
+            round: Some(0),
+            labeled: Some(10.0),
             metric: "test_accuracy".into(),
             confidence: 0.95,
+            interval: "student_t".into(),
             n: 0,
             mean: None,
             std: None,
@@ -336,12 +609,18 @@ mod tests {
             ci_high: None,
             min: None,
             max: None,
+            n_pairs: 0,
             diff_vs_random: None,
             diff_ci_low: None,
             diff_ci_high: None,
             diff_p_value: None,
-            n_pairs: 0,
+            wilcoxon_p_value: None,
+            p_adjusted: None,
+            effect_size: None,
+            verdict: String::new(),
+            note: String::new(),
             failed: 1,
+            not_reached: None,
         };
         let mut w = csv::Writer::from_writer(Vec::new());
         w.serialize(&row).unwrap();

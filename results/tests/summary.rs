@@ -37,7 +37,7 @@ fn records() -> Vec<Record> {
 
 fn find<'a>(rows: &'a [SummaryRow], strategy: &str, round: u32) -> &'a SummaryRow {
     rows.iter()
-        .find(|r| r.strategy == strategy && r.round == round && r.regularization == "none")
+        .find(|r| r.strategy == strategy && r.round == Some(round) && r.regularization == "none")
         .unwrap()
 }
 
@@ -49,7 +49,7 @@ fn two_strategies_three_repeats_two_rounds() {
     // Order: round 0 then 1; random before entropy although "entropy" < "random".
     let order: Vec<(u32, &str)> = rows
         .iter()
-        .map(|r| (r.round, r.strategy.as_str()))
+        .map(|r| (r.round.unwrap(), r.strategy.as_str()))
         .collect();
     assert_eq!(
         order,
@@ -58,7 +58,10 @@ fn two_strategies_three_repeats_two_rounds() {
 
     // Round 1, random: mean 0.72, std 0.02, sem 0.02/√3, CI 0.72 ± t·sem.
     let random = find(&rows, "random", 1);
-    assert_eq!((random.n, random.failed, random.labeled), (3, 0, 20.0));
+    assert_eq!(
+        (random.n, random.failed, random.labeled),
+        (3, 0, Some(20.0))
+    );
     close(random.mean, 0.72);
     close(random.std, 0.02);
     close(random.sem, SEM_002_N3);
@@ -89,7 +92,7 @@ fn two_strategies_three_repeats_two_rounds() {
     close(entropy0.diff_vs_random, 0.0);
     close(entropy0.diff_ci_low, 0.0);
     assert_eq!(entropy0.diff_p_value, Some(1.0));
-    assert_eq!(entropy0.labeled, 10.0);
+    assert_eq!(entropy0.labeled, Some(10.0));
 }
 
 #[test]

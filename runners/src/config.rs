@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::budget::BudgetSchedule;
 use sieve_bench_core::regularization::RegularizationSpec;
 use sieve_bench_core::ModelSpec;
-use sieve_datasets::DatasetSpec;
+use sieve_datasets::{DatasetSpec, ScenarioSpec};
 
 /// A strategy entry: a registry name and its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,9 @@ pub struct SweepConfig {
     pub inference_batch_size: usize,
     #[serde(rename = "dataset")]
     pub datasets: Vec<DatasetSpec>,
+    /// Pool scenarios (imbalance, redundancy, OOD, label noise); default: the pool as loaded.
+    #[serde(rename = "scenario", default = "default_scenarios")]
+    pub scenarios: Vec<ScenarioSpec>,
     #[serde(rename = "model")]
     pub models: Vec<ModelSpec>,
     #[serde(rename = "regularization")]
@@ -44,6 +47,14 @@ pub struct SweepConfig {
     pub strategies: Vec<StrategySpec>,
     #[serde(rename = "budget")]
     pub budgets: Vec<BudgetSchedule>,
+    /// How `sieve report` summarises this sweep (intervals, test, alpha...); not part of
+    /// the sweep's identity.
+    #[serde(default)]
+    pub report: Option<sieve_results::ReportOptions>,
+}
+
+fn default_scenarios() -> Vec<ScenarioSpec> {
+    vec![ScenarioSpec::none()]
 }
 
 fn default_inference_batch() -> usize {

@@ -1,6 +1,7 @@
 //! `sieve`: run, resume, report and list data-selection benchmark sweeps.
 //!
-//! Exit codes: 0 success, 1 a command failed on its inputs or outputs, 2 usage errors.
+//! Exit codes: 0 success, 1 a command failed on its inputs or outputs (for `compare`:
+//! something regressed), 2 usage errors (for `compare`: also unreadable inputs).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use clap::{Parser, Subcommand};
 use sieve_bench_core::ModelKind;
 use sieve_datasets::DatasetSource;
 use sieve_runners::backend::DeviceChoice;
-use sieve_runners::commands::{bench, list, report, run};
+use sieve_runners::commands::{bench, compare, list, report, run};
 
 #[derive(Parser)]
 #[command(
@@ -38,10 +39,50 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Write DIR/summary.csv from DIR/records.csv and print the table.
+    /// Statistics, tables (CSV, JSON, Markdown, LaTeX), plots and report.html for a results folder.
     Report {
         /// A results folder.
         dir: PathBuf,
+        /// Percentile bootstrap intervals with this many resamples (default: Student t).
+        #[arg(long)]
+        bootstrap: Option<usize>,
+        /// Seed of the bootstrap resampling (the report is reproducible from it).
+        #[arg(long, default_value_t = 0)]
+        bootstrap_seed: u64,
+        /// The paired test behind verdicts: t or wilcoxon.
+        #[arg(long)]
+        test: Option<String>,
+        /// Significance level of verdicts, after Holm's adjustment.
+        #[arg(long)]
+        alpha: Option<f64>,
+        /// Interval level.
+        #[arg(long)]
+        confidence: Option<f64>,
+        /// Labeled count whose random accuracy is label efficiency's target.
+        #[arg(long)]
+        reference_budget: Option<u64>,
+        /// Skip plots and report.html.
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Regression gate: per cell, improved / regressed / within noise. Exit 1 when anything regressed.
+    Compare {
+        /// The baseline results folder.
+        base: PathBuf,
+        /// The new results folder.
+        new: PathBuf,
+        /// Significance level (two-sided).
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Smallest change that counts, in metric units (0.005 = half an accuracy point).
+        #[arg(long, default_value_t = 0.005)]
+        tolerance: f64,
+        /// test_accuracy, balanced_accuracy or test_loss.
+        #[arg(long, default_value = "test_accuracy")]
+        metric: String,
+        /// auto (paired t on matching seeds, else Welch), welch or mann_whitney.
+        #[arg(long, default_value = "auto")]
+        test: String,
     },
     /// List data sources, models, regularization presets and strategies with parameters.
     List,
@@ -86,7 +127,46 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Report { dir } => report::write_summary(&dir, false).map(|_| ()),
+        Command::Report { dir, bootstrap, bootstrap_seed, test, alpha, confidence, reference_budget, no_plots } => {
+            let options = report::options_of_folder(&dir).and_then(|mut o| {
+                if let Some(resamples) = bootstrap {
+                    o.interval = sieve_results::IntervalMethod::Bootstrap { resamples, seed: bootstrap_seed };
+                }
+                if let Some(test) = test {
+                    o.test = parse_enum(&test).map_err(|_| anyhow::anyhow!("--test: expected t or wilcoxon, got `{test}`"))?;
+                }
+                o.alpha = alpha.unwrap_or(o.alpha);
+                o.confidence = confidence.unwrap_or(o.confidence);
+                o.reference_budget = reference_budget.or(o.reference_budget);
+                o.plots = o.plots && !no_plots;
+                Ok(o)
+            });
+            options.and_then(|o| report::report(&dir, &o, false)).map(|_| ())
+        }
+        Command::Compare { base, new, alpha, tolerance, metric, test } => {
+            let options = parse_enum(&metric)
+                .map_err(|_| format!("--metric: expected test_accuracy, balanced_accuracy or test_loss, got `{metric}`"))
+                .and_then(|metric| {
+                    parse_enum(&test)
+                        .map_err(|_| format!("--test: expected auto, welch or mann_whitney, got `{test}`"))
+                        .map(|test| sieve_results::CompareOptions { alpha, tolerance, metric, test })
+                });
+            let options = match options {
+                Ok(o) => o,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            return match compare::compare(&base, &new, &options) {
+                Ok(c) if c.any_regressed() => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Bench(BenchCommand::Epoch { source, path, model, batch_size, epochs, device }) => {
             match bench_options(&source, path, &model, batch_size, epochs, &device) {
                 Ok(options) => bench::bench_epoch(options).map(|r| {
@@ -127,20 +207,18 @@ fn bench_options(
     epochs: usize,
     device: &str,
 ) -> Result<bench::EpochBenchOptions, String> {
-    let source: DatasetSource = serde_json::from_value(serde_json::Value::String(source.into()))
-        .map_err(|_| {
-            format!(
-                "--source: unknown data source `{source}`; expected one of {}",
-                sieve_datasets::DATASET_SOURCES.join(", ")
-            )
-        })?;
-    let model: ModelKind = serde_json::from_value(serde_json::Value::String(model.into()))
-        .map_err(|_| {
-            format!(
-                "--model: unknown model `{model}`; expected one of {}",
-                sieve_bench_core::model::MODEL_KINDS.join(", ")
-            )
-        })?;
+    let source: DatasetSource = parse_enum(source).map_err(|_| {
+        format!(
+            "--source: unknown data source `{source}`; expected one of {}",
+            sieve_datasets::DATASET_SOURCES.join(", ")
+        )
+    })?;
+    let model: ModelKind = parse_enum(model).map_err(|_| {
+        format!(
+            "--model: unknown model `{model}`; expected one of {}",
+            sieve_bench_core::model::MODEL_KINDS.join(", ")
+        )
+    })?;
     if batch_size == 0 || epochs == 0 {
         return Err("--batch-size and --epochs must be at least 1".into());
     }
@@ -154,4 +232,9 @@ fn bench_options(
         device,
         seed: 0,
     })
+}
+
+/// Parses a snake_case enum value the way configs spell it.
+fn parse_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use sieve_bench_core::names::unknown_name_message;
 use sieve_bench_core::{derive_seed, BudgetSchedule, ModelSpec, Regularization};
-use sieve_datasets::{DataSplits, DatasetSpec};
+use sieve_datasets::{DatasetSpec, ScenarioData, ScenarioSpec};
 
 use crate::config::{ConfigError, SweepConfig};
 
@@ -16,15 +16,13 @@ pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continu
 /// The name of the reference strategy every sweep must include.
 pub const REFERENCE: &str = "random";
 
-/// The scenario column for pools used as loaded.
-pub const NO_SCENARIO: &str = "none";
-
 /// One trial: one strategy on one setting at one repeat.
 #[derive(Clone, Debug)]
 pub struct Trial {
     /// Stable id, unique in the sweep; used to resume.
     pub id: String,
     pub dataset: usize,
+    pub scenario: usize,
     pub model: usize,
     pub regularization: usize,
     pub budget: usize,
@@ -47,7 +45,8 @@ pub struct Sweep {
     pub config: SweepConfig,
     /// Hash of the resolved config: a results folder belongs to exactly one sweep.
     pub sweep_id: String,
-    pub data: Vec<DataSplits>,
+    /// Pools and test sets, indexed `[dataset][scenario]`.
+    pub data: Vec<Vec<ScenarioData>>,
     pub regularizations: Vec<Regularization>,
     pub budget_labels: Vec<String>,
     pub strategies: Vec<ResolvedStrategy>,
@@ -67,6 +66,15 @@ impl Sweep {
 
     pub fn dataset(&self, trial: &Trial) -> &DatasetSpec {
         &self.config.datasets[trial.dataset]
+    }
+
+    pub fn scenario(&self, trial: &Trial) -> &ScenarioSpec {
+        &self.config.scenarios[trial.scenario]
+    }
+
+    /// The pool and test set of a trial.
+    pub fn data(&self, trial: &Trial) -> &ScenarioData {
+        &self.data[trial.dataset][trial.scenario]
     }
 
     pub fn model(&self, trial: &Trial) -> &ModelSpec {
@@ -128,6 +136,11 @@ pub fn expand(
             "repeats",
             "must be at least 1 (statistics need 2 or more)",
         ));
+    }
+    if let Some(report) = &config.report {
+        report
+            .validate()
+            .map_err(|e| invalid(origin, "report", e))?;
     }
     if config.inference_batch_size == 0 {
         return Err(invalid(
@@ -273,62 +286,84 @@ pub fn expand(
                     )
                 })?;
         }
-        for (b, budget) in config.budgets.iter().enumerate() {
-            budget
-                .validate(&format!("budget[{b}]"), Some(splits.train.len()))
+        let mut per_scenario = Vec::new();
+        for (s, scenario) in config.scenarios.iter().enumerate() {
+            let pool = scenario
+                .apply(
+                    &splits,
+                    derive_seed(config.seed, &["scenario", &dataset.name, &scenario.name]),
+                )
                 .map_err(|e| {
                     invalid(
                         origin,
-                        format!("budget[{b}]"),
+                        format!("scenario[{s}]"),
                         format!("with dataset `{}`: {e}", dataset.name),
                     )
                 })?;
+            for (b, budget) in config.budgets.iter().enumerate() {
+                budget
+                    .validate(&format!("budget[{b}]"), Some(pool.pool.len()))
+                    .map_err(|e| {
+                        invalid(
+                            origin,
+                            format!("budget[{b}]"),
+                            format!(
+                                "with dataset `{}`, scenario `{}`: {e}",
+                                dataset.name, scenario.name
+                            ),
+                        )
+                    })?;
+            }
+            per_scenario.push(pool);
         }
-        data.push(splits);
+        data.push(per_scenario);
     }
 
     let sweep_id = sweep_id(&config);
     let mut trials = Vec::new();
     for (d, dataset) in config.datasets.iter().enumerate() {
-        for (m, model) in config.models.iter().enumerate() {
-            for (r, reg) in regularizations.iter().enumerate() {
-                for (b, budget_label) in budget_labels.iter().enumerate() {
-                    for repeat in 0..config.repeats {
-                        let seed = derive_seed(
-                            config.seed,
-                            &[
-                                "trial",
-                                &config.kind,
-                                &dataset.name,
-                                NO_SCENARIO,
-                                &model.name,
-                                &reg.name,
-                                budget_label,
-                                &repeat.to_string(),
-                            ],
-                        );
-                        for (s, strategy) in strategies.iter().enumerate() {
-                            let id = format!(
-                                "{}|{}|{}|{}|{}|{}{}|r{}",
-                                dataset.name,
-                                NO_SCENARIO,
-                                model.name,
-                                reg.name,
-                                budget_label,
-                                strategy.name,
-                                strategy.params_json,
-                                repeat
+        for (sc, scenario) in config.scenarios.iter().enumerate() {
+            for (m, model) in config.models.iter().enumerate() {
+                for (r, reg) in regularizations.iter().enumerate() {
+                    for (b, budget_label) in budget_labels.iter().enumerate() {
+                        for repeat in 0..config.repeats {
+                            let seed = derive_seed(
+                                config.seed,
+                                &[
+                                    "trial",
+                                    &config.kind,
+                                    &dataset.name,
+                                    &scenario.name,
+                                    &model.name,
+                                    &reg.name,
+                                    budget_label,
+                                    &repeat.to_string(),
+                                ],
                             );
-                            trials.push(Trial {
-                                id,
-                                dataset: d,
-                                model: m,
-                                regularization: r,
-                                budget: b,
-                                strategy: s,
-                                repeat,
-                                seed,
-                            });
+                            for (s, strategy) in strategies.iter().enumerate() {
+                                let id = format!(
+                                    "{}|{}|{}|{}|{}|{}{}|r{}",
+                                    dataset.name,
+                                    &scenario.name,
+                                    model.name,
+                                    reg.name,
+                                    budget_label,
+                                    strategy.name,
+                                    strategy.params_json,
+                                    repeat
+                                );
+                                trials.push(Trial {
+                                    id,
+                                    dataset: d,
+                                    scenario: sc,
+                                    model: m,
+                                    regularization: r,
+                                    budget: b,
+                                    strategy: s,
+                                    repeat,
+                                    seed,
+                                });
+                            }
                         }
                     }
                 }
@@ -346,8 +381,11 @@ pub fn expand(
     })
 }
 
-/// A stable id of the config's content (not its formatting).
+/// A stable id of the config's content (not its formatting, not its report options:
+/// those change no record).
 pub fn sweep_id(config: &SweepConfig) -> String {
-    let canonical = serde_json::to_string(config).unwrap_or_default();
+    let mut config = config.clone();
+    config.report = None;
+    let canonical = serde_json::to_string(&config).unwrap_or_default();
     format!("{:016x}", derive_seed(0, &["sweep", &canonical]))
 }

@@ -7,11 +7,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
-use rand::seq::index::sample;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::derive_seed;
 use sieve_bench_core::train::{evaluate, train_model, EvalMetrics, TrainRequest};
 use sieve_bench_core::{strategy_rng, Network, Pool, SeedStream, SelectionRequest, TrainedModel};
+use sieve_strategies::init::{build_init_strategy, Features};
 
 use crate::sweep::{Sweep, Trial};
 
@@ -85,7 +86,7 @@ fn rounds<B: AutodiffBackend>(
     emit: &mut dyn FnMut(RoundOutcome) -> bool,
     last_round: &mut (u32, usize),
 ) -> Result<(), String> {
-    let data = &sweep.data[trial.dataset];
+    let data = sweep.data(trial);
     let reg = &sweep.regularizations[trial.regularization];
     let spec = sweep.model(trial);
     let sizes = sweep.budget(trial).sizes();
@@ -96,10 +97,10 @@ fn rounds<B: AutodiffBackend>(
     let mut strategy_stream =
         strategy_rng(trial.seed, &strategy_spec.name, &strategy_spec.params_json);
 
-    // The initial labeled set depends on the trial seed only: identical across strategies.
-    let mut pool = Pool::new(data.train.len());
-    let mut init_rng = ChaCha8Rng::seed_from_u64(seeds.initial_set());
-    let initial: Vec<usize> = sample(&mut init_rng, data.train.len(), sizes[0]).into_vec();
+    // The initial labeled set depends on the trial seed and the init strategy only:
+    // identical across selection strategies.
+    let mut pool = Pool::new(data.pool.len());
+    let initial = initial_set(sweep, trial, &seeds, sizes[0])?;
     pool.label(&initial)?;
 
     let mut previous: Option<Network<B::InnerBackend>> = None;
@@ -111,12 +112,26 @@ fn rounds<B: AutodiffBackend>(
         } else {
             None
         };
+        // Out-of-distribution examples cost budget but add no label to the training set.
+        let training: Vec<usize> = pool
+            .labeled()
+            .iter()
+            .copied()
+            .filter(|&i| !data.ood[i])
+            .collect();
+        if training.is_empty() {
+            return Err(format!(
+                "all {} labeled examples are out of distribution: nothing to train on",
+                pool.labeled().len()
+            ));
+        }
         let trained = train_model::<B>(
             TrainRequest {
                 spec,
                 regularization: reg,
-                data: &data.train,
-                indices: pool.labeled(),
+                data: &data.pool,
+                indices: &training,
+                classes: data.target_classes,
                 init_seed: seeds.model_init(round),
                 train_seed: seeds.training(round),
                 warm_start,
@@ -152,7 +167,8 @@ fn rounds<B: AutodiffBackend>(
         let unlabeled = pool.unlabeled();
         let view = TrainedModel::<B::InnerBackend> {
             model: trained.model,
-            pool: &data.train,
+            pool: &data.pool,
+            classes: data.target_classes,
             device: device.clone(),
             batch_size: sweep.config.inference_batch_size,
             dropout: reg.dropout,
@@ -183,4 +199,39 @@ fn rounds<B: AutodiffBackend>(
         previous = Some(view.model);
     }
     Ok(())
+}
+
+/// The initial labeled set: the budget's init strategy on the pool's features, with a
+/// stream derived from the trial seed (and, for cold-start methods, their name and
+/// parameters) — never from the selection strategy.
+fn initial_set(
+    sweep: &Sweep,
+    trial: &Trial,
+    seeds: &SeedStream,
+    count: usize,
+) -> Result<Vec<usize>, String> {
+    let data = sweep.data(trial);
+    let budget = sweep.budget(trial);
+    let params = budget
+        .init_params
+        .clone()
+        .unwrap_or(serde_json::Value::Null);
+    let init = build_init_strategy(budget.init_name(), &params).map_err(|e| e.to_string())?;
+    let seed = match init.name() {
+        "random" => seeds.initial_set(),
+        name => derive_seed(seeds.initial_set(), &["init", name, &init.params_json()]),
+    };
+    let features = Features::new(&data.pool.features, data.pool.len(), data.pool.shape.len())
+        .ok_or_else(|| "pool features do not match the pool size".to_string())?;
+    let picks = init
+        .select_initial(&features, count, &mut ChaCha8Rng::seed_from_u64(seed))
+        .map_err(|e| format!("initial set: {e}"))?;
+    if picks.len() != count {
+        return Err(format!(
+            "init strategy `{}` returned {} indices, {count} were requested",
+            init.name(),
+            picks.len()
+        ));
+    }
+    Ok(picks)
 }

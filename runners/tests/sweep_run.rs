@@ -264,3 +264,64 @@ fn a_backend_not_compiled_in_says_which_feature_to_build() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn scenarios_and_cold_start_run_and_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL.replace("repeats = 2", "repeats = 1").replace(
+        "[[model]]",
+        r#"[[scenario]]
+name = "none"
+kind = "none"
+
+[[scenario]]
+name = "longtail"
+kind = "imbalance"
+ratio = 5.0
+
+[[scenario]]
+name = "dup2"
+kind = "redundancy"
+copies = 2
+noise = 0.01
+
+[[scenario]]
+name = "ood15"
+kind = "ood"
+share = 0.15
+held_out_classes = 2
+
+[[scenario]]
+name = "noisy"
+kind = "label_noise"
+share = 0.2
+
+[[model]]"#,
+    ) + "\n[[budget]]\ninitial = 10\nquery = 10\nrounds = 1\ninit_strategy = \"typiclust\"\ninit_params = { pca_dims = 8 }\n";
+    let config = write_config(tmp.path(), "scenarios.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    for scenario in ["none", "longtail", "dup2", "ood15", "noisy"] {
+        let mine: Vec<&Record> = rows.iter().filter(|r| r.scenario == scenario).collect();
+        assert_eq!(
+            mine.len(),
+            3 * (3 + 2),
+            "{scenario}: 3 strategies x (3 + 2 rounds)"
+        );
+        assert!(mine.iter().all(|r| r.is_ok()), "{scenario}: {mine:?}");
+    }
+    // Cold start is shared by the strategies: same round-0 model.
+    let cold: Vec<&Record> = rows
+        .iter()
+        .filter(|r| r.budget.ends_with("-typiclust") && r.round == 0 && r.scenario == "none")
+        .collect();
+    assert_eq!(cold.len(), 3);
+    assert!(cold.iter().all(|r| r.test_loss == cold[0].test_loss));
+    // The cold start differs from the random initial set.
+    let random_start: Vec<&Record> = rows
+        .iter()
+        .filter(|r| r.budget == "i10-q10-n30" && r.round == 0 && r.scenario == "none")
+        .collect();
+    assert_ne!(random_start[0].test_loss, cold[0].test_loss);
+}

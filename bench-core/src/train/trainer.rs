@@ -25,8 +25,10 @@ pub struct TrainRequest<'a, B: AutodiffBackend> {
     pub spec: &'a ModelSpec,
     pub regularization: &'a Regularization,
     pub data: &'a LabeledSet,
-    /// Rows of `data` to train on.
+    /// Rows of `data` to train on (their labels must be below `classes`).
     pub indices: &'a [usize],
+    /// Classes the model predicts (`data.num_classes` unless a scenario holds some out).
+    pub classes: usize,
     /// Seed for the backend RNG before the weights are drawn.
     pub init_seed: u64,
     /// Seed for data order, augmentation and dropout masks.
@@ -63,7 +65,7 @@ pub fn train_model<B: AutodiffBackend>(
             Network::<B>::init(
                 request.spec,
                 request.data.shape,
-                request.data.num_classes,
+                request.classes,
                 request.device,
             )?
         }
@@ -133,7 +135,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             }
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
             let targets =
-                smoothed_targets::<B>(&labels, data.num_classes, reg.label_smoothing, device);
+                smoothed_targets::<B>(&labels, request.classes, reg.label_smoothing, device);
             let logits = model.forward(x, reg.dropout, true);
             let loss = soft_cross_entropy(logits, targets);
             let weighted = loss.clone().inner() * (chunk.len() as f64);

@@ -33,6 +33,27 @@ pub struct PairedDifference {
     pub p_value: Option<f64>,
 }
 
+/// The per-repeat differences `method - reference`, sorted by repeat id.
+///
+/// Repeats present on only one side, and pairs where either value is not finite,
+/// are dropped; if a repeat id occurs twice on one side its first value is used.
+pub fn paired_values(method: &[(u32, f64)], reference: &[(u32, f64)]) -> Vec<f64> {
+    let first_by_repeat = |values: &[(u32, f64)]| {
+        let mut map = BTreeMap::new();
+        for &(repeat, value) in values {
+            map.entry(repeat).or_insert(value);
+        }
+        map
+    };
+    let reference = first_by_repeat(reference);
+    // Sorted by repeat, so the result does not depend on input order.
+    first_by_repeat(method)
+        .into_iter()
+        .filter_map(|(repeat, m)| reference.get(&repeat).map(|r| m - r))
+        .filter(|d| d.is_finite())
+        .collect()
+}
+
 /// The paired difference `method - reference`, matched by repeat id.
 ///
 /// Repeats present on only one side, and pairs where either value is not finite,
@@ -43,20 +64,7 @@ pub fn paired_difference(
     reference: &[(u32, f64)],
     confidence: f64,
 ) -> Option<PairedDifference> {
-    let first_by_repeat = |values: &[(u32, f64)]| {
-        let mut map = BTreeMap::new();
-        for &(repeat, value) in values {
-            map.entry(repeat).or_insert(value);
-        }
-        map
-    };
-    let reference = first_by_repeat(reference);
-    // Sorted by repeat, so the result does not depend on input order.
-    let diffs: Vec<f64> = first_by_repeat(method)
-        .into_iter()
-        .filter_map(|(repeat, m)| reference.get(&repeat).map(|r| m - r))
-        .filter(|d| d.is_finite())
-        .collect();
+    let diffs = paired_values(method, reference);
     let e = estimate(&diffs, confidence)?;
     let df = (e.n.saturating_sub(1)) as f64;
     let (t_statistic, p_value) = match e.sem {

@@ -72,6 +72,7 @@ impl BackendJob for EpochJob<'_> {
                 regularization: &reg,
                 data: &self.data.train,
                 indices: &indices,
+                classes: self.data.train.num_classes,
                 init_seed: o.seed,
                 train_seed: o.seed + 1,
                 warm_start: None,

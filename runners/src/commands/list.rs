@@ -21,6 +21,18 @@ pub fn listing() -> String {
         };
         out.push_str(&format!("  {source:<10} {help}\n"));
     }
+    out.push_str(
+        "\nscenarios ([[scenario]] name = ..., kind = ...; default: the pool as loaded):\n",
+    );
+    out.push_str("  none         the pool as loaded\n");
+    out.push_str(
+        "  imbalance    ratio = 10: long tail, class c keeps n_max * ratio^(-c/(C-1)) examples\n",
+    );
+    out.push_str(
+        "  redundancy   copies = 2, noise = 0.0: every pool example appears `copies` times\n",
+    );
+    out.push_str("  ood          share = 0.2, held_out_classes = 2: a share of the pool from held-out classes (cost budget, add no label)\n");
+    out.push_str("  label_noise  share = 0.1: a share of pool labels flipped to another class\n");
     out.push_str("\nmodels ([[model]] kind = ...):\n");
     out.push_str("  mlp        hidden = [128]: fully connected, ReLU, on the flattened input\n");
     out.push_str("  lenet      LeNet-style CNN: 2 x [conv 5x5 (6, 16), ReLU, max-pool], 120, 84\n");
@@ -45,6 +57,15 @@ pub fn listing() -> String {
                 r.label_smoothing,
                 r.swa.as_ref().map(|s| format!("from {:.0}% of epochs", s.start_fraction * 100.0)).unwrap_or_else(|| "off".into()),
             ));
+        }
+    }
+    out.push_str(
+        "\ncold-start strategies ([[budget]] init_strategy = ..., init_params = { ... }):\n",
+    );
+    for info in sieve_strategies::init::init_strategy_infos() {
+        out.push_str(&format!("  {:<18} {}\n", info.name, info.summary));
+        for p in info.params {
+            out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
         }
     }
     out.push_str("\nstrategies ([[strategy]] name = ..., params = { ... }):\n");

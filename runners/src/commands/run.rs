@@ -13,7 +13,7 @@ use sieve_results::{read_records, write_atomic, Record, RecordWriter, SCHEMA_VER
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 use crate::config::SweepConfig;
 use crate::progress::SweepProgress;
-use crate::sweep::{expand, Sweep, NO_SCENARIO};
+use crate::sweep::{expand, Sweep};
 use crate::trial::{run_trial, RoundOutcome};
 
 /// The sieve version written into every record.
@@ -92,7 +92,8 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
     dispatch(options.device, job).map_err(anyhow::Error::msg)??;
     drop(writer);
 
-    crate::commands::report::write_summary(&out, quiet)?;
+    let report_options = sweep.config.report.clone().unwrap_or_default();
+    crate::commands::report::report(&out, &report_options, quiet)?;
     Ok(out)
 }
 
@@ -193,8 +194,9 @@ impl BackendJob for SweepJob<'_> {
         for trial in &sweep.trials {
             let strategy = &sweep.strategies[trial.strategy];
             let label = format!(
-                "{} {} {} {} {} r{}",
+                "{} {} {} {} {} {} r{}",
                 sweep.dataset(trial).name,
+                sweep.scenario(trial).name,
                 sweep.model(trial).name,
                 sweep.regularizations[trial.regularization].name,
                 sweep.budget_labels[trial.budget],
@@ -268,7 +270,7 @@ fn to_record(
         kind: sweep.config.kind.clone(),
         trial_id: trial.id.clone(),
         dataset: sweep.dataset(trial).name.clone(),
-        scenario: NO_SCENARIO.into(),
+        scenario: sweep.scenario(trial).name.clone(),
         model: sweep.model(trial).name.clone(),
         regularization: sweep.regularizations[trial.regularization].name.clone(),
         budget: sweep.budget_labels[trial.budget].clone(),

@@ -47,7 +47,10 @@ pub struct RepresentationParams {
 
 impl Default for RepresentationParams {
     fn default() -> Self {
-        Self { representation: Representation::Pca, pca_dims: 32 }
+        Self {
+            representation: Representation::Pca,
+            pca_dims: 32,
+        }
     }
 }
 
@@ -55,7 +58,9 @@ impl RepresentationParams {
     /// The pool in this representation.
     pub fn embed(&self, features: &Features<'_>, rng: &mut ChaCha8Rng) -> Matrix {
         match self.representation {
-            Representation::Raw => Matrix::new(features.rows, features.cols, features.data.to_vec()),
+            Representation::Raw => {
+                Matrix::new(features.rows, features.cols, features.data.to_vec())
+            }
             Representation::Pca => pca_project(features, self.pca_dims, 10_000, rng),
         }
     }

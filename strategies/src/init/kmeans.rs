@@ -24,7 +24,10 @@ pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) 
     let k = k.clamp(1, n.max(1));
     // k-means++: first centre uniform, then proportional to squared distance.
     let mut centres: Vec<usize> = vec![rng.random_range(0..n)];
-    let mut nearest: Vec<f32> = points.iter_rows().map(|r| squared_distance(r, points.row(centres[0]))).collect();
+    let mut nearest: Vec<f32> = points
+        .iter_rows()
+        .map(|r| squared_distance(r, points.row(centres[0])))
+        .collect();
     while centres.len() < k {
         let total: f64 = nearest.iter().map(|&v| f64::from(v)).sum();
         let pick = if total <= 0.0 {
@@ -46,7 +49,14 @@ pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) 
             nearest[i] = nearest[i].min(squared_distance(row, points.row(pick)));
         }
     }
-    let mut centroids = Matrix::new(k, d, centres.iter().flat_map(|&c| points.row(c).to_vec()).collect());
+    let mut centroids = Matrix::new(
+        k,
+        d,
+        centres
+            .iter()
+            .flat_map(|&c| points.row(c).to_vec())
+            .collect(),
+    );
     let mut assignment = vec![usize::MAX; n];
     for _ in 0..max_iter.max(1) {
         let mut changed = false;
@@ -73,7 +83,9 @@ pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) 
                     .max_by(|&a, &b| {
                         let da = squared_distance(points.row(a), centroids.row(assignment[a]));
                         let db = squared_distance(points.row(b), centroids.row(assignment[b]));
-                        da.partial_cmp(&db).unwrap_or(std::cmp::Ordering::Equal).then(b.cmp(&a))
+                        da.partial_cmp(&db)
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then(b.cmp(&a))
                     })
                     .unwrap_or(0);
                 centroids.data[c * d..(c + 1) * d].copy_from_slice(points.row(far));
@@ -88,7 +100,10 @@ pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) 
             break;
         }
     }
-    KMeansResult { centroids, assignment }
+    KMeansResult {
+        centroids,
+        assignment,
+    }
 }
 
 /// The closest centroid to `row` and its squared distance (ties to the lower index).

@@ -19,7 +19,10 @@ pub struct KMeansMedoidsParams {
 
 impl Default for KMeansMedoidsParams {
     fn default() -> Self {
-        Self { representation: RepresentationParams::default(), max_iter: 50 }
+        Self {
+            representation: RepresentationParams::default(),
+            max_iter: 50,
+        }
     }
 }
 
@@ -38,11 +41,19 @@ impl InitStrategy for KMeansMedoids {
         serde_json::to_string(&self.params).unwrap_or_else(|_| "{}".into())
     }
 
-    fn select_initial(&self, features: &Features<'_>, count: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select_initial(
+        &self,
+        features: &Features<'_>,
+        count: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         if count > features.rows {
             return Err(StrategyError::Request {
                 strategy: self.name().into(),
-                message: format!("asked for {count} initial examples from a pool of {}", features.rows),
+                message: format!(
+                    "asked for {count} initial examples from a pool of {}",
+                    features.rows
+                ),
             });
         }
         let points = self.params.representation.embed(features, rng);

@@ -16,7 +16,9 @@ pub use kmeans::{kmeans, nearest_distinct_to_centroids, KMeansResult};
 pub use kmeans_medoids::{KMeansMedoids, KMeansMedoidsParams};
 pub use pca::pca_project;
 pub use random::RandomInit;
-pub use registry::{build_init_strategy, init_strategy_infos, init_strategy_names};
+pub use registry::{
+    build_init_strategy, init_strategy_infos, init_strategy_names, InitStrategyInfo,
+};
 pub use typiclust::{TypiClust, TypiClustParams};
 
 use rand_chacha::ChaCha8Rng;
@@ -31,5 +33,10 @@ pub trait InitStrategy: Send {
         "{}".to_string()
     }
     /// Exactly `count` distinct row indices of `features`.
-    fn select_initial(&self, features: &Features<'_>, count: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError>;
+    fn select_initial(
+        &self,
+        features: &Features<'_>,
+        count: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError>;
 }

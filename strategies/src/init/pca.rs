@@ -14,7 +14,12 @@ const POWER_ITERATIONS: usize = 3;
 /// Projects every row of `features` onto its top `dims` principal components, fitted on
 /// at most `max_fit_rows` rows drawn with `rng`. With `dims >= cols` the centred features
 /// are returned as they are (a rotation would add nothing).
-pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rng: &mut ChaCha8Rng) -> Matrix {
+pub fn pca_project(
+    features: &Features<'_>,
+    dims: usize,
+    max_fit_rows: usize,
+    rng: &mut ChaCha8Rng,
+) -> Matrix {
     let (n, d) = (features.rows, features.cols);
     let mut mean = vec![0f64; d];
     for i in 0..n {
@@ -23,9 +28,18 @@ pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rn
         }
     }
     mean.iter_mut().for_each(|m| *m /= n.max(1) as f64);
-    let centred = |i: usize| -> Vec<f64> { features.row(i).iter().zip(&mean).map(|(&v, m)| f64::from(v) - m).collect() };
+    let centred = |i: usize| -> Vec<f64> {
+        features
+            .row(i)
+            .iter()
+            .zip(&mean)
+            .map(|(&v, m)| f64::from(v) - m)
+            .collect()
+    };
     if dims >= d || n == 0 {
-        let data = (0..n).flat_map(|i| centred(i).into_iter().map(|v| v as f32)).collect();
+        let data = (0..n)
+            .flat_map(|i| centred(i).into_iter().map(|v| v as f32))
+            .collect();
         return Matrix::new(n, d, data);
     }
     // Fit rows: a seeded subsample (all rows when few).
@@ -39,10 +53,15 @@ pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rn
     let x: Vec<Vec<f64>> = fit.iter().map(|&i| centred(i)).collect();
     let l = (dims + OVERSAMPLING).min(d);
     // Omega: d x l Gaussian, stored as l columns of length d.
-    let mut basis: Vec<Vec<f64>> = (0..l).map(|_| (0..d).map(|_| gaussian(rng)).collect()).collect();
+    let mut basis: Vec<Vec<f64>> = (0..l)
+        .map(|_| (0..d).map(|_| gaussian(rng)).collect())
+        .collect();
     // Subspace iteration on the row space: basis <- orth(X^T X basis).
     for _ in 0..POWER_ITERATIONS {
-        let projected: Vec<Vec<f64>> = basis.iter().map(|col| x.iter().map(|row| dot(row, col)).collect()).collect(); // l x m
+        let projected: Vec<Vec<f64>> = basis
+            .iter()
+            .map(|col| x.iter().map(|row| dot(row, col)).collect())
+            .collect(); // l x m
         basis = projected
             .iter()
             .map(|p| {
@@ -58,7 +77,10 @@ pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rn
         orthonormalise(&mut basis);
     }
     // Rayleigh-Ritz: the l x l matrix S = Q^T X^T X Q, its eigenvectors rotate Q.
-    let scores: Vec<Vec<f64>> = basis.iter().map(|col| x.iter().map(|row| dot(row, col)).collect()).collect(); // l x m
+    let scores: Vec<Vec<f64>> = basis
+        .iter()
+        .map(|col| x.iter().map(|row| dot(row, col)).collect())
+        .collect(); // l x m
     let mut s = vec![vec![0f64; l]; l];
     for a in 0..l {
         for b in a..l {
@@ -69,7 +91,12 @@ pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rn
     }
     let (values, vectors) = jacobi_eigen(s);
     let mut order: Vec<usize> = (0..l).collect();
-    order.sort_by(|&a, &b| values[b].partial_cmp(&values[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        values[b]
+            .partial_cmp(&values[a])
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
+    });
     let components: Vec<Vec<f64>> = order
         .iter()
         .take(dims)
@@ -82,7 +109,10 @@ pub fn pca_project(features: &Features<'_>, dims: usize, max_fit_rows: usize, rn
                 }
             }
             // Fix the sign so the largest-magnitude entry is positive (deterministic output).
-            let pivot = comp.iter().copied().fold(0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+            let pivot = comp
+                .iter()
+                .copied()
+                .fold(0f64, |a, b| if b.abs() > a.abs() { b } else { a });
             if pivot < 0.0 {
                 comp.iter_mut().for_each(|c| *c = -*c);
             }
@@ -130,9 +160,14 @@ fn orthonormalise(columns: &mut [Vec<f64>]) {
 /// eigenvectors as columns of the returned matrix).
 fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
     let n = a.len();
-    let mut v: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    let mut v: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect())
+        .collect();
     for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i][j] * a[i][j]).sum();
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i][j] * a[i][j])
+            .sum();
         let scale: f64 = (0..n).map(|i| a[i][i] * a[i][i]).sum::<f64>().max(1e-300);
         if off <= 1e-24 * scale {
             break;
@@ -178,7 +213,10 @@ mod tests {
         // [[2, 1], [1, 2]] has eigenvalues 3 and 1.
         let (mut values, _) = jacobi_eigen(vec![vec![2.0, 1.0], vec![1.0, 2.0]]);
         values.sort_by(|a, b| b.partial_cmp(a).unwrap());
-        assert!((values[0] - 3.0).abs() < 1e-12 && (values[1] - 1.0).abs() < 1e-12, "{values:?}");
+        assert!(
+            (values[0] - 3.0).abs() < 1e-12 && (values[1] - 1.0).abs() < 1e-12,
+            "{values:?}"
+        );
     }
 
     #[test]
@@ -189,7 +227,11 @@ mod tests {
         for t in 0..50 {
             let t = t as f32;
             let wobble = if (t as usize) % 2 == 0 { 0.01 } else { -0.01 };
-            data.extend([t / 3.0 + 2.0 * wobble, 2.0 * t / 3.0 - wobble, 2.0 * t / 3.0]);
+            data.extend([
+                t / 3.0 + 2.0 * wobble,
+                2.0 * t / 3.0 - wobble,
+                2.0 * t / 3.0,
+            ]);
         }
         let features = Features::new(&data, 50, 3).unwrap();
         let z = pca_project(&features, 1, 10_000, &mut ChaCha8Rng::seed_from_u64(1));
@@ -198,7 +240,8 @@ mod tests {
         let decreasing = values.windows(2).all(|w| w[1] < w[0]);
         assert!(increasing || decreasing, "{values:?}");
         // Spread along the line: t spans 0..49 with unit-norm direction -> range 49.
-        let range = values.iter().cloned().fold(f32::MIN, f32::max) - values.iter().cloned().fold(f32::MAX, f32::min);
+        let range = values.iter().cloned().fold(f32::MIN, f32::max)
+            - values.iter().cloned().fold(f32::MAX, f32::min);
         assert!((range - 49.0).abs() < 0.1, "{range}");
     }
 }

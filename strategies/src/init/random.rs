@@ -15,11 +15,19 @@ impl InitStrategy for RandomInit {
         "random"
     }
 
-    fn select_initial(&self, features: &Features<'_>, count: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select_initial(
+        &self,
+        features: &Features<'_>,
+        count: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         if count > features.rows {
             return Err(StrategyError::Request {
                 strategy: self.name().into(),
-                message: format!("asked for {count} initial examples from a pool of {}", features.rows),
+                message: format!(
+                    "asked for {count} initial examples from a pool of {}",
+                    features.rows
+                ),
             });
         }
         Ok(sample(rng, features.rows, count).into_vec())

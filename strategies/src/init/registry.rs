@@ -2,7 +2,9 @@
 
 use sieve_bench_core::names::unknown_name_message;
 
-use super::{InitStrategy, KMeansMedoids, KMeansMedoidsParams, RandomInit, TypiClust, TypiClustParams};
+use super::{
+    InitStrategy, KMeansMedoids, KMeansMedoidsParams, RandomInit, TypiClust, TypiClustParams,
+};
 use crate::registry::{ParamInfo, RegistryError};
 
 /// One registered init strategy.
@@ -14,16 +16,36 @@ pub struct InitStrategyInfo {
 }
 
 const REPRESENTATION: [ParamInfo; 2] = [
-    ParamInfo { name: "representation", default: "pca", help: "pca | raw: what the clustering sees" },
-    ParamInfo { name: "pca_dims", default: "32", help: "PCA components (fitted on up to 10,000 rows)" },
+    ParamInfo {
+        name: "representation",
+        default: "pca",
+        help: "pca | raw: what the clustering sees",
+    },
+    ParamInfo {
+        name: "pca_dims",
+        default: "32",
+        help: "PCA components (fitted on up to 10,000 rows)",
+    },
 ];
 
 static INFOS: &[InitStrategyInfo] = &[
-    InitStrategyInfo { name: "random", summary: "uniformly random initial set (default)", params: &[] },
+    InitStrategyInfo {
+        name: "random",
+        summary: "uniformly random initial set (default)",
+        params: &[],
+    },
     InitStrategyInfo {
         name: "kmeans",
         summary: "k-means medoids: the point nearest each of `initial` centroids",
-        params: &[REPRESENTATION[0], REPRESENTATION[1], ParamInfo { name: "max_iter", default: "50", help: "Lloyd iterations" }],
+        params: &[
+            REPRESENTATION[0],
+            REPRESENTATION[1],
+            ParamInfo {
+                name: "max_iter",
+                default: "50",
+                help: "Lloyd iterations",
+            },
+        ],
     },
     InitStrategyInfo {
         name: "typiclust",
@@ -31,10 +53,26 @@ static INFOS: &[InitStrategyInfo] = &[
         params: &[
             REPRESENTATION[0],
             REPRESENTATION[1],
-            ParamInfo { name: "knn", default: "20", help: "neighbours in the typicality estimate" },
-            ParamInfo { name: "min_cluster_size", default: "5", help: "smaller clusters only when larger ones run out" },
-            ParamInfo { name: "max_reference", default: "1000", help: "neighbour search sample per cluster" },
-            ParamInfo { name: "max_iter", default: "50", help: "Lloyd iterations" },
+            ParamInfo {
+                name: "knn",
+                default: "20",
+                help: "neighbours in the typicality estimate",
+            },
+            ParamInfo {
+                name: "min_cluster_size",
+                default: "5",
+                help: "smaller clusters only when larger ones run out",
+            },
+            ParamInfo {
+                name: "max_reference",
+                default: "1000",
+                help: "neighbour search sample per cluster",
+            },
+            ParamInfo {
+                name: "max_iter",
+                default: "50",
+                help: "Lloyd iterations",
+            },
         ],
     },
 ];
@@ -49,16 +87,28 @@ pub fn init_strategy_names() -> Vec<&'static str> {
     INFOS.iter().map(|i| i.name).collect()
 }
 
-fn parse<T: serde::de::DeserializeOwned + Default>(name: &str, params: &serde_json::Value) -> Result<T, RegistryError> {
+fn parse<T: serde::de::DeserializeOwned + Default>(
+    name: &str,
+    params: &serde_json::Value,
+) -> Result<T, RegistryError> {
     match params {
         serde_json::Value::Null => Ok(T::default()),
-        other => serde_json::from_value(other.clone()).map_err(|e| RegistryError::BadParams { strategy: name.into(), message: e.to_string() }),
+        other => serde_json::from_value(other.clone()).map_err(|e| RegistryError::BadParams {
+            strategy: name.into(),
+            message: e.to_string(),
+        }),
     }
 }
 
 /// Builds the init strategy `name` with `params` (a JSON object or null).
-pub fn build_init_strategy(name: &str, params: &serde_json::Value) -> Result<Box<dyn InitStrategy>, RegistryError> {
-    let bad = |message: String| RegistryError::BadParams { strategy: name.into(), message };
+pub fn build_init_strategy(
+    name: &str,
+    params: &serde_json::Value,
+) -> Result<Box<dyn InitStrategy>, RegistryError> {
+    let bad = |message: String| RegistryError::BadParams {
+        strategy: name.into(),
+        message,
+    };
     match name {
         "random" => match params {
             serde_json::Value::Null => Ok(Box::new(RandomInit)),
@@ -74,10 +124,16 @@ pub fn build_init_strategy(name: &str, params: &serde_json::Value) -> Result<Box
             let params: TypiClustParams = parse(name, params)?;
             params.representation.validate().map_err(bad)?;
             if params.knn == 0 || params.max_reference < 2 {
-                return Err(bad("parameters `knn` must be >= 1 and `max_reference` >= 2".into()));
+                return Err(bad(
+                    "parameters `knn` must be >= 1 and `max_reference` >= 2".into(),
+                ));
             }
             Ok(Box::new(TypiClust { params }))
         }
-        other => Err(RegistryError::UnknownStrategy(unknown_name_message("init strategy", other, &init_strategy_names()))),
+        other => Err(RegistryError::UnknownStrategy(unknown_name_message(
+            "init strategy",
+            other,
+            &init_strategy_names(),
+        ))),
     }
 }

@@ -29,7 +29,13 @@ pub struct TypiClustParams {
 
 impl Default for TypiClustParams {
     fn default() -> Self {
-        Self { representation: RepresentationParams::default(), knn: 20, min_cluster_size: 5, max_reference: 1000, max_iter: 50 }
+        Self {
+            representation: RepresentationParams::default(),
+            knn: 20,
+            min_cluster_size: 5,
+            max_reference: 1000,
+            max_iter: 50,
+        }
     }
 }
 
@@ -40,7 +46,11 @@ pub struct TypiClust {
 }
 
 fn distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f32>()
+        .sqrt()
 }
 
 /// Typicality of each member (same order): 1 / mean distance to its `knn` nearest other
@@ -51,12 +61,19 @@ pub fn typicality(points: &Matrix, members: &[usize], reference: &[usize], knn: 
         .iter()
         .map(|&i| {
             buffer.clear();
-            buffer.extend(reference.iter().filter(|&&j| j != i).map(|&j| distance(points.row(i), points.row(j))));
+            buffer.extend(
+                reference
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| distance(points.row(i), points.row(j))),
+            );
             let k = knn.min(buffer.len());
             if k == 0 {
                 return 0.0;
             }
-            buffer.select_nth_unstable_by(k - 1, |a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            buffer.select_nth_unstable_by(k - 1, |a, b| {
+                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+            });
             let mean = buffer[..k].iter().map(|&d| f64::from(d)).sum::<f64>() / k as f64;
             1.0 / (mean + 1e-12)
         })
@@ -72,11 +89,19 @@ impl InitStrategy for TypiClust {
         serde_json::to_string(&self.params).unwrap_or_else(|_| "{}".into())
     }
 
-    fn select_initial(&self, features: &Features<'_>, count: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, StrategyError> {
+    fn select_initial(
+        &self,
+        features: &Features<'_>,
+        count: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<usize>, StrategyError> {
         if count > features.rows {
             return Err(StrategyError::Request {
                 strategy: self.name().into(),
-                message: format!("asked for {count} initial examples from a pool of {}", features.rows),
+                message: format!(
+                    "asked for {count} initial examples from a pool of {}",
+                    features.rows
+                ),
             });
         }
         let points = self.params.representation.embed(features, rng);
@@ -89,13 +114,21 @@ impl InitStrategy for TypiClust {
         let mut ranked: Vec<Vec<usize>> = Vec::with_capacity(members.len());
         for group in &members {
             let reference: Vec<usize> = if group.len() > self.params.max_reference {
-                sample(rng, group.len(), self.params.max_reference).into_iter().map(|r| group[r]).collect()
+                sample(rng, group.len(), self.params.max_reference)
+                    .into_iter()
+                    .map(|r| group[r])
+                    .collect()
             } else {
                 group.clone()
             };
             let scores = typicality(&points, group, &reference, self.params.knn);
             let mut order: Vec<usize> = (0..group.len()).collect();
-            order.sort_by(|&a, &b| scores[b].partial_cmp(&scores[a]).unwrap_or(std::cmp::Ordering::Equal).then(group[a].cmp(&group[b])));
+            order.sort_by(|&a, &b| {
+                scores[b]
+                    .partial_cmp(&scores[a])
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(group[a].cmp(&group[b]))
+            });
             ranked.push(order.into_iter().map(|o| group[o]).collect());
         }
         let mut by_size: Vec<usize> = (0..ranked.len()).collect();

@@ -1,0 +1,149 @@
+//! summary.md: per setting, a table of mean ± std per method and budget with
+//! verdict markers, and a table of the comparisons with random behind them.
+
+use std::fmt::Write as _;
+
+use crate::options::ReportOptions;
+use crate::summary::{Metric, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+
+use super::table::setting_tables;
+
+/// Escapes the characters that would break a Markdown table cell.
+pub fn md_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('*', "\\*")
+        .replace('_', "\\_")
+}
+
+/// A number with `d` decimals, or `–` when missing.
+pub(crate) fn opt(v: Option<f64>, scale: f64, d: usize) -> String {
+    v.map_or("–".to_string(), |x| format!("{:.*}", d, x * scale))
+}
+
+/// A p-value: 3 significant digits, `<0.001` below that.
+pub(crate) fn pval(p: Option<f64>) -> String {
+    match p {
+        None => "–".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+/// The Markdown report for the primary metric of `options`.
+pub fn summary_markdown(rows: &[SummaryRow], options: &ReportOptions) -> String {
+    let metric = options.primary_metric();
+    let mut s = String::new();
+    let _ = writeln!(s, "# sieve summary: {}\n", metric.display_name());
+    let _ = writeln!(
+        s,
+        "Mean ± standard deviation over repeats. ▲ / ▼: better / worse than random \
+         (paired {} test, Holm-adjusted p < {} across the methods of the setting); \
+         **bold**: best mean of the column. AUBC: normalised area under the budget \
+         curve. Labels to random@B: labels needed to reach random's mean at B labels \
+         (lower is better; `n/r` repeats not reached). See docs/statistics.md.\n",
+        match options.test {
+            crate::options::PairedTest::T => "t",
+            crate::options::PairedTest::Wilcoxon => "Wilcoxon signed-rank",
+        },
+        options.alpha
+    );
+    for table in setting_tables(rows, metric) {
+        let _ = writeln!(s, "## {}\n", md_escape(&table.setting.title()));
+        s.push_str("| method |");
+        for c in &table.columns {
+            let _ = write!(s, " {} |", md_escape(&c.header));
+        }
+        s.push_str("\n|---|");
+        for _ in &table.columns {
+            s.push_str("---:|");
+        }
+        s.push('\n');
+        for (i, (label, entries)) in table.rows.iter().enumerate() {
+            let _ = write!(s, "| {} |", md_escape(label));
+            for (j, e) in entries.iter().enumerate() {
+                let Some(e) = e else {
+                    s.push_str(" – |");
+                    continue;
+                };
+                let mut text = table.format(j, e);
+                if table.is_best(i, j) {
+                    text = format!("**{text}**");
+                }
+                if let Some(v) = e.verdict {
+                    text.push_str(v.marker());
+                }
+                if e.not_reached > 0 {
+                    let _ = write!(text, " ({}/r)", e.not_reached);
+                }
+                let _ = write!(s, " {text} |");
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+        detail(&mut s, rows, &table.setting, metric);
+    }
+    s
+}
+
+/// The comparison table of one setting: final round, AUBC and label efficiency.
+fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, metric: Metric) {
+    let in_setting: Vec<&SummaryRow> = rows.iter().filter(|r| &r.setting() == setting).collect();
+    let last_round = in_setting
+        .iter()
+        .filter(|r| r.metric == metric.as_str())
+        .filter_map(|r| r.round)
+        .max();
+    let aubc = format!("{}{AUBC_SUFFIX}", metric.as_str());
+    let labels = format!("{}{LABELS_SUFFIX}", metric.as_str());
+    let _ = writeln!(
+        s,
+        "Against random (difference method − random, paired by repeat):\n\n\
+         | summary | method | pairs | difference [interval] | p (t) | p (Wilcoxon) | p (Holm) | d_z | verdict |\n\
+         |---|---|---:|---|---:|---:|---:|---:|---|"
+    );
+    for r in in_setting {
+        let what = if r.metric == metric.as_str() && r.round == last_round && r.round.is_some() {
+            format!("{} labels", opt(r.labeled, 1.0, 0))
+        } else if r.metric == aubc {
+            "AUBC".to_string()
+        } else if r.metric == labels {
+            format!("labels to random@{}", opt(r.labeled, 1.0, 0))
+        } else {
+            continue;
+        };
+        if r.verdict.is_empty() {
+            continue;
+        }
+        let (scale, d) = if r.metric == labels {
+            (1.0, 1)
+        } else if metric.higher_is_better() {
+            (100.0, 2)
+        } else {
+            (1.0, 4)
+        };
+        let diff = format!(
+            "{} [{}, {}]",
+            opt(r.diff_vs_random, scale, d),
+            opt(r.diff_ci_low, scale, d),
+            opt(r.diff_ci_high, scale, d)
+        );
+        let verdict = if r.note.is_empty() {
+            r.verdict.clone()
+        } else {
+            format!("{} ({})", r.verdict, r.note)
+        };
+        let _ = writeln!(
+            s,
+            "| {what} | {} | {} | {diff} | {} | {} | {} | {} | {} |",
+            md_escape(&r.arm().label()),
+            r.n_pairs,
+            pval(r.diff_p_value),
+            pval(r.wilcoxon_p_value),
+            pval(r.p_adjusted),
+            opt(r.effect_size, 1.0, 2),
+            md_escape(&verdict)
+        );
+    }
+    s.push('\n');
+}

@@ -1,0 +1,164 @@
+//! Learning curves of one setting: mean metric against labeled count per method,
+//! the interval of the mean as a band, and every repeat as a faint point.
+
+use std::collections::BTreeMap;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::legend::{dash_pattern, draw_legend, draw_markers};
+use super::{font::FAMILY, SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
+use crate::cells::Arm;
+use crate::options::ReportOptions;
+
+/// (labeled, mean, low, high) per arm, in display units, sorted by labeled.
+pub(crate) type Series = BTreeMap<Arm, Vec<(f64, f64, f64, f64)>>;
+
+/// Padded range of `values`; a unit range around a single value.
+pub(crate) fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+    (lo - pad * span, hi + pad * span)
+}
+
+/// Draws a line in a method's dash style.
+pub(crate) fn draw_line<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    points: Vec<(f64, f64)>,
+    look: &super::palette::Look,
+    width: u32,
+) -> Result<(), String> {
+    let style = look.colour.stroke_width(width);
+    match dash_pattern(look.dash) {
+        None => chart
+            .draw_series(LineSeries::new(points, style))
+            .map(|_| ()),
+        Some((on, off)) => chart
+            .draw_series(DashedLineSeries::new(points, on, off, style))
+            .map(|_| ()),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// The plot body.
+pub(crate) fn draw(
+    area: &DrawingArea<SVGOrBitmap<'_>, Shift>,
+    data: &SettingData<'_>,
+    options: &ReportOptions,
+) -> Result<bool, String> {
+    let metric = options.primary_metric();
+    let scale = metric.display_scale();
+    let mut series: Series = BTreeMap::new();
+    for r in &data.rows {
+        if r.metric != metric.as_str() {
+            continue;
+        }
+        let (Some(x), Some(m)) = (r.labeled, r.mean) else {
+            continue;
+        };
+        let lo = r.ci_low.unwrap_or(m);
+        let hi = r.ci_high.unwrap_or(m);
+        series
+            .entry(r.arm())
+            .or_default()
+            .push((x, m * scale, lo * scale, hi * scale));
+    }
+    if series.is_empty() {
+        return Ok(false);
+    }
+    let points: Vec<(Arm, f64, f64)> = data
+        .records
+        .iter()
+        .filter(|r| r.is_ok())
+        .filter_map(|r| {
+            let v = metric.value(r).filter(|v| v.is_finite())?;
+            Some((Arm::of(r), r.labeled as f64, v * scale))
+        })
+        .collect();
+    let (x0, x1) = padded(series.values().flatten().map(|p| p.0), 0.03);
+    let (y0, y1) = padded(
+        series
+            .values()
+            .flatten()
+            .flat_map(|p| [p.2, p.3])
+            .chain(points.iter().map(|p| p.2)),
+        0.05,
+    );
+    let (plot, legend) = area.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(20)
+        .x_label_area_size(70)
+        .y_label_area_size(95)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("labeled examples (count)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(metric.display_name())
+        .label_style((FAMILY, 20))
+        .axis_desc_style((FAMILY, 22))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let x_jitter = (x1 - x0) * 0.004;
+    let n = data.arms.len() as f64;
+    for (k, (arm, look)) in data.arms.iter().enumerate() {
+        let Some(s) = series.get(arm) else { continue };
+        if s.len() > 1 {
+            let band: Vec<(f64, f64)> = s
+                .iter()
+                .map(|p| (p.0, p.3))
+                .chain(s.iter().rev().map(|p| (p.0, p.2)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    look.colour.mix(0.12).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+        // Repeats, nudged sideways per method so equal x values do not overlap.
+        let shift = (k as f64 - (n - 1.0) / 2.0) * x_jitter;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .filter(|p| &p.0 == arm)
+                    .map(|p| Circle::new((p.1 + shift, p.2), 3, look.colour.mix(0.35).filled())),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    for (arm, look) in &data.arms {
+        let Some(s) = series.get(arm) else { continue };
+        let width = if arm.is_random() { 4 } else { 3 };
+        draw_line(
+            &mut chart,
+            s.iter().map(|p| (p.0, p.1)).collect(),
+            look,
+            width,
+        )?;
+        draw_markers(
+            &mut chart,
+            s.iter().map(|p| ((p.0, p.1), (0, 0))).collect(),
+            look,
+            6,
+            1.0,
+        )?;
+    }
+    let heading = format!("method (band: {:.0}% CI)", options.confidence * 100.0);
+    draw_legend(&legend, data, &heading)?;
+    Ok(true)
+}

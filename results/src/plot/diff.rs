@@ -1,0 +1,110 @@
+//! Difference to random per method against labeled count: the mean paired
+//! difference, its interval as a band, and a zero line.
+
+use std::collections::BTreeMap;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::curves::{draw_line, padded};
+use super::legend::{draw_legend, draw_markers};
+use super::{font::FAMILY, SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
+use crate::options::ReportOptions;
+
+/// The plot body; `false` when no method has a paired difference.
+pub(crate) fn draw(
+    area: &DrawingArea<SVGOrBitmap<'_>, Shift>,
+    data: &SettingData<'_>,
+    options: &ReportOptions,
+) -> Result<bool, String> {
+    let metric = options.primary_metric();
+    let scale = metric.display_scale();
+    let mut series: BTreeMap<_, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    for r in &data.rows {
+        if r.metric != metric.as_str() {
+            continue;
+        }
+        let (Some(x), Some(d)) = (r.labeled, r.diff_vs_random) else {
+            continue;
+        };
+        let lo = r.diff_ci_low.unwrap_or(d);
+        let hi = r.diff_ci_high.unwrap_or(d);
+        series
+            .entry(r.arm())
+            .or_default()
+            .push((x, d * scale, lo * scale, hi * scale));
+    }
+    if series.is_empty() {
+        return Ok(false);
+    }
+    let (x0, x1) = padded(series.values().flatten().map(|p| p.0), 0.03);
+    let (y0, y1) = padded(
+        series
+            .values()
+            .flatten()
+            .flat_map(|p| [p.2, p.3])
+            .chain([0.0]),
+        0.05,
+    );
+    let (plot, legend) = area.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(20)
+        .x_label_area_size(70)
+        .y_label_area_size(95)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    let unit = if metric.higher_is_better() {
+        "points"
+    } else {
+        "nats"
+    };
+    chart
+        .configure_mesh()
+        .x_desc("labeled examples (count)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(format!("method − random ({unit})"))
+        .label_style((FAMILY, 20))
+        .axis_desc_style((FAMILY, 22))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            10,
+            6,
+            BLACK.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+    for (arm, look) in &data.arms {
+        let Some(s) = series.get(arm) else { continue };
+        if s.len() > 1 {
+            let band: Vec<(f64, f64)> = s
+                .iter()
+                .map(|p| (p.0, p.3))
+                .chain(s.iter().rev().map(|p| (p.0, p.2)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    look.colour.mix(0.12).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for (arm, look) in &data.arms {
+        let Some(s) = series.get(arm) else { continue };
+        draw_line(&mut chart, s.iter().map(|p| (p.0, p.1)).collect(), look, 3)?;
+        draw_markers(
+            &mut chart,
+            s.iter().map(|p| ((p.0, p.1), (0, 0))).collect(),
+            look,
+            6,
+            1.0,
+        )?;
+    }
+    let heading = format!("method (band: {:.0}% CI)", options.confidence * 100.0);
+    draw_legend(&legend, data, &heading)?;
+    Ok(true)
+}

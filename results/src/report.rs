@@ -1,0 +1,110 @@
+//! `sieve report DIR`: read DIR/records.csv, write the summary files, the plots
+//! and report.html, each atomically.
+
+use std::path::{Path, PathBuf};
+
+use crate::atomic::write_atomic;
+use crate::error::ResultsError;
+use crate::export::csv::summary_csv_bytes;
+use crate::export::json::{summary_json, SummaryJson};
+use crate::export::latex::summary_latex;
+use crate::export::markdown::summary_markdown;
+use crate::options::ReportOptions;
+use crate::reader::read_records;
+use crate::summary::{summarize_with, SummaryRow};
+
+/// What a report wrote.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOutcome {
+    /// Every file written, in the order written.
+    pub written: Vec<PathBuf>,
+    /// Records skipped while reading, statistics left out, plots not drawn.
+    pub warnings: Vec<String>,
+    /// The summary rows (as in summary.csv).
+    pub rows: Vec<SummaryRow>,
+    /// The Markdown summary (as in summary.md), e.g. to print.
+    pub markdown: String,
+}
+
+/// Reads `dir/records.csv` and writes, under `dir`: summary.csv, summary.json,
+/// summary.md, summary.tex, and unless `options.plots` is false, plots/*.svg,
+/// plots/*.png and report.html.
+pub fn write_report(dir: &Path, options: &ReportOptions) -> Result<ReportOutcome, ResultsError> {
+    options
+        .validate()
+        .map_err(|message| ResultsError::Options { message })?;
+    let records_path = dir.join("records.csv");
+    if !records_path.is_file() {
+        return Err(ResultsError::NotAResultsDir {
+            dir: dir.display().to_string(),
+        });
+    }
+    let read = read_records(&records_path)?;
+    let summary = summarize_with(&read.records, options);
+    let mut out = ReportOutcome {
+        warnings: read.warnings,
+        ..ReportOutcome::default()
+    };
+    out.warnings.extend(summary.warnings);
+
+    let sweep = read_sweep(dir, &mut out.warnings);
+    let write = |name: &str, bytes: &[u8], out: &mut ReportOutcome| {
+        let path = dir.join(name);
+        write_atomic(&path, bytes)?;
+        out.written.push(path);
+        Ok::<(), ResultsError>(())
+    };
+    let csv_path = dir.join("summary.csv");
+    write(
+        "summary.csv",
+        &summary_csv_bytes(&summary.rows, &csv_path)?,
+        &mut out,
+    )?;
+    let json = summary_json(&SummaryJson {
+        sieve_version: env!("CARGO_PKG_VERSION"),
+        sweep: sweep.as_ref(),
+        options,
+        warnings: &out.warnings,
+        rows: &summary.rows,
+    })
+    .map_err(|e| ResultsError::Csv {
+        file: dir.join("summary.json").display().to_string(),
+        message: e.to_string(),
+    })?;
+    write("summary.json", json.as_bytes(), &mut out)?;
+    let markdown = summary_markdown(&summary.rows, options);
+    write("summary.md", markdown.as_bytes(), &mut out)?;
+    write(
+        "summary.tex",
+        summary_latex(&summary.rows, options).as_bytes(),
+        &mut out,
+    )?;
+
+    if options.plots {
+        let plots = crate::plot::draw_all(dir, &read.records, &summary.rows, options)?;
+        out.warnings.extend(plots.warnings.iter().cloned());
+        out.written.extend(plots.files.iter().cloned());
+        let html =
+            crate::html::report_html(&summary.rows, &plots, &markdown, options, sweep.as_ref());
+        write("report.html", html.as_bytes(), &mut out)?;
+    }
+    out.rows = summary.rows;
+    out.markdown = markdown;
+    Ok(out)
+}
+
+/// `dir/sweep.json`, if present and readable; a warning otherwise.
+fn read_sweep(dir: &Path, warnings: &mut Vec<String>) -> Option<serde_json::Value> {
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            warnings.push(format!(
+                "{}: not valid JSON ({e}); left out of the report",
+                path.display()
+            ));
+            None
+        }
+    }
+}

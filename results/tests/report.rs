@@ -1,0 +1,99 @@
+//! `write_report` end to end on a real records file (5 strategies × 5 repeats ×
+//! 7 rounds of active learning on digits, from `sieve run configs/quickstart`).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use sieve_results::{write_report, IntervalMethod, ReportOptions};
+
+/// A temporary results folder holding the fixture.
+fn fixture() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/qs1");
+    for f in ["records.csv", "sweep.json", "config.toml"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    (tmp, dir)
+}
+
+#[test]
+fn report_writes_every_file() {
+    let (_tmp, dir) = fixture();
+    let out = write_report(&dir, &ReportOptions::default()).unwrap();
+    for f in ["summary.csv", "summary.json", "summary.md", "summary.tex"] {
+        assert!(dir.join(f).is_file(), "{f}");
+        assert!(out.written.contains(&dir.join(f)));
+    }
+    // summary.csv: header + one row per cell and metric.
+    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(csv.starts_with("kind,dataset,scenario,model,regularization,budget,strategy"));
+    assert_eq!(csv.lines().count() - 1, out.rows.len());
+    // 5 arms × 7 rounds × 3 metrics + 5 × AUBC × 3 + 5 × labels × 2.
+    assert_eq!(out.rows.len(), 5 * 7 * 3 + 5 * 3 + 5 * 2);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), out.rows.len());
+    assert_eq!(json["sweep"]["sweep_id"], "d320770f0563db8d");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("| method |") && md.contains("AUBC"));
+    let tex = std::fs::read_to_string(dir.join("summary.tex")).unwrap();
+    assert!(tex.contains("\\toprule") && tex.contains("\\textbf{"));
+    assert!(tex.contains("\\bottomrule"));
+
+    if sieve_results::plot::font::ensure_font().is_ok() {
+        for kind in ["curves", "diff", "heatmap", "spread"] {
+            let base = dir
+                .join("plots")
+                .join(format!("active-digits-none-mlp-none-i20-q20-n140-{kind}"));
+            let svg = std::fs::read_to_string(base.with_extension("svg")).unwrap();
+            assert!(svg.contains("<svg"), "{kind}");
+            let png = std::fs::read(base.with_extension("png")).unwrap();
+            assert!(png.starts_with(b"\x89PNG"), "{kind}");
+        }
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(html.contains("<svg") && html.contains("<table>"));
+        // Self-contained: nothing fetched from elsewhere.
+        assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    }
+    // No temporary files left behind.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "{name}");
+    }
+}
+
+#[test]
+fn bootstrap_report_is_reproducible() {
+    let options = ReportOptions {
+        interval: IntervalMethod::Bootstrap {
+            resamples: 1000,
+            seed: 11,
+        },
+        plots: false,
+        ..ReportOptions::default()
+    };
+    let (_a, dir_a) = fixture();
+    let (_b, dir_b) = fixture();
+    write_report(&dir_a, &options).unwrap();
+    write_report(&dir_b, &options).unwrap();
+    let a = std::fs::read(dir_a.join("summary.csv")).unwrap();
+    let b = std::fs::read(dir_b.join("summary.csv")).unwrap();
+    assert_eq!(a, b);
+    assert!(String::from_utf8(a).unwrap().contains(",bootstrap,"));
+}
+
+#[test]
+fn missing_records_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = write_report(tmp.path(), &ReportOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no records.csv"), "{err}");
+    let bad = ReportOptions {
+        confidence: 1.5,
+        ..ReportOptions::default()
+    };
+    let err = write_report(tmp.path(), &bad).unwrap_err();
+    assert!(err.to_string().contains("confidence"), "{err}");
+}
