@@ -1,0 +1,169 @@
+//! `sieve report` and `sieve compare` from the command line: outputs and exit codes.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+const SMALL: &str = r#"
+kind = "active"
+seed = 5
+repeats = 3
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+hidden = [32]
+
+[[regularization]]
+name = "none"
+epochs = 4
+
+[[strategy]]
+name = "random"
+
+[[strategy]]
+name = "margin"
+
+[[budget]]
+initial = 10
+query = 10
+rounds = 2
+"#;
+
+fn sieve() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sieve"))
+}
+
+fn run_sweep(dir: &Path) -> std::path::PathBuf {
+    let config = dir.join("small.toml");
+    std::fs::write(&config, SMALL).unwrap();
+    let out = dir.join("base");
+    let status = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+/// A copy of `from` whose margin accuracies are lowered by `drop`.
+fn degraded_copy(from: &Path, to: &Path, drop: f64) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::copy(from.join("sweep.json"), to.join("sweep.json")).unwrap();
+    let mut reader = csv::Reader::from_path(from.join("records.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let acc = headers.iter().position(|h| h == "test_accuracy").unwrap();
+    let strategy = headers.iter().position(|h| h == "strategy").unwrap();
+    let mut writer = csv::Writer::from_path(to.join("records.csv")).unwrap();
+    writer.write_record(&headers).unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
+        if fields[strategy] == "margin" {
+            let value: f64 = fields[acc].parse().unwrap();
+            fields[acc] = (value - drop).to_string();
+        }
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+#[test]
+fn report_writes_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_sweep(tmp.path());
+    let output = sieve()
+        .arg("report")
+        .arg(&out)
+        .arg("--bootstrap")
+        .arg("500")
+        .arg("--bootstrap-seed")
+        .arg("7")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in ["summary.csv", "summary.json", "summary.md", "summary.tex"] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let first = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let again = sieve()
+        .arg("report")
+        .arg(&out)
+        .arg("--bootstrap")
+        .arg("500")
+        .arg("--bootstrap-seed")
+        .arg("7")
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        first,
+        std::fs::read_to_string(out.join("summary.csv")).unwrap(),
+        "seeded bootstrap: same report"
+    );
+    let bad = sieve()
+        .arg("report")
+        .arg(tmp.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn compare_exits_by_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run_sweep(tmp.path());
+    let same = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let worse = tmp.path().join("worse");
+    degraded_copy(&base, &worse, 0.2);
+    let regressed = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&worse)
+        .output()
+        .unwrap();
+    assert_eq!(
+        regressed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&regressed.stdout)
+    );
+    assert!(String::from_utf8_lossy(&regressed.stdout).contains("regressed"));
+    let missing = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(tmp.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let usage = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&base)
+        .arg("--metric")
+        .arg("f1")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
