@@ -182,13 +182,13 @@ fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..n {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in a.iter_mut() {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
+                let (row_p, row_q) = (a[p].clone(), a[q].clone());
+                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
                     a[p][k] = c * apk - s * aqk;
                     a[q][k] = s * apk + c * aqk;
                 }
@@ -226,7 +226,11 @@ mod tests {
         let mut data = Vec::new();
         for t in 0..50 {
             let t = t as f32;
-            let wobble = if (t as usize) % 2 == 0 { 0.01 } else { -0.01 };
+            let wobble = if (t as usize).is_multiple_of(2) {
+                0.01
+            } else {
+                -0.01
+            };
             data.extend([
                 t / 3.0 + 2.0 * wobble,
                 2.0 * t / 3.0 - wobble,
