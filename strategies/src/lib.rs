@@ -2,10 +2,14 @@
 //! that maps a config name (with its parameters) to a constructed strategy.
 
 pub mod active;
+pub mod hac;
 pub mod init;
+pub mod linalg;
+pub mod params;
 pub mod random;
 pub mod ranking;
 pub mod registry;
+pub mod seeding;
 
 pub use registry::{
     build_strategy, strategy_infos, strategy_names, suggest, ParamInfo, RegistryError, StrategyInfo,

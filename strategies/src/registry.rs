@@ -6,9 +6,14 @@ use sieve_bench_core::names::unknown_name_message;
 use sieve_bench_core::Strategy;
 use thiserror::Error;
 
+use sieve_bench_core::StrategyError;
+
 use crate::active::{
-    EntropySampling, KCenterGreedy, KCenterParams, LeastConfidence, MarginSampling,
+    Badge, BalancedSelection, Bald, BatchBald, ClusterMargin, Dacs, EntropySampling, KCenterGreedy,
+    KCenterParams, KMeansSampling, LeastConfidence, MarginSampling, McEntropy, McLeastConfidence,
+    McMargin, MeanStd, VariationRatios,
 };
+use crate::params::ValidateParams;
 use crate::random::RandomSampling;
 
 /// A parameter as `sieve list` shows it.
@@ -57,6 +62,37 @@ fn params<T: DeserializeOwned + Default>(value: &serde_json::Value) -> Result<T,
     }
 }
 
+/// The registry's message for a parameter that failed validation.
+fn param_message(err: StrategyError) -> String {
+    match err {
+        StrategyError::InvalidParameter { param, message, .. } => {
+            format!("parameter `{param}`: {message}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Parses `value` into `P`, checks its ranges, and builds the strategy with `make`.
+fn validated<P, S>(
+    name: &str,
+    value: &serde_json::Value,
+    make: fn(P) -> S,
+) -> Result<Box<dyn Strategy>, String>
+where
+    P: DeserializeOwned + Default + ValidateParams,
+    S: Strategy + 'static,
+{
+    let p: P = params(value)?;
+    p.validate(name).map_err(param_message)?;
+    Ok(Box::new(make(p)))
+}
+
+const MC_SAMPLES: ParamInfo = ParamInfo {
+    name: "samples",
+    default: "20",
+    help: "MC-dropout forward passes, >= 2 (needs regularization dropout > 0)",
+};
+
 static REGISTRY: &[StrategyInfo] = &[
     StrategyInfo {
         name: "random",
@@ -99,6 +135,138 @@ static REGISTRY: &[StrategyInfo] = &[
             params::<KCenterParams>(v)
                 .map(|params| Box::new(KCenterGreedy { params }) as Box<dyn Strategy>)
         },
+    },
+    StrategyInfo {
+        name: "mc_least_confidence",
+        family: "active",
+        summary: "least confidence of the MC-dropout mean probabilities",
+        params: &[MC_SAMPLES],
+        build: |v| validated("mc_least_confidence", v, |params| McLeastConfidence { params }),
+    },
+    StrategyInfo {
+        name: "mc_margin",
+        family: "active",
+        summary: "smallest top-two gap of the MC-dropout mean probabilities",
+        params: &[MC_SAMPLES],
+        build: |v| validated("mc_margin", v, |params| McMargin { params }),
+    },
+    StrategyInfo {
+        name: "mc_entropy",
+        family: "active",
+        summary: "entropy of the MC-dropout mean probabilities (max entropy)",
+        params: &[MC_SAMPLES],
+        build: |v| validated("mc_entropy", v, |params| McEntropy { params }),
+    },
+    StrategyInfo {
+        name: "bald",
+        family: "active",
+        summary: "BALD: mutual information between label and weights under MC dropout",
+        params: &[MC_SAMPLES],
+        build: |v| validated("bald", v, |params| Bald { params }),
+    },
+    StrategyInfo {
+        name: "variation_ratios",
+        family: "active",
+        summary: "1 - share of MC-dropout passes voting for the modal class",
+        params: &[MC_SAMPLES],
+        build: |v| validated("variation_ratios", v, |params| VariationRatios { params }),
+    },
+    StrategyInfo {
+        name: "mean_std",
+        family: "active",
+        summary: "per-class standard deviation of MC-dropout probabilities, averaged",
+        params: &[MC_SAMPLES],
+        build: |v| validated("mean_std", v, |params| MeanStd { params }),
+    },
+    StrategyInfo {
+        name: "batchbald",
+        family: "active",
+        summary: "BatchBALD: greedy joint mutual information over MC-dropout samples",
+        params: &[
+            MC_SAMPLES,
+            ParamInfo {
+                name: "max_configurations",
+                default: "10000",
+                help: "joint label configurations held: exact up to this, then this many sampled",
+            },
+            ParamInfo {
+                name: "max_candidates",
+                default: "1000",
+                help: "greedy search over the top-BALD examples; 0 = whole pool",
+            },
+        ],
+        build: |v| validated("batchbald", v, |params| BatchBald { params }),
+    },
+    StrategyInfo {
+        name: "kmeans",
+        family: "active",
+        summary: "k-means (k = batch) on unlabeled embeddings; the example nearest each centroid",
+        params: &[ParamInfo {
+            name: "max_iter",
+            default: "20",
+            help: "most Lloyd iterations, >= 1",
+        }],
+        build: |v| validated("kmeans", v, |params| KMeansSampling { params }),
+    },
+    StrategyInfo {
+        name: "badge",
+        family: "active",
+        summary: "BADGE: k-means++ seeding on last-layer gradient embeddings (factorised, O(N(C+D)) memory)",
+        params: &[],
+        build: |v| no_params(v).map(|_| Box::new(Badge) as Box<dyn Strategy>),
+    },
+    StrategyInfo {
+        name: "base",
+        family: "active",
+        summary: "BASE: equal share per class, closest to that class's decision boundary",
+        params: &[],
+        build: |v| no_params(v).map(|_| Box::new(BalancedSelection) as Box<dyn Strategy>),
+    },
+    StrategyInfo {
+        name: "cluster_margin",
+        family: "active",
+        summary: "Cluster-Margin: lowest-margin candidates, round-robin over average-linkage clusters",
+        params: &[
+            ParamInfo {
+                name: "candidate_factor",
+                default: "10",
+                help: "candidates = factor x batch, lowest margin first (>= 1)",
+            },
+            ParamInfo {
+                name: "max_candidates",
+                default: "5000",
+                help: "cap on candidates; clustering memory is m^2/2 floats",
+            },
+            ParamInfo {
+                name: "clusters",
+                default: "batch size",
+                help: "clusters to cut the dendrogram into (>= 1)",
+            },
+        ],
+        build: |v| validated("cluster_margin", v, |params| ClusterMargin { params }),
+    },
+    StrategyInfo {
+        name: "dacs",
+        family: "active",
+        summary: "density-aware core-set: LSH density, k-center greedy over the sparsest share",
+        params: &[
+            ParamInfo {
+                name: "hash_bits",
+                default: "8",
+                help: "random hyperplanes per hash table, 1..=64",
+            },
+            ParamInfo {
+                name: "tables",
+                default: "10",
+                help: "hash tables averaged for the density, >= 1",
+            },
+            ParamInfo {
+                name: "candidate_share",
+                default: "0.5",
+                help: "lowest-density share of the pool k-center runs on, (0, 1]",
+            },
+        ],
+        build: |v| validated("dacs", v, |params| Dacs { params }),
     },
 ];
 

@@ -1,12 +1,39 @@
-//! Pool-based active learning: uncertainty sampling and core-set (k-center greedy).
+//! Pool-based active learning: uncertainty sampling, the MC-dropout (Bayesian) family,
+//! core-set (k-center greedy), and diversity / hybrid methods.
 
+pub mod badge;
+pub mod bald;
+pub mod base;
+pub mod batchbald;
+pub mod cluster_margin;
+pub mod dacs;
 pub mod entropy;
 pub mod kcenter;
+pub mod kmeans;
 pub mod least_confidence;
 pub mod margin;
+pub mod mc_dropout;
+pub mod mc_entropy;
+pub mod mc_least_confidence;
+pub mod mc_margin;
+pub mod mean_std;
 mod uncertainty;
+pub mod variation_ratios;
 
+pub use badge::Badge;
+pub use bald::Bald;
+pub use base::BalancedSelection;
+pub use batchbald::{BatchBald, BatchBaldParams};
+pub use cluster_margin::{ClusterMargin, ClusterMarginParams};
+pub use dacs::{Dacs, DacsParams};
 pub use entropy::EntropySampling;
 pub use kcenter::{KCenterGreedy, KCenterParams, Metric};
+pub use kmeans::{KMeansParams, KMeansSampling};
 pub use least_confidence::LeastConfidence;
 pub use margin::MarginSampling;
+pub use mc_dropout::McParams;
+pub use mc_entropy::McEntropy;
+pub use mc_least_confidence::McLeastConfidence;
+pub use mc_margin::McMargin;
+pub use mean_std::MeanStd;
+pub use variation_ratios::VariationRatios;

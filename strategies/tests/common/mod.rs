@@ -1,0 +1,68 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::{FixedModelView, Matrix, SelectionRequest, Strategy, StrategyError};
+
+/// Runs one selection with a fixed strategy seed.
+pub fn try_select(
+    strategy: &mut dyn Strategy,
+    view: &FixedModelView,
+    labeled: &[usize],
+    unlabeled: &[usize],
+    count: usize,
+    seed: u64,
+) -> Result<Vec<usize>, StrategyError> {
+    let request = SelectionRequest {
+        labeled,
+        unlabeled,
+        count,
+    };
+    strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(seed))
+}
+
+/// Runs one selection with seed 7 and unwraps.
+pub fn select(
+    strategy: &mut dyn Strategy,
+    view: &FixedModelView,
+    labeled: &[usize],
+    unlabeled: &[usize],
+    count: usize,
+) -> Vec<usize> {
+    try_select(strategy, view, labeled, unlabeled, count, 7).unwrap()
+}
+
+/// A view with only embeddings that matter (flat probabilities, no MC samples).
+pub fn embedding_view(embeddings: Matrix, classes: usize) -> FixedModelView {
+    let n = embeddings.rows;
+    FixedModelView {
+        probabilities: Matrix::new(n, classes, vec![1.0 / classes as f32; n * classes]),
+        embeddings,
+        mc_samples: vec![],
+    }
+}
+
+/// A view with MC samples given as `samples[s][i]` = probabilities of example `i` in pass `s`.
+pub fn mc_view(samples: &[Vec<Vec<f32>>]) -> FixedModelView {
+    let mc: Vec<Matrix> = samples.iter().map(|s| Matrix::from_rows(s)).collect();
+    let n = mc[0].rows;
+    let classes = mc[0].cols;
+    let mut mean = vec![0f32; n * classes];
+    for m in &mc {
+        for (a, b) in mean.iter_mut().zip(&m.data) {
+            *a += b / mc.len() as f32;
+        }
+    }
+    FixedModelView {
+        probabilities: Matrix::new(n, classes, mean),
+        embeddings: Matrix::new(n, 1, (0..n).map(|i| i as f32).collect()),
+        mc_samples: mc,
+    }
+}
+
+/// Sorted copy.
+pub fn sorted(mut v: Vec<usize>) -> Vec<usize> {
+    v.sort_unstable();
+    v
+}

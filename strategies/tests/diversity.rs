@@ -1,0 +1,332 @@
+//! Diversity and hybrid methods on cases whose right answer is known by construction.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{embedding_view, select, sorted, try_select};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::{FixedModelView, Matrix};
+use sieve_strategies::active::badge::{badge_rows, GradientFactors};
+use sieve_strategies::active::{Badge, KMeansParams, KMeansSampling};
+use sieve_strategies::build_strategy;
+
+/// Three tight 2-D blobs far apart; each blob is a centre point with four neighbours
+/// placed symmetrically, so the blob mean is exactly its centre point.
+fn three_blobs() -> Matrix {
+    let mut rows = Vec::new();
+    for (cx, cy) in [(0.0f32, 0.0f32), (100.0, 0.0), (0.0, 100.0)] {
+        rows.push(vec![cx + 1.0, cy]);
+        rows.push(vec![cx, cy]);
+        rows.push(vec![cx - 1.0, cy]);
+        rows.push(vec![cx, cy + 1.0]);
+        rows.push(vec![cx, cy - 1.0]);
+    }
+    Matrix::from_rows(&rows)
+}
+
+#[test]
+fn kmeans_picks_the_point_nearest_each_blob_mean() {
+    let view = embedding_view(three_blobs(), 2);
+    let unlabeled: Vec<usize> = (0..15).collect();
+    for seed in 0..5 {
+        let picks = try_select(
+            &mut KMeansSampling::default(),
+            &view,
+            &[],
+            &unlabeled,
+            3,
+            seed,
+        )
+        .unwrap();
+        assert_eq!(sorted(picks), vec![1, 6, 11], "seed {seed}");
+    }
+    let err = build_strategy("kmeans", &serde_json::json!({"max_iter": 0}))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("`max_iter`"), "{err}");
+    let s = KMeansSampling {
+        params: KMeansParams { max_iter: 5 },
+    };
+    use sieve_bench_core::Strategy;
+    assert_eq!(s.params_json(), r#"{"max_iter":5}"#);
+}
+
+/// Two groups of uncertain examples in orthogonal embedding directions. BADGE must
+/// start at the longest gradient embedding (row 0) and, since the rest of its group is
+/// all but on top of it, D²-sample its second centre from the other group.
+#[test]
+fn badge_starts_at_the_longest_gradient_and_spreads_out() {
+    let probabilities = Matrix::from_rows(&[
+        vec![0.5, 0.5],
+        vec![0.5, 0.5],
+        vec![0.5, 0.5],
+        vec![0.45, 0.55],
+        vec![0.45, 0.55],
+    ]);
+    let embeddings = Matrix::from_rows(&[
+        vec![3.0, 0.0],
+        vec![2.9, 0.0],
+        vec![2.95, 0.05],
+        vec![0.0, 2.5],
+        vec![0.0, 2.4],
+    ]);
+    let view = FixedModelView {
+        probabilities,
+        embeddings,
+        mc_samples: vec![],
+    };
+    // |g|² = |p - e|² |h|²: row 0: 0.5 * 9 = 4.5 (the longest); rows 3, 4 about 2.5.
+    for seed in 0..10 {
+        let picks = try_select(&mut Badge, &view, &[], &[0, 1, 2, 3, 4], 2, seed).unwrap();
+        assert_eq!(picks[0], 0, "seed {seed}");
+        assert!(picks[1] == 3 || picks[1] == 4, "seed {seed}: {picks:?}");
+    }
+}
+
+/// The materialised reference: g_i = (p_i - e_ŷi) ⊗ h_i written out, distances summed
+/// over all C·D coordinates, the same seeding rule (longest first, then D² sampling).
+fn materialised_badge(probs: &Matrix, emb: &Matrix, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let n = probs.rows;
+    let g: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let p = probs.row(i);
+            let top = (0..p.len()).fold(0, |b, c| if p[c] > p[b] { c } else { b });
+            let mut out = Vec::new();
+            for (c, &pc) in p.iter().enumerate() {
+                let a = f64::from(pc) - if c == top { 1.0 } else { 0.0 };
+                out.extend(emb.row(i).iter().map(|&h| a * f64::from(h)));
+            }
+            out
+        })
+        .collect();
+    let dist2 = |i: usize, j: usize| -> f64 {
+        g[i].iter().zip(&g[j]).map(|(x, y)| (x - y) * (x - y)).sum()
+    };
+    let norms: Vec<f64> = g.iter().map(|v| v.iter().map(|x| x * x).sum()).collect();
+    let mut first = 0;
+    for i in 0..n {
+        if norms[i] > norms[first] {
+            first = i;
+        }
+    }
+    let mut chosen = vec![first];
+    let mut d2 = vec![f64::INFINITY; n];
+    while chosen.len() < k {
+        let last = *chosen.last().unwrap();
+        for (i, d) in d2.iter_mut().enumerate() {
+            *d = d.min(dist2(i, last));
+        }
+        let w = |i: usize| if chosen.contains(&i) { 0.0 } else { d2[i] };
+        let total: f64 = (0..n).map(w).sum();
+        let target = rng.random::<f64>() * total;
+        let mut acc = 0.0;
+        let mut pick = n;
+        for i in 0..n {
+            if w(i) > 0.0 {
+                acc += w(i);
+                pick = i;
+                if acc > target {
+                    break;
+                }
+            }
+        }
+        chosen.push(pick);
+    }
+    chosen
+}
+
+#[test]
+fn badge_factorised_equals_materialised_on_a_small_pool() {
+    let mut data_rng = ChaCha8Rng::seed_from_u64(11);
+    let (n, c, d) = (60, 4, 6);
+    let mut probs = Vec::new();
+    for _ in 0..n {
+        let logits: Vec<f32> = (0..c).map(|_| data_rng.random::<f32>() * 4.0).collect();
+        let z: f32 = logits.iter().map(|l| l.exp()).sum();
+        probs.extend(logits.iter().map(|l| l.exp() / z));
+    }
+    let emb: Vec<f32> = (0..n * d)
+        .map(|_| data_rng.random::<f32>() * 2.0 - 1.0)
+        .collect();
+    let probs = Matrix::new(n, c, probs);
+    let emb = Matrix::new(n, d, emb);
+    for seed in 0..5 {
+        let factors = GradientFactors::new(&probs.data, c, emb.data.clone(), d);
+        let fast = badge_rows(&factors, 12, &mut ChaCha8Rng::seed_from_u64(seed));
+        let slow = materialised_badge(&probs, &emb, 12, &mut ChaCha8Rng::seed_from_u64(seed));
+        assert_eq!(fast, slow, "seed {seed}");
+        // And the distances themselves agree.
+        for (i, j) in [(0, 1), (5, 17), (30, 59)] {
+            let mut d2 = vec![f64::INFINITY; n];
+            factors.lower(j, &mut d2);
+            assert!((d2[i] - factors.squared_distance(i, j)).abs() < 1e-12);
+        }
+    }
+    // Through the strategy (pool indices map back).
+    let view = FixedModelView {
+        probabilities: probs.clone(),
+        embeddings: emb.clone(),
+        mc_samples: vec![],
+    };
+    let unlabeled: Vec<usize> = (0..n).collect();
+    let via_strategy = try_select(&mut Badge, &view, &[], &unlabeled, 12, 3).unwrap();
+    let reference = materialised_badge(&probs, &emb, 12, &mut ChaCha8Rng::seed_from_u64(3));
+    assert_eq!(via_strategy, reference);
+}
+
+/// Class 0's boundary is closest at row 3, class 1's at row 1, class 2's at rows 1 and 3
+/// (both taken) then row 4. Round-robin over classes gives [3, 1, 4]; plain margin
+/// would rank [1, 3, 4, 0, 2].
+#[test]
+fn base_takes_an_equal_share_closest_to_each_class_boundary() {
+    let probabilities = Matrix::from_rows(&[
+        vec![0.50, 0.48, 0.02],
+        vec![0.10, 0.45, 0.45],
+        vec![0.90, 0.05, 0.05],
+        vec![0.40, 0.20, 0.40],
+        vec![0.34, 0.33, 0.33],
+    ]);
+    let view = FixedModelView {
+        embeddings: Matrix::new(5, 1, vec![0.0; 5]),
+        probabilities,
+        mc_samples: vec![],
+    };
+    let mut base = sieve_strategies::active::BalancedSelection;
+    assert_eq!(
+        select(&mut base, &view, &[], &[0, 1, 2, 3, 4], 3),
+        vec![3, 1, 4]
+    );
+    // A fourth slot goes back to class 0: its next closest untaken is row 0 (0.02).
+    assert_eq!(
+        select(&mut base, &view, &[], &[0, 1, 2, 3, 4], 4),
+        vec![3, 1, 4, 0]
+    );
+    let d = sieve_strategies::active::base::boundary_distances(&[0.5, 0.3, 0.2]);
+    assert!((d[0] - 0.2).abs() < 1e-6 && (d[1] - 0.2).abs() < 1e-6 && (d[2] - 0.3).abs() < 1e-6);
+}
+
+/// Six low-margin candidates in two far embedding groups (three near x = 0, three near
+/// x = 50), plus confident rows that must never be chosen. With 2 clusters and a batch
+/// of 2, one pick must come from each group.
+#[test]
+fn cluster_margin_spreads_low_margin_candidates_over_clusters() {
+    let mut probs = Vec::new();
+    let mut emb = Vec::new();
+    for i in 0..6 {
+        probs.push(vec![0.5 + 0.01 * i as f32, 0.5 - 0.01 * i as f32]);
+        emb.push(vec![if i % 2 == 0 { 0.0 } else { 50.0 } + i as f32 * 0.1]);
+    }
+    for i in 0..6 {
+        probs.push(vec![0.99, 0.01]);
+        emb.push(vec![200.0 + i as f32]);
+    }
+    let view = FixedModelView {
+        probabilities: Matrix::from_rows(&probs),
+        embeddings: Matrix::from_rows(&emb),
+        mc_samples: vec![],
+    };
+    let unlabeled: Vec<usize> = (0..12).collect();
+    let params = serde_json::json!({"candidate_factor": 3.0, "clusters": 2});
+    for seed in 0..8 {
+        let mut s = build_strategy("cluster_margin", &params).unwrap();
+        let picks = try_select(s.as_mut(), &view, &[], &unlabeled, 2, seed).unwrap();
+        let parities: Vec<usize> = sorted(picks.iter().map(|p| p % 2).collect());
+        assert_eq!(parities, vec![0, 1], "seed {seed}: {picks:?}");
+        assert!(picks.iter().all(|&p| p < 6), "{picks:?}");
+    }
+    // Smallest cluster first: candidates are four rows near 0 and one row alone at 100;
+    // a batch of 1 over 2 clusters must come from the singleton.
+    let view = FixedModelView {
+        probabilities: Matrix::from_rows(&[
+            vec![0.50, 0.50],
+            vec![0.51, 0.49],
+            vec![0.52, 0.48],
+            vec![0.53, 0.47],
+            vec![0.54, 0.46],
+            vec![0.99, 0.01],
+        ]),
+        embeddings: Matrix::new(6, 1, vec![0.0, 0.1, 0.2, 100.0, 0.3, 7.0]),
+        mc_samples: vec![],
+    };
+    let params = serde_json::json!({"candidate_factor": 5.0, "clusters": 2});
+    for seed in 0..4 {
+        let mut s = build_strategy("cluster_margin", &params).unwrap();
+        let picks = try_select(s.as_mut(), &view, &[], &[0, 1, 2, 3, 4, 5], 1, seed).unwrap();
+        assert_eq!(picks, vec![3], "seed {seed}");
+    }
+    let err = build_strategy(
+        "cluster_margin",
+        &serde_json::json!({"candidate_factor": 0.5}),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("`candidate_factor`"), "{err}");
+}
+
+/// A tight dense cluster of 20 examples far away at (100, 100), and five sparse
+/// examples around the origin, one of them labeled. Plain k-center would go to the
+/// dense cluster first (it is farthest); DACS restricted to the sparsest share must
+/// pick only sparse examples.
+#[test]
+fn dacs_prefers_sparse_regions() {
+    let mut rows = vec![
+        vec![0.0, 0.0],
+        vec![10.0, 0.0],
+        vec![0.0, 10.0],
+        vec![-10.0, 0.0],
+        vec![0.0, -10.0],
+    ];
+    for i in 0..20 {
+        rows.push(vec![100.0 + 0.01 * i as f32, 100.0 - 0.01 * i as f32]);
+    }
+    let view = embedding_view(Matrix::from_rows(&rows), 2);
+    let unlabeled: Vec<usize> = (1..25).collect();
+    let kcenter = select(
+        &mut sieve_strategies::active::KCenterGreedy::default(),
+        &view,
+        &[0],
+        &unlabeled,
+        1,
+    );
+    assert!(
+        kcenter[0] >= 5,
+        "plain k-center goes to the dense cluster: {kcenter:?}"
+    );
+    let params = serde_json::json!({"candidate_share": 0.15, "tables": 16});
+    for seed in 0..5 {
+        let mut s = build_strategy("dacs", &params).unwrap();
+        let picks = try_select(s.as_mut(), &view, &[0], &unlabeled, 3, seed).unwrap();
+        assert!(
+            picks.iter().all(|&p| (1..5).contains(&p)),
+            "seed {seed}: {picks:?}"
+        );
+        assert_eq!(
+            sorted(picks.clone())
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .count(),
+            0
+        );
+    }
+    let density = sieve_strategies::active::dacs::lsh_density(
+        &Matrix::from_rows(&rows),
+        8,
+        16,
+        &mut ChaCha8Rng::seed_from_u64(1),
+    );
+    assert!(density[10] > 15.0 && density[1] < 8.0, "{density:?}");
+    for bad in [
+        serde_json::json!({"hash_bits": 0}),
+        serde_json::json!({"hash_bits": 65}),
+        serde_json::json!({"tables": 0}),
+        serde_json::json!({"candidate_share": 0.0}),
+        serde_json::json!({"candidate_share": 1.5}),
+    ] {
+        let err = build_strategy("dacs", &bad).err().unwrap().to_string();
+        let name = bad.as_object().unwrap().keys().next().unwrap().clone();
+        assert!(err.contains(&format!("`{name}`")), "{err}");
+    }
+}

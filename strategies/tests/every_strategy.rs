@@ -1,0 +1,91 @@
+//! Every registered strategy, built with its default parameters, on a random but fixed
+//! pool (200 examples, 5 classes, 16-d embeddings, MC samples): exactly `count`
+//! distinct unlabeled indices, the same ones again for the same seed.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::try_select;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::{FixedModelView, Matrix};
+use sieve_strategies::{build_strategy, strategy_infos};
+
+fn softmax_rows(rng: &mut ChaCha8Rng, n: usize, c: usize, scale: f32) -> Matrix {
+    let mut data = Vec::with_capacity(n * c);
+    for _ in 0..n {
+        let logits: Vec<f32> = (0..c).map(|_| rng.random::<f32>() * scale).collect();
+        let z: f32 = logits.iter().map(|l| l.exp()).sum();
+        data.extend(logits.iter().map(|l| l.exp() / z));
+    }
+    Matrix::new(n, c, data)
+}
+
+fn random_view(n: usize, c: usize, d: usize, passes: usize) -> FixedModelView {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let probabilities = softmax_rows(&mut rng, n, c, 5.0);
+    let embeddings = Matrix::new(
+        n,
+        d,
+        (0..n * d)
+            .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+            .collect(),
+    );
+    let mc_samples = (0..passes)
+        .map(|_| softmax_rows(&mut rng, n, c, 5.0))
+        .collect();
+    FixedModelView {
+        probabilities,
+        embeddings,
+        mc_samples,
+    }
+}
+
+#[test]
+fn every_registered_strategy_returns_valid_distinct_unlabeled_indices() {
+    let view = random_view(200, 5, 16, 6);
+    let labeled: Vec<usize> = (0..200).filter(|i| i % 10 == 3).collect();
+    let unlabeled: Vec<usize> = (0..200).filter(|i| i % 10 != 3).collect();
+    let infos = strategy_infos();
+    assert!(infos.len() >= 17, "{} strategies registered", infos.len());
+    for info in infos {
+        for count in [1, 17] {
+            let mut s = build_strategy(info.name, &serde_json::Value::Null).unwrap();
+            let a = try_select(s.as_mut(), &view, &labeled, &unlabeled, count, 9)
+                .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            assert_eq!(a.len(), count, "{}", info.name);
+            let mut sorted = a.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), count, "{}: duplicates in {a:?}", info.name);
+            assert!(
+                a.iter().all(|i| unlabeled.binary_search(i).is_ok()),
+                "{}: {a:?} leaves the unlabeled pool",
+                info.name
+            );
+            let mut again = build_strategy(info.name, &serde_json::Value::Null).unwrap();
+            let b = try_select(again.as_mut(), &view, &labeled, &unlabeled, count, 9).unwrap();
+            assert_eq!(a, b, "{}: not deterministic", info.name);
+        }
+        // The whole unlabeled pool, and nothing.
+        let mut s = build_strategy(info.name, &serde_json::Value::Null).unwrap();
+        let all = try_select(s.as_mut(), &view, &labeled, &unlabeled, unlabeled.len(), 1)
+            .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, unlabeled, "{}", info.name);
+        let none = try_select(s.as_mut(), &view, &labeled, &unlabeled, 0, 1).unwrap();
+        assert!(none.is_empty(), "{}", info.name);
+    }
+}
+
+#[test]
+fn every_parameterised_strategy_rejects_unknown_fields() {
+    for info in strategy_infos() {
+        let err = build_strategy(info.name, &serde_json::json!({"no_such_param": 1}))
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted an unknown field", info.name))
+            .to_string();
+        assert!(err.contains("no_such_param"), "{}: {err}", info.name);
+    }
+}
