@@ -1,7 +1,6 @@
 //! Lloyd's k-means with k-means++ seeding, on a plain matrix. Memory O(n + k x d): the
 //! assignment step streams over rows, never forming an n x k distance matrix.
 
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::Matrix;
 
@@ -22,33 +21,14 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) -> KMeansResult {
     let (n, d) = (points.rows, points.cols);
     let k = k.clamp(1, n.max(1));
-    // k-means++: first centre uniform, then proportional to squared distance.
-    let mut centres: Vec<usize> = vec![rng.random_range(0..n)];
-    let mut nearest: Vec<f32> = points
-        .iter_rows()
-        .map(|r| squared_distance(r, points.row(centres[0])))
-        .collect();
-    while centres.len() < k {
-        let total: f64 = nearest.iter().map(|&v| f64::from(v)).sum();
-        let pick = if total <= 0.0 {
-            (0..n).find(|i| !centres.contains(i)).unwrap_or(0)
-        } else {
-            let mut target = rng.random::<f64>() * total;
-            let mut chosen = n - 1;
-            for (i, &v) in nearest.iter().enumerate() {
-                target -= f64::from(v);
-                if target <= 0.0 && v > 0.0 {
-                    chosen = i;
-                    break;
-                }
-            }
-            chosen
-        };
-        centres.push(pick);
+    // k-means++ seeding: first centre uniform, then proportional to squared distance.
+    let centres = crate::seeding::kmeans_pp(n, k, None, rng, |c, d2| {
+        let centre = points.row(c);
         for (i, row) in points.iter_rows().enumerate() {
-            nearest[i] = nearest[i].min(squared_distance(row, points.row(pick)));
+            d2[i] = d2[i].min(f64::from(squared_distance(row, centre)));
         }
-    }
+    });
+    let k = centres.len();
     let mut centroids = Matrix::new(
         k,
         d,

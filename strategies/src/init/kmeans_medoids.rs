@@ -6,7 +6,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sieve_bench_core::StrategyError;
 
-use super::{kmeans, nearest_distinct_to_centroids, Features, InitStrategy, RepresentationParams};
+use super::{
+    check_count, kmeans, nearest_distinct_to_centroids, Features, InitStrategy,
+    RepresentationParams,
+};
 
 /// Parameters of k-means medoids.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,15 +50,7 @@ impl InitStrategy for KMeansMedoids {
         count: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError> {
-        if count > features.rows {
-            return Err(StrategyError::Request {
-                strategy: self.name().into(),
-                message: format!(
-                    "asked for {count} initial examples from a pool of {}",
-                    features.rows
-                ),
-            });
-        }
+        check_count(self.name(), count, features.rows)?;
         let points = self.params.representation.embed(features, rng);
         let clusters = kmeans(&points, count, self.params.max_iter, rng);
         Ok(nearest_distinct_to_centroids(&points, &clusters.centroids))

@@ -40,3 +40,14 @@ pub trait InitStrategy: Send {
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError>;
 }
+
+/// Fails when a cold start asks for more examples than the pool has.
+pub(crate) fn check_count(strategy: &str, count: usize, rows: usize) -> Result<(), StrategyError> {
+    if count > rows {
+        return Err(StrategyError::Request {
+            strategy: strategy.into(),
+            message: format!("asked for {count} initial examples from a pool of {rows}"),
+        });
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::StrategyError;
 
-use super::{Features, InitStrategy};
+use super::{check_count, Features, InitStrategy};
 
 /// `count` pool examples uniformly at random.
 #[derive(Debug, Default)]
@@ -21,15 +21,7 @@ impl InitStrategy for RandomInit {
         count: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError> {
-        if count > features.rows {
-            return Err(StrategyError::Request {
-                strategy: self.name().into(),
-                message: format!(
-                    "asked for {count} initial examples from a pool of {}",
-                    features.rows
-                ),
-            });
-        }
+        check_count(self.name(), count, features.rows)?;
         Ok(sample(rng, features.rows, count).into_vec())
     }
 }

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sieve_bench_core::{Matrix, StrategyError};
 
-use super::{kmeans, Features, InitStrategy, RepresentationParams};
+use super::{check_count, kmeans, Features, InitStrategy, RepresentationParams};
 
 /// Parameters of TypiClust.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,15 +95,7 @@ impl InitStrategy for TypiClust {
         count: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError> {
-        if count > features.rows {
-            return Err(StrategyError::Request {
-                strategy: self.name().into(),
-                message: format!(
-                    "asked for {count} initial examples from a pool of {}",
-                    features.rows
-                ),
-            });
-        }
+        check_count(self.name(), count, features.rows)?;
         let points = self.params.representation.embed(features, rng);
         let clusters = kmeans(&points, count, self.params.max_iter, rng);
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters.centroids.rows];
