@@ -47,6 +47,16 @@ impl Pool {
         self.is_labeled.get(i).copied().unwrap_or(false)
     }
 
+    /// The labeled examples a model may train on: those not flagged in `excluded`
+    /// (out-of-distribution queries spend budget but give no training label).
+    pub fn training_indices(&self, excluded: &[bool]) -> Vec<usize> {
+        self.labeled
+            .iter()
+            .copied()
+            .filter(|&i| !excluded.get(i).copied().unwrap_or(false))
+            .collect()
+    }
+
     /// Labels `indices`. Fails (changing nothing) when an index is out of range, already
     /// labeled, or repeated: a strategy must return distinct unlabeled examples.
     pub fn label(&mut self, indices: &[usize]) -> Result<(), String> {
@@ -87,5 +97,18 @@ mod tests {
         assert!(pool.label(&[7]).is_err());
         assert!(pool.label(&[0, 0]).is_err());
         assert_eq!(pool.unlabeled_count(), 3);
+    }
+
+    #[test]
+    fn out_of_distribution_queries_cost_budget_but_never_train() {
+        let mut pool = Pool::new(5);
+        pool.label(&[4, 0, 2]).unwrap();
+        let ood = [false, false, true, false, false];
+        assert_eq!(pool.labeled().len(), 3, "all three queries spent budget");
+        assert_eq!(
+            pool.training_indices(&ood),
+            vec![4, 0],
+            "the OOD one is not trained on"
+        );
     }
 }

@@ -113,12 +113,7 @@ fn rounds<B: AutodiffBackend>(
             None
         };
         // Out-of-distribution examples cost budget but add no label to the training set.
-        let training: Vec<usize> = pool
-            .labeled()
-            .iter()
-            .copied()
-            .filter(|&i| !data.ood[i])
-            .collect();
+        let training = pool.training_indices(&data.ood);
         if training.is_empty() {
             return Err(format!(
                 "all {} labeled examples are out of distribution: nothing to train on",
