@@ -24,6 +24,43 @@ pub fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
         .sum()
 }
 
+/// Squared Euclidean distance in f32 with eight independent partial sums, so the
+/// compiler can keep them in one SIMD register (the hot loop of k-center and k-means).
+/// The summation order is fixed, so results are deterministic.
+pub fn squared_distance_f32(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            let d = x[k] - y[k];
+            lanes[k] += d * d;
+        }
+    }
+    let mut total = lanes.iter().sum::<f32>();
+    for (x, y) in ra.iter().zip(rb) {
+        total += (x - y) * (x - y);
+    }
+    total
+}
+
+/// `min_dist[i] = min(min_dist[i], |row_i - center|²)` for every row of `points`, in
+/// parallel over rows (each element is written by one thread: deterministic).
+pub fn lower_min_distances(points: &Matrix, center: &[f32], min_dist: &mut [f32]) {
+    use rayon::prelude::*;
+    let cols = points.cols.max(1);
+    min_dist
+        .par_iter_mut()
+        .zip(points.data.par_chunks(cols))
+        .with_min_len(256)
+        .for_each(|(m, row)| {
+            let d = squared_distance_f32(row, center);
+            if d < *m {
+                *m = d;
+            }
+        });
+}
+
 /// Index of the largest value; ties go to the lower index (NaN never wins).
 pub fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
@@ -78,6 +115,23 @@ pub fn smallest_k(values: &[f64], count: usize) -> Vec<usize> {
     });
     order.truncate(count);
     order
+}
+
+#[cfg(test)]
+mod fast_distance_tests {
+    use super::*;
+
+    #[test]
+    fn fast_distance_matches_the_plain_sum() {
+        let a: Vec<f32> = (0..19).map(|i| i as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..19).map(|i| (i * i) as f32 * 0.1).collect();
+        let plain = squared_distance(&a, &b);
+        assert!((f64::from(squared_distance_f32(&a, &b)) - plain).abs() < 1e-3 * plain);
+        let points = Matrix::new(3, 2, vec![0.0, 0.0, 3.0, 4.0, 1.0, 1.0]);
+        let mut min_dist = vec![f32::INFINITY, 1.0, 100.0];
+        lower_min_distances(&points, &[0.0, 0.0], &mut min_dist);
+        assert_eq!(min_dist, vec![0.0, 1.0, 2.0]);
+    }
 }
 
 #[cfg(test)]

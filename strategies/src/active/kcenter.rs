@@ -2,6 +2,7 @@
 //! example farthest from every labeled (or already chosen) example in embedding space.
 //! Memory is O(N) beyond the embeddings: one running minimum distance per pool example.
 
+use crate::linalg::{lower_min_distances, squared_distance_f32};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -41,8 +42,26 @@ fn normalise_rows(m: &mut Matrix) {
     }
 }
 
-fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+/// Each candidate's squared distance to its nearest center, in parallel over candidates
+/// (a candidate row stays in cache while every center passes by).
+fn min_distances_to(candidates: &Matrix, centers: &Matrix, min_dist: &mut [f32]) {
+    use rayon::prelude::*;
+    if centers.rows == 0 {
+        return;
+    }
+    let cols = candidates.cols.max(1);
+    min_dist
+        .par_iter_mut()
+        .zip(candidates.data.par_chunks(cols))
+        .with_min_len(64)
+        .for_each(|(m, row)| {
+            for center in centers.iter_rows() {
+                let d = squared_distance_f32(row, center);
+                if d < *m {
+                    *m = d;
+                }
+            }
+        });
 }
 
 /// Farthest-first traversal: picks `count` rows of `candidates`, given the `centers`
@@ -57,14 +76,7 @@ pub fn farthest_first(
     let n = candidates.rows;
     let count = count.min(n);
     let mut min_dist = vec![f32::INFINITY; n];
-    for center in centers.iter_rows() {
-        for (i, row) in candidates.iter_rows().enumerate() {
-            let d = squared_distance(row, center);
-            if d < min_dist[i] {
-                min_dist[i] = d;
-            }
-        }
-    }
+    min_distances_to(candidates, centers, &mut min_dist);
     let mut chosen = Vec::with_capacity(count);
     let mut taken = vec![false; n];
     while chosen.len() < count {
@@ -82,12 +94,7 @@ pub fn farthest_first(
         taken[pick] = true;
         chosen.push(pick);
         let center = candidates.row(pick).to_vec();
-        for (i, row) in candidates.iter_rows().enumerate() {
-            let d = squared_distance(row, &center);
-            if d < min_dist[i] {
-                min_dist[i] = d;
-            }
-        }
+        lower_min_distances(candidates, &center, &mut min_dist);
     }
     chosen
 }

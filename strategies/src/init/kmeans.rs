@@ -4,15 +4,13 @@
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::Matrix;
 
+use crate::linalg::squared_distance_f32 as squared_distance;
+
 /// Centroids (`k x d`) and each row's cluster.
 #[derive(Clone, Debug)]
 pub struct KMeansResult {
     pub centroids: Matrix,
     pub assignment: Vec<usize>,
-}
-
-fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// k-means++ seeding then Lloyd iterations until the assignment is stable or
