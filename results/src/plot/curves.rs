@@ -14,6 +14,32 @@ use crate::options::ReportOptions;
 /// (labeled, mean, low, high) per arm, in display units, sorted by labeled.
 pub(crate) type Series = BTreeMap<Arm, Vec<(f64, f64, f64, f64)>>;
 
+/// Per arm, `(labeled, value, low, high)` of the report's primary metric, scaled for
+/// display; `pick` gives a row's value and interval (the interval defaults to the value).
+pub(crate) fn collect_series(
+    data: &SettingData<'_>,
+    options: &ReportOptions,
+    pick: impl Fn(&crate::summary::SummaryRow) -> Option<(f64, Option<f64>, Option<f64>)>,
+) -> Series {
+    let metric = options.primary_metric();
+    let scale = metric.display_scale();
+    let mut series: Series = BTreeMap::new();
+    for r in &data.rows {
+        if r.metric != metric.as_str() {
+            continue;
+        }
+        let (Some(x), Some((v, lo, hi))) = (r.labeled, pick(r)) else {
+            continue;
+        };
+        let (lo, hi) = (lo.unwrap_or(v), hi.unwrap_or(v));
+        series
+            .entry(r.arm())
+            .or_default()
+            .push((x, v * scale, lo * scale, hi * scale));
+    }
+    series
+}
+
 /// Padded range of `values`; a unit range around a single value.
 pub(crate) fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
@@ -59,21 +85,7 @@ pub(crate) fn draw(
 ) -> Result<bool, String> {
     let metric = options.primary_metric();
     let scale = metric.display_scale();
-    let mut series: Series = BTreeMap::new();
-    for r in &data.rows {
-        if r.metric != metric.as_str() {
-            continue;
-        }
-        let (Some(x), Some(m)) = (r.labeled, r.mean) else {
-            continue;
-        };
-        let lo = r.ci_low.unwrap_or(m);
-        let hi = r.ci_high.unwrap_or(m);
-        series
-            .entry(r.arm())
-            .or_default()
-            .push((x, m * scale, lo * scale, hi * scale));
-    }
+    let series = collect_series(data, options, |r| Some((r.mean?, r.ci_low, r.ci_high)));
     if series.is_empty() {
         return Ok(false);
     }

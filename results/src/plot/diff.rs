@@ -1,12 +1,10 @@
 //! Difference to random per method against labeled count: the mean paired
 //! difference, its interval as a band, and a zero line.
 
-use std::collections::BTreeMap;
-
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curves::{draw_line, padded};
+use super::curves::{collect_series, draw_line, padded};
 use super::legend::{draw_legend, draw_markers};
 use super::{font::FAMILY, SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
 use crate::options::ReportOptions;
@@ -18,22 +16,9 @@ pub(crate) fn draw(
     options: &ReportOptions,
 ) -> Result<bool, String> {
     let metric = options.primary_metric();
-    let scale = metric.display_scale();
-    let mut series: BTreeMap<_, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
-    for r in &data.rows {
-        if r.metric != metric.as_str() {
-            continue;
-        }
-        let (Some(x), Some(d)) = (r.labeled, r.diff_vs_random) else {
-            continue;
-        };
-        let lo = r.diff_ci_low.unwrap_or(d);
-        let hi = r.diff_ci_high.unwrap_or(d);
-        series
-            .entry(r.arm())
-            .or_default()
-            .push((x, d * scale, lo * scale, hi * scale));
-    }
+    let series = collect_series(data, options, |r| {
+        Some((r.diff_vs_random?, r.diff_ci_low, r.diff_ci_high))
+    });
     if series.is_empty() {
         return Ok(false);
     }
