@@ -75,14 +75,19 @@ impl GradientFactors {
 
     /// Lowers `d2[i]` to the distance to centre `c`, one pass over the rows.
     pub fn lower(&self, c: usize, d2: &mut [f64]) {
+        use rayon::prelude::*;
         let (ac, hc, nc) = (self.a(c), self.h(c), self.norm2[c]);
-        for (i, d) in d2.iter_mut().enumerate() {
-            let inner = dot(self.a(i), ac) * dot(self.h(i), hc);
-            let dist = (self.norm2[i] + nc - 2.0 * inner).max(0.0);
-            if dist < *d {
-                *d = dist;
-            }
-        }
+        // Parallel over points; each element is computed exactly as sequentially would.
+        d2.par_iter_mut()
+            .enumerate()
+            .with_min_len(256)
+            .for_each(|(i, d)| {
+                let inner = dot(self.a(i), ac) * dot(self.h(i), hc);
+                let dist = (self.norm2[i] + nc - 2.0 * inner).max(0.0);
+                if dist < *d {
+                    *d = dist;
+                }
+            });
     }
 }
 
