@@ -77,6 +77,9 @@ pub(crate) fn draw_line<DB: DrawingBackend>(
     .map_err(|e| e.to_string())
 }
 
+/// Most methods whose interval bands are all drawn.
+const MAX_BANDS: usize = 6;
+
 /// The plot body.
 pub(crate) fn draw(
     area: &DrawingArea<SVGOrBitmap<'_>, Shift>,
@@ -99,11 +102,14 @@ pub(crate) fn draw(
         })
         .collect();
     let (x0, x1) = padded(series.values().flatten().map(|p| p.0), 0.03);
+    // The axis follows the means and the repeats, not the bands: with 2 or 3 repeats a
+    // t interval can be wider than the metric's whole range and would flatten every
+    // curve. Bands are clipped to the frame instead.
     let (y0, y1) = padded(
         series
             .values()
             .flatten()
-            .flat_map(|p| [p.2, p.3])
+            .map(|p| p.1)
             .chain(points.iter().map(|p| p.2)),
         0.05,
     );
@@ -127,13 +133,16 @@ pub(crate) fn draw(
         .map_err(|e| e.to_string())?;
     let x_jitter = (x1 - x0) * 0.004;
     let n = data.arms.len() as f64;
+    // Past a handful of methods, overlapping bands turn the plot to mud: then only
+    // random keeps its band (the difference plot carries every method's interval).
+    let crowded = data.arms.len() > MAX_BANDS;
     for (k, (arm, look)) in data.arms.iter().enumerate() {
         let Some(s) = series.get(arm) else { continue };
-        if s.len() > 1 {
+        if s.len() > 1 && (!crowded || arm.is_random()) {
             let band: Vec<(f64, f64)> = s
                 .iter()
-                .map(|p| (p.0, p.3))
-                .chain(s.iter().rev().map(|p| (p.0, p.2)))
+                .map(|p| (p.0, p.3.clamp(y0, y1)))
+                .chain(s.iter().rev().map(|p| (p.0, p.2.clamp(y0, y1))))
                 .collect();
             chart
                 .draw_series(std::iter::once(Polygon::new(
@@ -170,7 +179,14 @@ pub(crate) fn draw(
             1.0,
         )?;
     }
-    let heading = format!("method (band: {:.0}% CI)", options.confidence * 100.0);
+    let heading = if crowded {
+        format!(
+            "method (band: {:.0}% CI of random)",
+            options.confidence * 100.0
+        )
+    } else {
+        format!("method (band: {:.0}% CI)", options.confidence * 100.0)
+    };
     draw_legend(&legend, data, &heading)?;
     Ok(true)
 }
