@@ -52,6 +52,18 @@ pub trait BackendJob {
 /// The CPU backend: burn's pure-Rust Flex under autodiff.
 pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
 
+/// Whether this binary can run on `choice`; the error names the cargo feature to build
+/// with. Checked before a sweep touches its results folder.
+pub fn ensure_compiled_in(choice: DeviceChoice) -> Result<(), String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(()),
+        DeviceChoice::Cuda(_) if cfg!(feature = "cuda") => Ok(()),
+        DeviceChoice::Wgpu if cfg!(feature = "wgpu") => Ok(()),
+        DeviceChoice::Cuda(_) => Err("this sieve was built without CUDA support: rebuild with `cargo build --release --features cuda`".into()),
+        DeviceChoice::Wgpu => Err("this sieve was built without wgpu support: rebuild with `cargo build --release --features wgpu`".into()),
+    }
+}
+
 /// Runs `job` on the chosen backend, or explains which cargo feature is missing.
 pub fn dispatch<J: BackendJob>(choice: DeviceChoice, job: J) -> Result<J::Output, String> {
     match choice {
@@ -68,8 +80,9 @@ fn run_cuda<J: BackendJob>(index: usize, job: J) -> Result<J::Output, String> {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn run_cuda<J: BackendJob>(_index: usize, _job: J) -> Result<J::Output, String> {
-    Err("this sieve was built without CUDA support: rebuild with `cargo build --release --features cuda`".into())
+fn run_cuda<J: BackendJob>(index: usize, _job: J) -> Result<J::Output, String> {
+    ensure_compiled_in(DeviceChoice::Cuda(index))?;
+    Err("CUDA backend unavailable".into())
 }
 
 #[cfg(feature = "wgpu")]
@@ -80,7 +93,8 @@ fn run_wgpu<J: BackendJob>(job: J) -> Result<J::Output, String> {
 
 #[cfg(not(feature = "wgpu"))]
 fn run_wgpu<J: BackendJob>(_job: J) -> Result<J::Output, String> {
-    Err("this sieve was built without wgpu support: rebuild with `cargo build --release --features wgpu`".into())
+    ensure_compiled_in(DeviceChoice::Wgpu)?;
+    Err("wgpu backend unavailable".into())
 }
 
 #[cfg(test)]

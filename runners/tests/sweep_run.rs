@@ -255,6 +255,10 @@ fn a_backend_not_compiled_in_says_which_feature_to_build() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--features cuda"), "{stderr}");
+    assert!(
+        !tmp.path().join("o").exists(),
+        "refused before any results folder is made"
+    );
     let bad = sieve()
         .arg("run")
         .arg(&config)

@@ -36,12 +36,16 @@ pub struct EpochBenchResult {
 
 /// Loads the data, trains `epochs` epochs on the whole train split, reports each epoch.
 pub fn bench_epoch(options: EpochBenchOptions) -> anyhow::Result<EpochBenchResult> {
+    crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
     let mut spec = DatasetSpec::named(options.source.as_str());
     spec.source = Some(options.source);
     spec.path = options.path.clone();
-    spec.validate().context("bench data set")?;
+    spec.validate()
+        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
     eprintln!("loading {} ...", options.source.as_str());
-    let data = spec.load(options.seed).context("bench data set")?;
+    let data = spec
+        .load(options.seed)
+        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
     let job = EpochJob {
         options: &options,
         data: &data,

@@ -46,6 +46,7 @@ pub fn default_out_dir(config: &Path) -> PathBuf {
 
 /// Runs (or resumes) a sweep; returns the results folder.
 pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
+    crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
     let config = SweepConfig::from_file(&options.config)?;
     let origin = options.config.display().to_string();
     let quiet = options.quiet;
