@@ -6,7 +6,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use sieve_datasets::LabeledSet;
 
-use crate::train::batch_tensor;
+use crate::train::{map_batches, read_f32};
 use crate::{CoreError, Matrix, Network};
 
 /// The model as strategies see it. Rows of every matrix follow the order of `indices`.
@@ -43,25 +43,10 @@ impl<B: Backend> TrainedModel<'_, B> {
     fn batched(
         &self,
         indices: &[usize],
-        mut per_batch: impl FnMut(burn::tensor::Tensor<B, 4>) -> Result<Vec<f32>, CoreError>,
+        per_batch: impl FnMut(burn::tensor::Tensor<B, 4>) -> Result<Vec<f32>, CoreError>,
     ) -> Result<Vec<f32>, CoreError> {
-        let mut out = Vec::new();
-        let (mut buffer, mut labels) = (Vec::new(), Vec::new());
-        for chunk in indices.chunks(self.batch_size.max(1)) {
-            self.pool.gather(chunk, &mut buffer, &mut labels);
-            let x = batch_tensor::<B>(buffer.clone(), chunk.len(), self.pool.shape, &self.device);
-            out.extend(per_batch(x)?);
-        }
-        Ok(out)
+        map_batches(self.pool, indices, self.batch_size, &self.device, per_batch)
     }
-}
-
-fn read(tensor: burn::tensor::Tensor<impl Backend, 2>) -> Result<Vec<f32>, CoreError> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .to_vec::<f32>()
-        .map_err(|e| CoreError::TensorRead(format!("{e:?}")))
 }
 
 impl<B: Backend> ModelView for TrainedModel<'_, B> {
@@ -71,7 +56,7 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
 
     fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
         let data = self.batched(indices, |x| {
-            read(softmax(self.model.forward(x, 0.0, false), 1))
+            read_f32(softmax(self.model.forward(x, 0.0, false), 1))
         })?;
         Ok(Matrix::new(indices.len(), self.num_classes(), data))
     }
@@ -81,7 +66,7 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         let data = self.batched(indices, |x| {
             let h = self.model.embed(x, 0.0, false);
             width = h.dims()[1];
-            read(h)
+            read_f32(h)
         })?;
         if indices.is_empty() {
             return Ok(Matrix::new(0, 0, Vec::new()));
@@ -104,7 +89,7 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         (0..samples)
             .map(|_| {
                 let data = self.batched(indices, |x| {
-                    read(softmax(self.model.forward(x, self.dropout, true), 1))
+                    read_f32(softmax(self.model.forward(x, self.dropout, true), 1))
                 })?;
                 Ok(Matrix::new(indices.len(), self.num_classes(), data))
             })

@@ -178,11 +178,7 @@ fn detail(
         } else {
             (metric.display_scale(), 2)
         };
-        let verdict = if r.note.is_empty() {
-            r.verdict.clone()
-        } else {
-            format!("{} ({})", r.verdict, r.note)
-        };
+        let verdict = r.verdict_with_note();
         let _ = writeln!(
             s,
             "<tr><td>{what}</td><td class=\"l\">{}</td><td>{}</td><td>{} [{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",

@@ -200,6 +200,15 @@ const SUMMARY_COLUMNS: [&str; 33] = [
 ];
 
 impl SummaryRow {
+    /// The verdict with its note in parentheses, as the tables print it.
+    pub fn verdict_with_note(&self) -> String {
+        if self.note.is_empty() {
+            self.verdict.clone()
+        } else {
+            format!("{} ({})", self.verdict, self.note)
+        }
+    }
+
     /// The summary.csv header, in field order.
     pub fn columns() -> &'static [&'static str] {
         &SUMMARY_COLUMNS

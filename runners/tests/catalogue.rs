@@ -3,9 +3,10 @@
 //! not exactly the requested count of distinct unlabeled indices).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use sieve_results::read_records;
 
@@ -33,19 +34,7 @@ fn every_registered_strategy_runs_and_selects_validly() {
     let config = tmp.path().join("catalogue.toml");
     std::fs::write(&config, reduced).unwrap();
     let out = tmp.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_sieve"))
-        .arg("run")
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::run(&config, &out);
     let records = read_records(&out.join("records.csv")).unwrap().records;
     for name in sieve_strategies::strategy_names() {
         for budget in ["i20-q20-n60", "i20-q20-n60-typiclust"] {

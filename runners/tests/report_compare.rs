@@ -1,54 +1,29 @@
 //! `sieve report` and `sieve compare` from the command line: outputs and exit codes.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
-const SMALL: &str = r#"
-kind = "active"
-seed = 5
-repeats = 3
+use common::sieve;
 
-[[dataset]]
-name = "digits"
-
-[[model]]
-name = "mlp"
-hidden = [32]
-
-[[regularization]]
-name = "none"
-epochs = 4
-
-[[strategy]]
-name = "random"
-
-[[strategy]]
-name = "margin"
-
-[[budget]]
-initial = 10
-query = 10
-rounds = 2
-"#;
-
-fn sieve() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sieve"))
+/// The shared small sweep, with 3 repeats and random + margin only.
+fn config() -> String {
+    let text = common::SMALL
+        .replace("seed = 11", "seed = 5")
+        .replace("repeats = 2", "repeats = 3")
+        .replace("[[strategy]]\nname = \"kcenter\"\n\n", "");
+    assert!(
+        !text.contains("kcenter"),
+        "the derived config keeps random and margin only"
+    );
+    text
 }
 
 fn run_sweep(dir: &Path) -> std::path::PathBuf {
-    let config = dir.join("small.toml");
-    std::fs::write(&config, SMALL).unwrap();
+    let config = common::write_config(dir, "small.toml", &config());
     let out = dir.join("base");
-    let status = sieve()
-        .arg("run")
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::run(&config, &out);
     out
 }
 

@@ -2,68 +2,12 @@
 //! of a foreign folder, and failed trials recorded as rows.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{run, sieve, write_config, SMALL};
 use sieve_results::{read_records, Record};
-
-const SMALL: &str = r#"
-kind = "active"
-seed = 11
-repeats = 2
-
-[[dataset]]
-name = "digits"
-
-[[model]]
-name = "mlp"
-hidden = [32]
-
-[[regularization]]
-name = "none"
-epochs = 4
-
-[[strategy]]
-name = "random"
-
-[[strategy]]
-name = "margin"
-
-[[strategy]]
-name = "kcenter"
-
-[[budget]]
-initial = 10
-query = 10
-rounds = 2
-"#;
-
-fn sieve() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sieve"))
-}
-
-fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn run(config: &Path, out: &Path) -> std::process::Output {
-    let output = sieve()
-        .arg("run")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "sieve run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 fn records(dir: &Path) -> Vec<Record> {
     read_records(&dir.join("records.csv")).unwrap().records

@@ -5,7 +5,7 @@ use burn::tensor::{activation::softmax, backend::Backend};
 use serde::{Deserialize, Serialize};
 use sieve_datasets::LabeledSet;
 
-use super::batch_tensor;
+use super::{map_batches, read_f32};
 use crate::{CoreError, Matrix, Network};
 
 /// What one evaluation reports.
@@ -40,23 +40,10 @@ pub fn predict_probabilities<B: Backend>(
     batch_size: usize,
     device: &B::Device,
 ) -> Result<Matrix, CoreError> {
-    let classes = data.num_classes;
-    let mut out = Vec::with_capacity(indices.len() * classes);
-    let (mut buffer, mut labels) = (Vec::new(), Vec::new());
-    for chunk in indices.chunks(batch_size.max(1)) {
-        data.gather(chunk, &mut buffer, &mut labels);
-        let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
-        let probs = softmax(model.forward(x, 0.0, false), 1);
-        out.extend(read_f32(probs.into_data())?);
-    }
-    Ok(Matrix::new(indices.len(), classes, out))
-}
-
-/// Reads a tensor's values back to the host.
-pub(crate) fn read_f32(data: burn::tensor::TensorData) -> Result<Vec<f32>, CoreError> {
-    data.convert::<f32>()
-        .to_vec::<f32>()
-        .map_err(|e| CoreError::TensorRead(format!("{e:?}")))
+    let out = map_batches(data, indices, batch_size, device, |x| {
+        read_f32(softmax(model.forward(x, 0.0, false), 1))
+    })?;
+    Ok(Matrix::new(indices.len(), data.num_classes, out))
 }
 
 /// Accuracy, balanced accuracy and mean cross-entropy from probabilities and labels.

@@ -8,7 +8,7 @@ mod loss;
 mod swa;
 mod trainer;
 
-pub use batch::{batch_tensor, smoothed_targets};
+pub use batch::{batch_tensor, map_batches, read_f32, smoothed_targets};
 pub use evaluate::{evaluate, metrics_from_probabilities, EvalMetrics};
 pub use loss::soft_cross_entropy;
 pub use trainer::{train_model, TrainOutcome, TrainRequest};

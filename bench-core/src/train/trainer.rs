@@ -15,9 +15,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_datasets::LabeledSet;
 
-use super::evaluate::read_f32;
 use super::swa::SwaAverage;
-use super::{batch_tensor, smoothed_targets, soft_cross_entropy};
+use super::{batch_tensor, read_f32, smoothed_targets, soft_cross_entropy};
 use crate::{CoreError, ModelSpec, Network, OptimizerKind, Regularization};
 
 /// Everything one training run needs.
@@ -150,12 +149,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         }
         let loss = match loss_sum {
             Some(sum) => {
-                f64::from(
-                    read_f32(sum.into_data())?
-                        .first()
-                        .copied()
-                        .unwrap_or(f32::NAN),
-                ) / order.len() as f64
+                f64::from(read_f32(sum)?.first().copied().unwrap_or(f32::NAN)) / order.len() as f64
             }
             None => f64::NAN,
         };

@@ -128,11 +128,7 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
             opt(r.diff_ci_low, scale, d),
             opt(r.diff_ci_high, scale, d)
         );
-        let verdict = if r.note.is_empty() {
-            r.verdict.clone()
-        } else {
-            format!("{} ({})", r.verdict, r.note)
-        };
+        let verdict = r.verdict_with_note();
         let _ = writeln!(
             s,
             "| {what} | {} | {} | {diff} | {} | {} | {} | {} | {} |",

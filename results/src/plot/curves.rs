@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -52,6 +53,34 @@ pub(crate) fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) 
     }
     let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
     (lo - pad * span, hi + pad * span)
+}
+
+/// A chart over labeled count (x) and a value (y) with the mesh and axis titles the
+/// budget-axis plots share.
+pub(crate) fn budget_chart<'a, DB: DrawingBackend + 'a>(
+    plot: &'a DrawingArea<DB, Shift>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    y_desc: impl Into<String>,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin(20)
+        .x_label_area_size(70)
+        .y_label_area_size(95)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("labeled examples (count)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(y_desc)
+        .label_style((FAMILY, 20))
+        .axis_desc_style((FAMILY, 22))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
 }
 
 /// Draws a line in a method's dash style.
@@ -114,23 +143,7 @@ pub(crate) fn draw(
         0.05,
     );
     let (plot, legend) = area.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(20)
-        .x_label_area_size(70)
-        .y_label_area_size(95)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("labeled examples (count)")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc(metric.display_name())
-        .label_style((FAMILY, 20))
-        .axis_desc_style((FAMILY, 22))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let mut chart = budget_chart(&plot, (x0, x1), (y0, y1), metric.display_name())?;
     let x_jitter = (x1 - x0) * 0.004;
     let n = data.arms.len() as f64;
     // Past a handful of methods, overlapping bands turn the plot to mud: then only

@@ -4,9 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curves::{collect_series, draw_line, padded};
+use super::curves::{budget_chart, collect_series, draw_line, padded};
 use super::legend::{draw_legend, draw_markers};
-use super::{font::FAMILY, SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
+use super::{SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
 use crate::options::ReportOptions;
 
 /// The plot body; `false` when no method has a paired difference.
@@ -32,28 +32,17 @@ pub(crate) fn draw(
         0.05,
     );
     let (plot, legend) = area.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(20)
-        .x_label_area_size(70)
-        .y_label_area_size(95)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| e.to_string())?;
     let unit = if metric.higher_is_better() {
         "points"
     } else {
         "nats"
     };
-    chart
-        .configure_mesh()
-        .x_desc("labeled examples (count)")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc(format!("method − random ({unit})"))
-        .label_style((FAMILY, 20))
-        .axis_desc_style((FAMILY, 22))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let mut chart = budget_chart(
+        &plot,
+        (x0, x1),
+        (y0, y1),
+        format!("method − random ({unit})"),
+    )?;
     chart
         .draw_series(DashedLineSeries::new(
             vec![(x0, 0.0), (x1, 0.0)],

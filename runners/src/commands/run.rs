@@ -129,13 +129,40 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a records file already holds.
+/// What a records file already holds, per trial id.
 #[derive(Default)]
 struct Recorded {
-    /// (trial id, round) pairs with a row.
-    rounds: HashSet<(String, u32)>,
-    /// Trials that ended with a failure row.
-    failed: HashSet<String>,
+    trials: HashMap<String, RecordedTrial>,
+}
+
+/// The rows one trial already has.
+#[derive(Default)]
+struct RecordedTrial {
+    rounds: HashSet<u32>,
+    /// The trial ended with a failure row.
+    failed: bool,
+}
+
+impl Recorded {
+    /// Whether `trial` already has a row for `round`.
+    fn has(&self, trial: &str, round: u32) -> bool {
+        self.trials
+            .get(trial)
+            .is_some_and(|t| t.rounds.contains(&round))
+    }
+
+    /// Rows `trial` already has.
+    fn rows(&self, trial: &str) -> usize {
+        self.trials.get(trial).map_or(0, |t| t.rounds.len())
+    }
+
+    /// Whether `trial` needs no more work: every round recorded, or a failure row (a
+    /// failure is a result, not a gap).
+    fn complete(&self, trial: &str, rounds: usize) -> bool {
+        self.trials
+            .get(trial)
+            .is_some_and(|t| t.failed || t.rounds.len() >= rounds)
+    }
 }
 
 fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
@@ -155,10 +182,9 @@ fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
                 record.sweep_id
             );
         }
-        if !record.is_ok() {
-            done.failed.insert(record.trial_id.clone());
-        }
-        done.rounds.insert((record.trial_id, record.round));
+        let trial = done.trials.entry(record.trial_id.clone()).or_default();
+        trial.failed |= !record.is_ok();
+        trial.rounds.insert(record.round);
     }
     Ok(done)
 }
@@ -176,22 +202,14 @@ impl BackendJob for SweepJob<'_> {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<()> {
         let sweep = self.sweep;
-        let already = sweep
-            .trials
-            .iter()
-            .map(|t| {
-                (0..sweep.rounds(t) as u32)
-                    .filter(|r| self.done.rounds.contains(&(t.id.clone(), *r)))
-                    .count()
-            })
-            .sum();
+        let already = sweep.trials.iter().map(|t| self.done.rows(&t.id)).sum();
         let mut progress = SweepProgress::new(
             sweep.total_evaluations(),
             already,
             sweep.trials.len(),
             self.quiet,
         );
-        let mut failures: HashMap<String, String> = HashMap::new();
+        let mut failed_trials = 0usize;
         for trial in &sweep.trials {
             let strategy = &sweep.strategies[trial.strategy];
             let label = format!(
@@ -204,12 +222,7 @@ impl BackendJob for SweepJob<'_> {
                 strategy.name,
                 trial.repeat
             );
-            let rounds = sweep.rounds(trial) as u32;
-            let recorded = (0..rounds)
-                .filter(|r| self.done.rounds.contains(&(trial.id.clone(), *r)))
-                .count() as u32;
-            // A failure row is a result, not a gap: such a trial is complete too.
-            if recorded == rounds || self.done.failed.contains(&trial.id) {
+            if self.done.complete(&trial.id, sweep.rounds(trial)) {
                 progress.trial_done(&label, true);
                 continue;
             }
@@ -217,27 +230,29 @@ impl BackendJob for SweepJob<'_> {
             let writer = &mut *self.writer;
             let done = self.done;
             let device_label = &self.device_label;
+            let mut failure = None;
             let mut emit = |outcome: RoundOutcome| -> anyhow::Result<()> {
                 if let Err(reason) = &outcome.result {
-                    failures.insert(label.clone(), reason.clone());
+                    failure = Some(reason.clone());
                 }
-                if !done.rounds.contains(&(trial.id.clone(), outcome.round)) {
+                if !done.has(&trial.id, outcome.round) {
                     writer.append(&to_record(sweep, trial, &outcome, device_label))?;
                 }
                 progress.evaluation_done();
                 Ok(())
             };
             run_trial::<B>(sweep, trial, &device, &mut emit)?;
-            if let Some(reason) = failures.get(&label) {
+            if let Some(reason) = failure {
+                failed_trials += 1;
                 progress.println(&format!("trial {label} failed: {reason}"));
             }
             progress.trial_done(&label, false);
         }
         progress.finish();
-        if !failures.is_empty() && !self.quiet {
+        if failed_trials > 0 && !self.quiet {
             eprintln!(
                 "{} trial(s) failed; their rows say why (status column)",
-                failures.len()
+                failed_trials
             );
         }
         Ok(())

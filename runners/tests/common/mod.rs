@@ -1,0 +1,67 @@
+//! What the command-line tests share: the binary, a small digits sweep, and running it.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A sweep small enough for tests: digits, a small MLP, 3 strategies, 3 rounds.
+pub const SMALL: &str = r#"
+kind = "active"
+seed = 11
+repeats = 2
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+hidden = [32]
+
+[[regularization]]
+name = "none"
+epochs = 4
+
+[[strategy]]
+name = "random"
+
+[[strategy]]
+name = "margin"
+
+[[strategy]]
+name = "kcenter"
+
+[[budget]]
+initial = 10
+query = 10
+rounds = 2
+"#;
+
+/// The `sieve` binary under test.
+pub fn sieve() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sieve"))
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `sieve run CONFIG --out OUT --quiet`, asserting that it succeeded.
+pub fn run(config: &Path, out: &Path) -> std::process::Output {
+    let output = sieve()
+        .arg("run")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sieve run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
