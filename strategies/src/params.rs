@@ -59,3 +59,8 @@ pub fn in_range(
     }
     Ok(())
 }
+
+/// A strategy's parameters as the compact JSON recorded in `strategy_params`.
+pub fn to_json(params: &impl serde::Serialize) -> String {
+    serde_json::to_string(params).unwrap_or_else(|_| "{}".into())
+}

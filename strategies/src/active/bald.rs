@@ -32,7 +32,7 @@ impl Strategy for Bald {
     }
 
     fn params_json(&self) -> String {
-        serde_json::to_string(&self.params).unwrap_or_else(|_| "{}".into())
+        crate::params::to_json(&self.params)
     }
 
     fn select(

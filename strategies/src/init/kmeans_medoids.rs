@@ -41,7 +41,7 @@ impl InitStrategy for KMeansMedoids {
     }
 
     fn params_json(&self) -> String {
-        serde_json::to_string(&self.params).unwrap_or_else(|_| "{}".into())
+        crate::params::to_json(&self.params)
     }
 
     fn select_initial(
