@@ -18,12 +18,16 @@ pub enum OptimizerKind {
 }
 
 /// Learning-rate schedule over the epochs of one training run.
+///
+/// Variants without parameters are written `{}` so that serde checks their fields too:
+/// a unit variant of an internally tagged enum would accept `{ kind = "constant",
+/// gamma = 0.1 }` and drop `gamma` silently.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum LrSchedule {
-    Constant,
+    Constant {},
     /// Cosine annealing from `lr` to 0 over all epochs (per step).
-    Cosine,
+    Cosine {},
     /// Multiply by `gamma` every `step_epochs` epochs.
     Step {
         step_epochs: usize,
@@ -79,7 +83,7 @@ impl Regularization {
             optimizer: OptimizerKind::Sgd,
             lr: 0.05,
             momentum: 0.9,
-            schedule: LrSchedule::Constant,
+            schedule: LrSchedule::Constant {},
             weight_decay: 0.0,
             dropout: 0.0,
             augment: Augmentation::default(),
@@ -90,7 +94,7 @@ impl Regularization {
             "none" => Some(none),
             "standard" => Some(Regularization {
                 name: "standard".into(),
-                schedule: LrSchedule::Cosine,
+                schedule: LrSchedule::Cosine {},
                 weight_decay: 5e-4,
                 augment: Augmentation {
                     flip: false,
@@ -101,7 +105,7 @@ impl Regularization {
             }),
             "strong" => Some(Regularization {
                 name: "strong".into(),
-                schedule: LrSchedule::Cosine,
+                schedule: LrSchedule::Cosine {},
                 weight_decay: 5e-4,
                 dropout: 0.3,
                 augment: Augmentation {
@@ -206,8 +210,8 @@ impl Regularization {
             }
         }
         match &self.schedule {
-            LrSchedule::Constant => self.lr,
-            LrSchedule::Cosine => {
+            LrSchedule::Constant {} => self.lr,
+            LrSchedule::Cosine {} => {
                 let progress = step as f64 / total_steps.max(1) as f64;
                 0.5 * self.lr * (1.0 + (std::f64::consts::PI * progress).cos())
             }
@@ -272,24 +276,15 @@ pub struct RegularizationSpec {
 
 impl RegularizationSpec {
     /// Resolves the preset and overrides. `field` names the block in errors.
+    ///
+    /// Both structs are destructured without `..`: a field added to either one does not
+    /// compile until it is paired here, so no override can be accepted and then dropped.
     pub fn resolve(&self, field: &str) -> Result<Regularization, CoreError> {
-        let base_name = self.preset.as_deref().unwrap_or(&self.name);
-        let mut reg = Regularization::preset(base_name).ok_or_else(|| {
-            let which = if self.preset.is_some() { "preset" } else { "name" };
-            CoreError::invalid(
-                format!("{field}.{which}"),
-                format!(
-                    "unknown preset `{base_name}`; presets are {} (or give `preset = \"...\"` with a custom name)",
-                    PRESETS.join(", ")
-                ),
-            )
-        })?;
-        reg.name = self.name.clone();
-        macro_rules! take {
-            ($($f:ident),*) => { $( if let Some(v) = &self.$f { reg.$f = v.clone(); } )* };
-        }
-        take!(
+        let RegularizationSpec {
+            name,
+            preset,
             epochs,
+            min_steps,
             batch_size,
             optimizer,
             lr,
@@ -298,13 +293,64 @@ impl RegularizationSpec {
             weight_decay,
             dropout,
             augment,
-            label_smoothing
-        );
-        if let Some(swa) = &self.swa {
-            reg.swa = Some(swa.clone());
+            label_smoothing,
+            swa,
+            no_swa,
+        } = self;
+        let base_name = preset.as_deref().unwrap_or(name);
+        let mut reg = Regularization::preset(base_name).ok_or_else(|| {
+            let which = if preset.is_some() { "preset" } else { "name" };
+            CoreError::invalid(
+                format!("{field}.{which}"),
+                format!(
+                    "unknown preset `{base_name}`; presets are {} (or give `preset = \"...\"` with a custom name)",
+                    PRESETS.join(", ")
+                ),
+            )
+        })?;
+        if swa.is_some() && *no_swa {
+            return Err(CoreError::invalid(
+                format!("{field}.no_swa"),
+                "`swa` and `no_swa = true` contradict each other; give one of them",
+            ));
         }
-        if self.no_swa {
-            reg.swa = None;
+        let Regularization {
+            name: r_name,
+            epochs: r_epochs,
+            min_steps: r_min_steps,
+            batch_size: r_batch_size,
+            optimizer: r_optimizer,
+            lr: r_lr,
+            momentum: r_momentum,
+            schedule: r_schedule,
+            weight_decay: r_weight_decay,
+            dropout: r_dropout,
+            augment: r_augment,
+            label_smoothing: r_label_smoothing,
+            swa: r_swa,
+        } = &mut reg;
+        fn over<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *target = v.clone();
+            }
+        }
+        name.clone_into(r_name);
+        over(r_epochs, epochs);
+        over(r_min_steps, min_steps);
+        over(r_batch_size, batch_size);
+        over(r_optimizer, optimizer);
+        over(r_lr, lr);
+        over(r_momentum, momentum);
+        over(r_schedule, schedule);
+        over(r_weight_decay, weight_decay);
+        over(r_dropout, dropout);
+        over(r_augment, augment);
+        over(r_label_smoothing, label_smoothing);
+        if swa.is_some() {
+            r_swa.clone_from(swa);
+        }
+        if *no_swa {
+            *r_swa = None;
         }
         Ok(reg)
     }

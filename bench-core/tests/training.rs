@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
-use burn::module::Module;
+use burn::module::{AutodiffModule, Module};
 use burn::tensor::Tensor;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
@@ -222,4 +222,132 @@ fn diverging_training_is_an_error_not_a_panic() {
     };
     let err = train_model::<Cpu>(request, &mut |_, _| {}).err().unwrap();
     assert!(err.to_string().contains("diverged"), "{err}");
+}
+
+fn request<'a>(
+    spec: &'a ModelSpec,
+    reg: &'a Regularization,
+    data: &'a LabeledSet,
+    indices: &'a [usize],
+    warm_start: Option<Network<Flex>>,
+) -> TrainRequest<'a, Cpu> {
+    TrainRequest::<Cpu> {
+        spec,
+        regularization: reg,
+        data,
+        indices,
+        classes: data.num_classes,
+        init_seed: 3,
+        train_seed: 5,
+        warm_start,
+        device: &FlexDevice,
+    }
+}
+
+#[test]
+fn min_steps_is_honoured() {
+    // 20 examples at batch 8: 3 steps an epoch; epochs = 2 alone would be 6 steps.
+    let data = separable(ExampleShape::flat(8), 1);
+    let indices: Vec<usize> = (0..20).collect();
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    // Through the config block, as a user writes it (the override used to be dropped).
+    let block = sieve_bench_core::regularization::RegularizationSpec {
+        name: "none".into(),
+        epochs: Some(2),
+        batch_size: Some(8),
+        min_steps: Some(50),
+        ..Default::default()
+    };
+    let mut reg = block.resolve("regularization[0]").unwrap();
+    let mut epochs_seen = 0;
+    let outcome = train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {
+        epochs_seen += 1
+    })
+    .unwrap();
+    assert_eq!(outcome.epochs, 17, "ceil(50 / 3) epochs");
+    assert_eq!(outcome.steps, 51, "at least 50 steps, whole epochs");
+    assert_eq!(epochs_seen, 17);
+    reg.min_steps = 0;
+    let outcome =
+        train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {}).unwrap();
+    assert_eq!((outcome.epochs, outcome.steps), (2, 6));
+}
+
+#[test]
+fn a_warm_started_round_trains() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let reg = quick(OptimizerKind::Sgd);
+    let first: Vec<usize> = (0..30).collect();
+    let round0 =
+        train_model::<Cpu>(request(&spec, &reg, &data, &first, None), &mut |_, _| {}).unwrap();
+    let before = params(&round0.model);
+    let all: Vec<usize> = (0..data.len()).collect();
+    let mut losses = Vec::new();
+    let round1 = train_model::<Cpu>(
+        request(&spec, &reg, &data, &all, Some(round0.model)),
+        &mut |_, loss| losses.push(loss),
+    )
+    .unwrap();
+    let after = params(&round1.model);
+    let moved = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| (*a - *b).abs() > 1e-6)
+        .count();
+    assert!(
+        moved > before.len() / 2,
+        "warm start must train: {moved} of {} weights moved",
+        before.len()
+    );
+    assert!(
+        losses.last().unwrap() < losses.first().unwrap(),
+        "loss falls: {losses:?}"
+    );
+}
+
+#[test]
+fn a_warm_start_from_the_initial_weights_reproduces_the_cold_run() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let reg = quick(OptimizerKind::Adam);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let mut cold = Vec::new();
+    train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, l| {
+        cold.push(l)
+    })
+    .unwrap();
+    <Cpu as burn::tensor::backend::Backend>::seed(&FlexDevice, 3);
+    let initial = Network::<Cpu>::init(&spec, data.shape, data.num_classes, &FlexDevice)
+        .unwrap()
+        .valid();
+    let mut warm = Vec::new();
+    train_model::<Cpu>(
+        request(&spec, &reg, &data, &indices, Some(initial)),
+        &mut |_, l| warm.push(l),
+    )
+    .unwrap();
+    assert_eq!(cold, warm);
+}
+
+#[test]
+fn a_warm_start_from_an_swa_average_trains() {
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let mut reg = quick(OptimizerKind::Sgd);
+    reg.swa = Some(sieve_bench_core::regularization::SwaConfig {
+        start_fraction: 0.5,
+        lr: None,
+    });
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let averaged =
+        train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {}).unwrap();
+    let before = params(&averaged.model);
+    reg.swa = None;
+    let next = train_model::<Cpu>(
+        request(&spec, &reg, &data, &indices, Some(averaged.model)),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_ne!(before, params(&next.model));
 }

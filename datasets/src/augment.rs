@@ -17,9 +17,13 @@ use crate::shape::ExampleShape;
 pub struct Augmentation {
     /// Horizontal flip with probability 0.5.
     pub flip: bool,
-    /// Zero-pad by this many pixels on each side, then crop a random HxW window.
+    /// Pad by this many pixels on each side, then crop a random HxW window. The padding is
+    /// a raw 0 pixel (black, the usual `RandomCrop(padding)` before `Normalize`), i.e. the
+    /// set's per-channel [`crate::LabeledSet::pad_value`] after normalisation.
     pub crop_padding: usize,
-    /// Zero a random square of this side, centred uniformly in the image, clipped at the border.
+    /// Zero a random square of this side, centred uniformly in the image, clipped at the
+    /// border. Zero after normalisation is the channel mean, as in the Cutout paper (whose
+    /// mask multiplies the normalised image).
     pub cutout: usize,
 }
 
@@ -44,14 +48,21 @@ impl Augmentation {
     /// Augments every example of `batch` (a whole number of `shape` examples;
     /// a trailing partial example is left alone). Per example, in this order:
     /// flip (one coin), crop (two offsets), cutout (two centre coordinates).
-    pub fn apply(&self, batch: &mut [f32], shape: ExampleShape, rng: &mut impl rand::Rng) {
+    /// `pad_value` holds, per channel, what crop padding fills with (missing channels: 0).
+    pub fn apply(
+        &self,
+        batch: &mut [f32],
+        shape: ExampleShape,
+        pad_value: &[f32],
+        rng: &mut impl rand::Rng,
+    ) {
         let row = shape.len();
         if self.is_identity() || row == 0 {
             return;
         }
         let mut scratch = Vec::new();
         for example in batch.chunks_exact_mut(row) {
-            self.apply_one(example, shape, rng, &mut scratch);
+            self.apply_one(example, shape, pad_value, rng, &mut scratch);
         }
     }
 
@@ -59,6 +70,7 @@ impl Augmentation {
         &self,
         example: &mut [f32],
         shape: ExampleShape,
+        pad_value: &[f32],
         rng: &mut R,
         scratch: &mut Vec<f32>,
     ) {
@@ -69,7 +81,7 @@ impl Augmentation {
             let span = 2 * self.crop_padding + 1;
             let dy = rng::below(rng, span) as isize - self.crop_padding as isize;
             let dx = rng::below(rng, span) as isize - self.crop_padding as isize;
-            shift(example, shape, dy, dx, scratch);
+            shift(example, shape, dy, dx, pad_value, scratch);
         }
         if self.cutout > 0 {
             let cy = rng::below(rng, shape.height);
@@ -90,13 +102,15 @@ pub fn flip_horizontal(example: &mut [f32], shape: ExampleShape) {
 }
 
 /// Random-crop-with-padding for one example, given its offsets: the output
-/// pixel `(y, x)` is the input pixel `(y + dy, x + dx)`, or 0 where that falls
-/// in the padding. `dy, dx` in `-p..=p` is a crop of the image padded by `p`.
+/// pixel `(y, x)` is the input pixel `(y + dy, x + dx)`, or the channel's `pad_value`
+/// (0 when absent) where that falls in the padding. `dy, dx` in `-p..=p` is a crop of
+/// the image padded by `p`.
 pub fn shift(
     example: &mut [f32],
     shape: ExampleShape,
     dy: isize,
     dx: isize,
+    pad_value: &[f32],
     scratch: &mut Vec<f32>,
 ) {
     let (h, w) = (shape.height as isize, shape.width as isize);
@@ -106,10 +120,12 @@ pub fn shift(
     }
     scratch.clear();
     scratch.extend_from_slice(example);
-    for (out, src) in example
+    for (channel, (out, src)) in example
         .chunks_exact_mut(plane)
         .zip(scratch.chunks_exact(plane))
+        .enumerate()
     {
+        let fill = pad_value.get(channel).copied().unwrap_or(0.0);
         for y in 0..h {
             let sy = y + dy;
             for x in 0..w {
@@ -117,7 +133,7 @@ pub fn shift(
                 out[(y * w + x) as usize] = if (0..h).contains(&sy) && (0..w).contains(&sx) {
                     src[(sy * w + sx) as usize]
                 } else {
-                    0.0
+                    fill
                 };
             }
         }
@@ -182,14 +198,28 @@ mod tests {
         let mut scratch = Vec::new();
         let mut x = image();
         // Crop window one pixel right of the original: content moves left.
-        shift(&mut x, SHAPE, 0, 1, &mut scratch);
+        shift(&mut x, SHAPE, 0, 1, &[], &mut scratch);
         assert_eq!(x, vec![2.0, 3.0, 0.0, 5.0, 6.0, 0.0]);
         let mut x = image();
-        shift(&mut x, SHAPE, -1, -1, &mut scratch);
+        shift(&mut x, SHAPE, -1, -1, &[], &mut scratch);
         assert_eq!(x, vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
         let mut x = image();
-        shift(&mut x, SHAPE, 0, 0, &mut scratch);
+        shift(&mut x, SHAPE, 0, 0, &[], &mut scratch);
         assert_eq!(x, image());
+    }
+
+    #[test]
+    fn crop_pads_with_each_channels_pad_value() {
+        let shape = ExampleShape::new(2, 2, 3);
+        let mut scratch = Vec::new();
+        let mut x = vec![
+            1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0,
+        ];
+        shift(&mut x, shape, 0, 1, &[-0.5, -2.0], &mut scratch);
+        assert_eq!(
+            x,
+            vec![2.0, 3.0, -0.5, 5.0, 6.0, -0.5, 8.0, 9.0, -2.0, 11.0, 12.0, -2.0]
+        );
     }
 
     #[test]
@@ -203,7 +233,7 @@ mod tests {
         let mut rng = rng::seeded(3);
         for _ in 0..20 {
             let mut x = original.clone();
-            aug.apply(&mut x, shape, &mut rng);
+            aug.apply(&mut x, shape, &[], &mut rng);
             // Every non-zero value is an original value moved by at most 2 pixels.
             for (i, &v) in x.iter().enumerate() {
                 if v != 0.0 {
@@ -249,7 +279,7 @@ mod tests {
         let aug = Augmentation::default();
         assert!(aug.is_identity());
         let mut x = image();
-        aug.apply(&mut x, SHAPE, &mut rng::seeded(0));
+        aug.apply(&mut x, SHAPE, &[], &mut rng::seeded(0));
         assert_eq!(x, image());
     }
 
@@ -264,7 +294,7 @@ mod tests {
         let batch: Vec<f32> = (0..shape.len() * 10).map(|v| v as f32).collect();
         let run = |seed| {
             let mut b = batch.clone();
-            aug.apply(&mut b, shape, &mut rng::seeded(seed));
+            aug.apply(&mut b, shape, &[], &mut rng::seeded(seed));
             b
         };
         assert_eq!(run(7), run(7));
@@ -275,7 +305,7 @@ mod tests {
             ..Default::default()
         };
         let mut b: Vec<f32> = (0..6 * 1000).map(|v| (v % 6) as f32).collect();
-        flip.apply(&mut b, SHAPE, &mut rng::seeded(1));
+        flip.apply(&mut b, SHAPE, &[], &mut rng::seeded(1));
         let flipped = b.chunks_exact(6).filter(|e| e[0] == 2.0).count();
         assert!((400..600).contains(&flipped), "{flipped}");
     }

@@ -60,6 +60,11 @@ impl ChannelStats {
             return;
         }
         debug_assert_eq!(self.mean.len(), set.shape.channels);
+        for (c, pad) in set.pad_value.iter_mut().enumerate() {
+            if let (Some(&m), Some(&sd)) = (self.mean.get(c), self.std.get(c)) {
+                *pad = (*pad - m) * (1.0 / sd.max(STD_FLOOR));
+            }
+        }
         for example in set.features.chunks_exact_mut(row) {
             for ((values, &m), &s) in example
                 .chunks_exact_mut(plane)

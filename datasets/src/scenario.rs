@@ -12,8 +12,8 @@ use crate::{DataSplits, DatasetError, LabeledSet};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ScenarioKind {
-    /// The pool as loaded.
-    None,
+    /// The pool as loaded. (`{}` rather than a unit variant, so extra keys are refused.)
+    None {},
     /// Long-tail class imbalance: class `c` keeps `floor(n_max * ratio^(-c / (C - 1)))`
     /// examples, with `n_max` the smallest class count, so class 0 is the head and the
     /// last class has `ratio` times fewer examples.
@@ -50,7 +50,7 @@ impl ScenarioSpec {
     pub fn none() -> Self {
         Self {
             name: "none".into(),
-            kind: ScenarioKind::None,
+            kind: ScenarioKind::None {},
         }
     }
 
@@ -59,7 +59,7 @@ impl ScenarioSpec {
         let bad =
             |message: String| DatasetError::Invalid(format!("scenario `{}`: {message}", self.name));
         match &self.kind {
-            ScenarioKind::None => {}
+            ScenarioKind::None {} => {}
             ScenarioKind::Imbalance { ratio } => {
                 if !(ratio.is_finite() && *ratio >= 1.0) {
                     return Err(bad(format!("field `ratio` must be >= 1, got {ratio}")));
@@ -116,7 +116,7 @@ impl ScenarioSpec {
             target_classes: classes,
         };
         match &self.kind {
-            ScenarioKind::None => Ok(plain(train.clone())),
+            ScenarioKind::None {} => Ok(plain(train.clone())),
             ScenarioKind::Imbalance { ratio } => {
                 let by_class = train.indices_by_class();
                 let n_max = by_class.iter().map(Vec::len).min().unwrap_or(0);
@@ -148,12 +148,9 @@ impl ScenarioSpec {
                     }
                 }
                 debug_assert_eq!(features.len(), labels.len() * row);
-                Ok(plain(LabeledSet::new(
-                    train.shape,
-                    classes,
-                    features,
-                    labels,
-                )?))
+                let mut pool = LabeledSet::new(train.shape, classes, features, labels)?;
+                pool.pad_value.clone_from(&train.pad_value);
+                Ok(plain(pool))
             }
             ScenarioKind::Ood {
                 share,
@@ -180,7 +177,8 @@ impl ScenarioSpec {
                     .filter(|&i| (splits.test.labels[i] as usize) < target)
                     .collect();
                 let kept = splits.test.subset(&test_keep);
-                let test = LabeledSet::new(kept.shape, target, kept.features, kept.labels)?;
+                let mut test = LabeledSet::new(kept.shape, target, kept.features, kept.labels)?;
+                test.pad_value = kept.pad_value;
                 Ok(ScenarioData {
                     noisy: vec![false; pool.len()],
                     pool,

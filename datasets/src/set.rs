@@ -17,6 +17,9 @@ pub struct LabeledSet {
     pub features: Vec<f32>,
     /// One label per example.
     pub labels: Vec<u32>,
+    /// Per channel, the value of a raw 0 pixel in `features` (0 until normalised): what
+    /// crop padding fills with, so padding looks like the image background.
+    pub pad_value: Vec<f32>,
 }
 
 impl LabeledSet {
@@ -59,6 +62,7 @@ impl LabeledSet {
             num_classes,
             features,
             labels,
+            pad_value: vec![0.0; shape.channels],
         })
     }
 
@@ -110,6 +114,7 @@ impl LabeledSet {
             num_classes: self.num_classes,
             features,
             labels,
+            pad_value: self.pad_value.clone(),
         }
     }
 

@@ -67,7 +67,7 @@ pub fn report_html(
         options.alpha,
         options.confidence * 100.0,
         match options.interval {
-            crate::options::IntervalMethod::StudentT => "Student t intervals",
+            crate::options::IntervalMethod::StudentT {} => "Student t intervals",
             crate::options::IntervalMethod::Bootstrap { .. } => "percentile bootstrap intervals",
         }
     );

@@ -12,8 +12,9 @@ use crate::summary::Metric;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IntervalMethod {
-    /// mean ± t(1 - α/2, n - 1) · s / √n.
-    StudentT,
+    /// mean ± t(1 - α/2, n - 1) · s / √n. (`{}` rather than a unit variant, so extra
+    /// keys such as `resamples` are refused instead of dropped.)
+    StudentT {},
     /// Seeded percentile bootstrap of the mean.
     Bootstrap {
         /// Number of resamples (e.g. 10 000).
@@ -27,7 +28,7 @@ impl IntervalMethod {
     /// Short name written in summary files.
     pub fn as_str(self) -> &'static str {
         match self {
-            IntervalMethod::StudentT => "student_t",
+            IntervalMethod::StudentT {} => "student_t",
             IntervalMethod::Bootstrap { .. } => "bootstrap",
         }
     }
@@ -72,7 +73,7 @@ impl Default for ReportOptions {
         Self {
             confidence: 0.95,
             alpha: 0.05,
-            interval: IntervalMethod::StudentT,
+            interval: IntervalMethod::StudentT {},
             test: PairedTest::T,
             reference_budget: None,
             metrics: vec![

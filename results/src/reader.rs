@@ -84,7 +84,8 @@ struct Columns {
 
 impl Columns {
     /// Maps every column of [`Record::columns`] to its position, or names the
-    /// first one missing.
+    /// first one missing. Columns added after schema 1 may be missing; a row that
+    /// claims a schema that has them is refused then (see [`Cells::record`]).
     fn new(header: &ByteRecord, file: &str) -> Result<Self, ResultsError> {
         let names = header_names(header);
         let mut index = HashMap::new();
@@ -93,6 +94,7 @@ impl Columns {
                 Some(i) => {
                     index.insert(column, i);
                 }
+                None if Record::ADDED_COLUMNS.iter().any(|(c, _)| *c == column) => {}
                 None => {
                     return Err(ResultsError::MissingColumn {
                         file: file.to_string(),
@@ -137,6 +139,14 @@ impl Cells<'_> {
                 supported: SCHEMA_VERSION,
             });
         }
+        for &(column, since) in Record::ADDED_COLUMNS {
+            if schema_version >= since && !self.columns.index.contains_key(column) {
+                return Err(ResultsError::MissingColumn {
+                    file: self.file.to_string(),
+                    column: column.to_string(),
+                });
+            }
+        }
         Ok(Record {
             schema_version,
             sweep_id: self.text("sweep_id")?,
@@ -158,6 +168,8 @@ impl Cells<'_> {
             balanced_accuracy: self.metric("balanced_accuracy")?,
             select_seconds: self.parse("select_seconds", "a number")?,
             train_seconds: self.parse("train_seconds", "a number")?,
+            train_steps: self.count("train_steps")?,
+            train_epochs: self.count("train_epochs")?,
             status: self.text("status")?,
             device: self.text("device")?,
             sieve_version: self.text("sieve_version")?,
@@ -200,6 +212,14 @@ impl Cells<'_> {
             return Ok(None);
         }
         self.parse(column, "a number").map(Some)
+    }
+
+    /// An optional count: an absent column or an empty cell is `None`.
+    fn count(&self, column: &'static str) -> Result<Option<u64>, ResultsError> {
+        if self.raw(column).iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        self.parse(column, "a non-negative integer").map(Some)
     }
 
     /// The error for a cell that does not hold what its column needs.

@@ -6,7 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// The schema version this sieve writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: the first schema.
+/// - 2: adds `train_steps` and `train_epochs` (how much training happened). Files of
+///   schema 1 read with those cells empty.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The value of [`Record::status`] for a successful evaluation.
 pub const STATUS_OK: &str = "ok";
@@ -57,6 +61,11 @@ pub struct Record {
     pub select_seconds: f64,
     /// Wall time spent training, in seconds.
     pub train_seconds: f64,
+    /// Optimizer steps of the training behind this evaluation (schema 2; empty when the
+    /// trial failed, or in schema-1 files).
+    pub train_steps: Option<u64>,
+    /// Epochs of that training (schema 2; `min_steps` can make it more than `epochs`).
+    pub train_epochs: Option<u64>,
     /// `"ok"` or `"failed: <reason>"`.
     pub status: String,
     /// Device the trial ran on, e.g. `"cpu"` or `"cuda:0"`.
@@ -66,7 +75,7 @@ pub struct Record {
 }
 
 /// The header, in field order (checked against serde's order by a test).
-const COLUMNS: [&str; 23] = [
+const COLUMNS: [&str; 25] = [
     "schema_version",
     "sweep_id",
     "kind",
@@ -87,6 +96,8 @@ const COLUMNS: [&str; 23] = [
     "balanced_accuracy",
     "select_seconds",
     "train_seconds",
+    "train_steps",
+    "train_epochs",
     "status",
     "device",
     "sieve_version",
@@ -96,6 +107,11 @@ impl Record {
     /// Columns that vary from run to run even with the same seed; comparisons of
     /// records for bit-for-bit reproducibility should ignore them.
     pub const TIMING_COLUMNS: &'static [&'static str] = &["select_seconds", "train_seconds"];
+
+    /// Columns added after schema 1, with the version that added them: a file of an
+    /// older schema may lack them (its records read them as empty).
+    pub const ADDED_COLUMNS: &'static [(&'static str, u32)] =
+        &[("train_steps", 2), ("train_epochs", 2)];
 
     /// The CSV header, in field order.
     pub fn columns() -> &'static [&'static str] {
@@ -135,6 +151,8 @@ mod tests {
             balanced_accuracy: Some(0.5),
             select_seconds: 0.0,
             train_seconds: 1.0,
+            train_steps: Some(40),
+            train_epochs: Some(4),
             status: "ok".into(),
             device: "cpu".into(),
             sieve_version: "0.1.0".into(),

@@ -137,6 +137,8 @@ fn record(setting: usize, strategy: &str, repeat: u32, accuracy: f64) -> Record 
         balanced_accuracy: Some(accuracy),
         select_seconds: 0.0,
         train_seconds: 0.0,
+        train_steps: Some(100),
+        train_epochs: Some(10),
         status: "ok".into(),
         device: "cpu".into(),
         sieve_version: "0".into(),

@@ -185,16 +185,16 @@ fn missing_column_names_file_and_column() {
 
 #[test]
 fn newer_schema_names_file_and_line() {
-    // Line 3 (the second data row) claims schema 2.
+    // Line 3 (the second data row) claims schema 3.
     let (_dir, path) = edited_file(|t| {
         let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-        lines[2] = lines[2].replacen('1', "2", 1);
+        lines[2] = lines[2].replacen('2', "3", 1);
         lines.join("\n") + "\n"
     });
     let err = read_records(&path).unwrap_err().to_string();
     assert!(
         err.ends_with(
-            "records.csv line 3: schema_version 2 is newer than this sieve understands (1)"
+            "records.csv line 3: schema_version 3 is newer than this sieve understands (2)"
         ),
         "{err}"
     );
@@ -260,4 +260,47 @@ fn missing_file_is_an_io_error_naming_it() {
     let err = read_records(&dir.path().join("nope.csv")).unwrap_err();
     assert!(matches!(err, ResultsError::Io { .. }));
     assert!(err.to_string().contains("nope.csv"));
+}
+
+#[test]
+fn schema_1_files_read_with_empty_training_counts() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/qs1/records.csv");
+    let read = read_records(&path).unwrap();
+    assert!(!read.records.is_empty());
+    for r in &read.records {
+        assert_eq!(r.schema_version, 1);
+        assert_eq!((r.train_steps, r.train_epochs), (None, None));
+    }
+}
+
+#[test]
+fn schema_2_rows_need_the_training_count_columns() {
+    // Drop the `train_steps` column from a schema-2 file: its rows are refused.
+    let (_dir, path) = edited_file(|t| {
+        let mut out = String::new();
+        for line in t.lines() {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            let at = Record::columns()
+                .iter()
+                .position(|c| *c == "train_steps")
+                .unwrap();
+            cells.remove(at);
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    });
+    let err = read_records(&path).unwrap_err().to_string();
+    assert!(
+        err.ends_with("missing column `train_steps` in header"),
+        "{err}"
+    );
+}
+
+#[test]
+fn training_counts_round_trip() {
+    let (_dir, path) = edited_file(|t| t);
+    let read = read_records(&path).unwrap();
+    assert_eq!(read.records[0].train_steps, Some(100));
+    assert_eq!(read.records[0].train_epochs, Some(10));
 }

@@ -236,11 +236,22 @@ pub fn expand(
         regularizations.push(reg);
     }
 
-    // Budgets: well formed.
+    // Budgets: well formed, with a known cold-start strategy and valid parameters.
     for (i, budget) in config.budgets.iter().enumerate() {
         budget
             .validate(&format!("budget[{i}]"), None)
             .map_err(|e| invalid(origin, format!("budget[{i}]"), e.to_string()))?;
+        let params = budget
+            .init_params
+            .clone()
+            .unwrap_or(serde_json::Value::Null);
+        sieve_strategies::init::build_init_strategy(budget.init_name(), &params).map_err(|e| {
+            let field = match e {
+                sieve_strategies::RegistryError::UnknownStrategy(_) => "init_strategy",
+                sieve_strategies::RegistryError::BadParams { .. } => "init_params",
+            };
+            invalid(origin, format!("budget[{i}].{field}"), e.to_string())
+        })?;
     }
     let budget_labels: Vec<String> = config.budgets.iter().map(BudgetSchedule::label).collect();
     unique_names(origin, "budget", budget_labels.iter().map(String::as_str))?;

@@ -25,6 +25,9 @@ pub struct RoundOutcome {
     pub result: Result<EvalMetrics, String>,
     pub select_seconds: f64,
     pub train_seconds: f64,
+    /// Optimizer steps and epochs of the training behind the evaluation (`None` on failure).
+    pub train_steps: Option<usize>,
+    pub train_epochs: Option<usize>,
 }
 
 /// Called with each round's outcome; an `Err` (e.g. the records file cannot be written)
@@ -74,6 +77,8 @@ pub fn run_trial<B: AutodiffBackend>(
         result: Err(failure),
         select_seconds: 0.0,
         train_seconds: 0.0,
+        train_steps: None,
+        train_epochs: None,
     })
 }
 
@@ -148,6 +153,8 @@ fn rounds<B: AutodiffBackend>(
             result: Ok(metrics),
             select_seconds,
             train_seconds: trained.seconds,
+            train_steps: Some(trained.steps),
+            train_epochs: Some(trained.epochs),
         });
         if !keep_going {
             return Ok(());

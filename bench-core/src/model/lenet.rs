@@ -7,8 +7,6 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{activation::relu, backend::Backend, module::max_pool2d, Tensor};
 use sieve_datasets::ExampleShape;
 
-use super::dropout;
-
 /// The LeNet-style network.
 #[derive(Module, Debug)]
 pub struct LeNet<B: Backend> {
@@ -37,8 +35,9 @@ impl<B: Backend> LeNet<B> {
         }
     }
 
-    /// Penultimate (84-unit) activations.
-    pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
+    /// Penultimate (84-unit) activations. LeNet-5 has no dropout; sieve's dropout acts
+    /// once, on this embedding before the head ([`crate::Network::head`]).
+    pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = max_pool2d(
             relu(self.conv1.forward(x)),
             [2, 2],
@@ -56,7 +55,7 @@ impl<B: Backend> LeNet<B> {
             false,
         );
         let h = relu(self.fc1.forward(x.flatten(1, 3)));
-        relu(self.fc2.forward(dropout(h, p, drop_active)))
+        relu(self.fc2.forward(h))
     }
 
     /// Logits from the embedding.

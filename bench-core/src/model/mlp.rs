@@ -28,7 +28,8 @@ impl<B: Backend> Mlp<B> {
         }
     }
 
-    /// Penultimate activations; dropout between hidden layers when `drop_active`.
+    /// Penultimate activations; dropout between hidden layers when `drop_active` (the
+    /// last hidden layer's dropout is the one [`crate::Network::head`] applies).
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
         let mut h: Tensor<B, 2> = x.flatten(1, 3);
         let last = self.hidden.len().saturating_sub(1);

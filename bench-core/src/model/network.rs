@@ -1,8 +1,9 @@
 //! One type over the model families, so the trainer and the views need not be generic
 //! over the architecture.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
 use sieve_datasets::ExampleShape;
 
 use super::{dropout, ConvNet, LeNet, Mlp, ModelKind, ModelSpec};
@@ -50,11 +51,14 @@ impl<B: Backend> Network<B> {
         Ok(network)
     }
 
-    /// Penultimate embedding (before the dropout that precedes the head).
+    /// Penultimate embedding (before the dropout that precedes the head). Dropout
+    /// placement, the same in training and MC dropout: the MLP drops after every hidden
+    /// layer (Srivastava et al. 2014; with one hidden layer that is only the head's);
+    /// LeNet and ConvNet drop only on this embedding, before the head.
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
         match self {
             Network::Mlp(m) => m.embed(x, p, drop_active),
-            Network::Lenet(m) => m.embed(x, p, drop_active),
+            Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
         }
     }
@@ -73,6 +77,25 @@ impl<B: Backend> Network<B> {
     pub fn forward(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
         let h = self.embed(x, p, drop_active);
         self.head(h, p, drop_active)
+    }
+}
+
+impl<B: AutodiffBackend> Network<B> {
+    /// The same network with gradients enabled on every parameter. burn 0.21 rebuilds a
+    /// parameter from its inner tensor on `from_inner`, `clone` and `map`, and the inner
+    /// tensor does not require gradients: a network carried across rounds (warm start),
+    /// tasks or an SWA average trains nothing until this is called.
+    pub fn trainable(self) -> Self {
+        self.map(&mut RequireGrad)
+    }
+}
+
+/// Turns "requires grad" on for every float parameter.
+struct RequireGrad;
+
+impl<B: AutodiffBackend> ModuleMapper<B> for RequireGrad {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        param.set_require_grad(true)
     }
 }
 

@@ -17,6 +17,17 @@ pub enum ModelKind {
     Convnet,
 }
 
+impl ModelKind {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Lenet => "lenet",
+            ModelKind::Convnet => "convnet",
+        }
+    }
+}
+
 /// Model names accepted in configs.
 pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet"];
 
@@ -43,13 +54,8 @@ pub struct ModelSpec {
 impl ModelSpec {
     /// A spec for `kind` with default sizes.
     pub fn of(kind: ModelKind) -> Self {
-        let name = match kind {
-            ModelKind::Mlp => "mlp",
-            ModelKind::Lenet => "lenet",
-            ModelKind::Convnet => "convnet",
-        };
         Self {
-            name: name.into(),
+            name: kind.as_str().into(),
             kind: Some(kind),
             hidden: None,
             width: None,
@@ -101,6 +107,32 @@ impl ModelSpec {
         shape: Option<ExampleShape>,
     ) -> Result<ModelKind, CoreError> {
         let kind = self.resolved_kind(field)?;
+        // A size field of another family would be accepted and ignored: refuse it.
+        let used: &[&str] = match kind {
+            ModelKind::Mlp => &["hidden"],
+            ModelKind::Lenet => &[],
+            ModelKind::Convnet => &["width", "depth"],
+        };
+        for (name, given) in [
+            ("hidden", self.hidden.is_some()),
+            ("width", self.width.is_some()),
+            ("depth", self.depth.is_some()),
+        ] {
+            if given && !used.contains(&name) {
+                let takes = if used.is_empty() {
+                    "takes no size fields".to_string()
+                } else {
+                    format!("takes only {}", used.join(", "))
+                };
+                return Err(CoreError::invalid(
+                    format!("{field}.{name}"),
+                    format!(
+                        "`{name}` is not a field of model kind `{}` (it {takes})",
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
         if let Some(hidden) = &self.hidden {
             if hidden.is_empty() || hidden.contains(&0) {
                 return Err(CoreError::invalid(

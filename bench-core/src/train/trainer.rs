@@ -42,6 +42,10 @@ pub struct TrainOutcome<B: Backend> {
     pub model: Network<B>,
     pub final_loss: f64,
     pub seconds: f64,
+    /// Optimizer steps taken (what `epochs` and `min_steps` resolved to).
+    pub steps: usize,
+    /// Epochs run.
+    pub epochs: usize,
 }
 
 /// Trains a model; `on_epoch(epoch, loss)` is called after every epoch.
@@ -58,7 +62,9 @@ pub fn train_model<B: AutodiffBackend>(
         ));
     }
     let model = match request.warm_start.clone() {
-        Some(inner) => Network::<B>::from_inner(inner),
+        // burn rebuilds parameters from inner tensors without "requires grad": turn it
+        // back on, or the optimizer would receive no gradient and change nothing.
+        Some(inner) => Network::<B>::from_inner(inner).trainable(),
         None => {
             B::seed(request.device, request.init_seed);
             Network::<B>::init(
@@ -86,7 +92,9 @@ pub fn train_model<B: AutodiffBackend>(
             run_epochs(model, optim, &request, on_epoch)
         }
         OptimizerKind::Adam => {
+            // `momentum` is Adam's beta1 (0.9 in every preset, as in PyTorch).
             let optim = AdamConfig::new()
+                .with_beta_1(reg.momentum as f32)
                 .with_epsilon(1e-8)
                 .with_weight_decay(decay)
                 .init();
@@ -94,6 +102,7 @@ pub fn train_model<B: AutodiffBackend>(
         }
         OptimizerKind::Adamw => {
             let optim = AdamWConfig::new()
+                .with_beta_1(reg.momentum as f32)
                 .with_epsilon(1e-8)
                 .with_weight_decay(wd)
                 .init();
@@ -130,7 +139,8 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         for chunk in order.chunks(batch_size) {
             data.gather(chunk, &mut buffer, &mut labels);
             if !reg.augment.is_identity() {
-                reg.augment.apply(&mut buffer, data.shape, &mut rng);
+                reg.augment
+                    .apply(&mut buffer, data.shape, &data.pad_value, &mut rng);
             }
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
             let targets =
@@ -167,5 +177,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         model: inner,
         final_loss,
         seconds: started.elapsed().as_secs_f64(),
+        steps: step,
+        epochs,
     })
 }

@@ -31,6 +31,8 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
         balanced_accuracy: Some(accuracy - 0.01),
         select_seconds: 0.125,
         train_seconds: 2.5,
+        train_steps: Some(100),
+        train_epochs: Some(10),
         status: "ok".into(),
         device: "cpu".into(),
         sieve_version: "0.1.0".into(),

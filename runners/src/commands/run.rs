@@ -301,6 +301,8 @@ fn to_record(
         balanced_accuracy: balanced,
         select_seconds: outcome.select_seconds,
         train_seconds: outcome.train_seconds,
+        train_steps: outcome.train_steps.map(|n| n as u64),
+        train_epochs: outcome.train_epochs.map(|n| n as u64),
         status,
         device: device.to_string(),
         sieve_version: SIEVE_VERSION.into(),
