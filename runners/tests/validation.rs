@@ -114,3 +114,60 @@ fn unknown_names_elsewhere_are_named_too() {
         "{e}"
     );
 }
+
+#[test]
+fn cold_start_errors_are_caught_before_any_training() {
+    for (edit, field, says) in [
+        (
+            "rounds = 2\ninit_strategy = \"kmens\"",
+            "budget[0].init_strategy",
+            "did you mean `kmeans`",
+        ),
+        (
+            "rounds = 2\ninit_params = { max_iter = 3 }",
+            "budget[0].init_params",
+            "takes no parameters",
+        ),
+        (
+            "rounds = 2\ninit_strategy = \"kmeans\"\ninit_params = { max_iters = 3 }",
+            "budget[0].init_params",
+            "unknown field",
+        ),
+    ] {
+        let e = error_of(&BASE.replace("rounds = 2", edit));
+        assert!(e.contains(field) && e.contains(says), "{edit}: {e}");
+    }
+}
+
+#[test]
+fn unknown_keys_in_every_block_are_refused() {
+    for (edit_from, edit_to) in [
+        (
+            "[[dataset]]",
+            "[[scenario]]\nname = \"plain\"\nkind = \"none\"\nratio = 2\n\n[[dataset]]",
+        ),
+        (
+            "name = \"none\"",
+            "name = \"none\"\nschedule = { kind = \"constant\", step_epochs = 3 }",
+        ),
+        (
+            "name = \"none\"",
+            "name = \"none\"\nschedule = { kind = \"cosine\", gamma = 0.1 }",
+        ),
+        (
+            "repeats = 2",
+            "repeats = 2\n[report]\ninterval = { method = \"student_t\", resamples = 5000 }",
+        ),
+    ] {
+        let e = error_of(&BASE.replace(edit_from, edit_to));
+        assert!(e.contains("unknown field"), "{edit_to}: {e}");
+    }
+}
+
+#[test]
+fn model_fields_of_another_kind_name_the_field() {
+    let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"lenet\"\nhidden = [7]"));
+    assert!(e.contains("model[0].hidden"), "{e}");
+    let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"mlp\"\nwidth = 5"));
+    assert!(e.contains("model[0].width"), "{e}");
+}

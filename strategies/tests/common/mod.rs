@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{FixedModelView, Matrix, SelectionRequest, Strategy, StrategyError};
 
@@ -65,4 +65,37 @@ pub fn mc_view(samples: &[Vec<Vec<f32>>]) -> FixedModelView {
 pub fn sorted(mut v: Vec<usize>) -> Vec<usize> {
     v.sort_unstable();
     v
+}
+
+/// Softmax rows of random logits (uniform in `0..scale`).
+pub fn softmax_rows(rng: &mut ChaCha8Rng, n: usize, c: usize, scale: f32) -> Matrix {
+    let mut data = Vec::with_capacity(n * c);
+    for _ in 0..n {
+        let logits: Vec<f32> = (0..c).map(|_| rng.random::<f32>() * scale).collect();
+        let z: f32 = logits.iter().map(|l| l.exp()).sum();
+        data.extend(logits.iter().map(|l| l.exp() / z));
+    }
+    Matrix::new(n, c, data)
+}
+
+/// A random but fixed view: `n` examples, `c` classes, `d`-dimensional embeddings and
+/// `passes` MC-dropout samples.
+pub fn random_view(n: usize, c: usize, d: usize, passes: usize) -> FixedModelView {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let probabilities = softmax_rows(&mut rng, n, c, 5.0);
+    let embeddings = Matrix::new(
+        n,
+        d,
+        (0..n * d)
+            .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+            .collect(),
+    );
+    let mc_samples = (0..passes)
+        .map(|_| softmax_rows(&mut rng, n, c, 5.0))
+        .collect();
+    FixedModelView {
+        probabilities,
+        embeddings,
+        mc_samples,
+    }
 }

@@ -1,0 +1,200 @@
+//! No parameter may be accepted and ignored. For every parameter of every registered
+//! selection and cold-start strategy, and every field of a `[[budget]]` block, a
+//! non-default value changes what the method picks. The parameter lists come from the
+//! registries (which `sieve list` prints), and each registry entry is checked against
+//! the parameters its strategy actually resolves, so a new parameter fails here until it
+//! has a case.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{random_view, try_select};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+use sieve_bench_core::BudgetSchedule;
+use sieve_strategies::init::{build_init_strategy, init_strategy_infos, Features};
+use sieve_strategies::{build_strategy, strategy_infos};
+
+/// A non-default value for each (strategy, parameter).
+fn other_value(strategy: &str, param: &str) -> Option<Value> {
+    Some(match (strategy, param) {
+        ("kcenter", "metric") => json!("cosine"),
+        (_, "samples") => json!(3),
+        ("batchbald", "max_configurations") => json!(50),
+        ("batchbald", "max_candidates") => json!(25),
+        ("kmeans", "max_iter") => json!(1),
+        ("cluster_margin", "candidate_factor") => json!(2),
+        ("cluster_margin", "max_candidates") => json!(30),
+        ("cluster_margin", "clusters") => json!(5),
+        ("dacs", "hash_bits") => json!(2),
+        ("dacs", "tables") => json!(1),
+        ("dacs", "candidate_share") => json!(0.2),
+        _ => return None,
+    })
+}
+
+fn json_keys(text: &str) -> BTreeSet<String> {
+    let value: Value = serde_json::from_str(text).unwrap();
+    value
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_strategy_parameter_changes_the_selection() {
+    let view = random_view(200, 5, 16, 6);
+    let labeled: Vec<usize> = (0..200).filter(|i| i % 10 == 3).collect();
+    let unlabeled: Vec<usize> = (0..200).filter(|i| i % 10 != 3).collect();
+    for info in strategy_infos() {
+        let default = build_strategy(info.name, &Value::Null).unwrap();
+        let listed: BTreeSet<String> = info.params.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(
+            json_keys(&default.params_json()),
+            listed,
+            "{}: the registry lists other parameters than the strategy resolves",
+            info.name
+        );
+        let mut default = default;
+        let before = try_select(default.as_mut(), &view, &labeled, &unlabeled, 17, 5).unwrap();
+        for p in info.params {
+            let value = other_value(info.name, p.name)
+                .unwrap_or_else(|| panic!("{}.{} needs a case in other_value", info.name, p.name));
+            let mut changed = build_strategy(info.name, &json!({ p.name: value.clone() }))
+                .unwrap_or_else(|e| panic!("{}.{} = {value}: {e}", info.name, p.name));
+            assert_ne!(
+                changed.params_json(),
+                default.params_json(),
+                "{}.{}",
+                info.name,
+                p.name
+            );
+            let after = try_select(changed.as_mut(), &view, &labeled, &unlabeled, 17, 5).unwrap();
+            assert_ne!(
+                before, after,
+                "{}.{} = {value} did not change the selection",
+                info.name, p.name
+            );
+        }
+        // An unknown parameter is refused, never dropped.
+        if !info.params.is_empty() {
+            let err = build_strategy(info.name, &json!({"no_such_param": 1}));
+            assert!(err.is_err(), "{} accepted an unknown parameter", info.name);
+        }
+    }
+}
+
+/// Columns of the cold-start features: more than the default 32 PCA components, so the
+/// PCA is not a mere rotation of the raw values.
+const COLS: usize = 40;
+
+/// 200 rows of `COLS` values in 4 loose clusters.
+fn features() -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    (0..200 * COLS)
+        .map(|i| ((i / COLS) % 4) as f32 * 2.0 + rng.random::<f32>() * 3.0)
+        .collect()
+}
+
+fn init_value(strategy: &str, param: &str) -> Value {
+    match (strategy, param) {
+        (_, "representation") => json!("raw"),
+        (_, "pca_dims") => json!(2),
+        (_, "max_iter") => json!(1),
+        ("typiclust", "knn") => json!(3),
+        ("typiclust", "min_cluster_size") => json!(40),
+        ("typiclust", "max_reference") => json!(4),
+        _ => panic!("{strategy}.{param} needs a case in init_value"),
+    }
+}
+
+fn initial(name: &str, params: &Value, data: &[f32]) -> Vec<usize> {
+    let features = Features::new(data, 200, COLS).unwrap();
+    build_init_strategy(name, params)
+        .unwrap()
+        .select_initial(&features, 10, &mut ChaCha8Rng::seed_from_u64(1))
+        .unwrap()
+}
+
+#[test]
+fn every_cold_start_parameter_changes_the_initial_set() {
+    let data = features();
+    for info in init_strategy_infos() {
+        let default = build_init_strategy(info.name, &Value::Null).unwrap();
+        let listed: BTreeSet<String> = info.params.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(
+            json_keys(&default.params_json()),
+            listed,
+            "{}: the registry lists other parameters than the strategy resolves",
+            info.name
+        );
+        let before = initial(info.name, &Value::Null, &data);
+        for p in info.params {
+            // pca_dims only matters under the PCA representation (the default).
+            let value = init_value(info.name, p.name);
+            let after = initial(info.name, &json!({ p.name: value.clone() }), &data);
+            assert_ne!(
+                before, after,
+                "init {}.{} = {value} did not change the initial set",
+                info.name, p.name
+            );
+        }
+        if !info.params.is_empty() {
+            assert!(build_init_strategy(info.name, &json!({"no_such_param": 1})).is_err());
+        }
+    }
+}
+
+/// What a budget block decides: its label, the labeled counts, the initial set.
+fn budget_fingerprint(block: &Value, data: &[f32]) -> String {
+    let budget: BudgetSchedule = serde_json::from_value(block.clone()).unwrap();
+    let params = budget.init_params.clone().unwrap_or(Value::Null);
+    format!(
+        "{} {:?} {:?}",
+        budget.label(),
+        budget.sizes(),
+        initial(budget.init_name(), &params, data)
+    )
+}
+
+#[test]
+fn every_budget_field_changes_the_schedule_or_the_initial_set() {
+    let data = features();
+    let rounds = json!({"initial": 10, "query": 5, "rounds": 2});
+    let last = json!({"initial": 10, "query": 5, "final_budget": 20});
+    let kmeans = json!({"initial": 10, "query": 5, "rounds": 2, "init_strategy": "kmeans"});
+    let cases: Vec<(&str, Value, Value)> = vec![
+        ("name", rounds.clone(), json!("small")),
+        ("initial", rounds.clone(), json!(12)),
+        ("query", rounds.clone(), json!(6)),
+        ("rounds", rounds.clone(), json!(3)),
+        ("final_budget", last.clone(), json!(22)),
+        ("init_strategy", rounds.clone(), json!("typiclust")),
+        ("init_params", kmeans.clone(), json!({"max_iter": 1})),
+    ];
+    let all: BTreeSet<String> =
+        serde_json::to_value(serde_json::from_value::<BudgetSchedule>(rounds.clone()).unwrap())
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+    let covered: BTreeSet<String> = cases.iter().map(|c| c.0.to_string()).collect();
+    assert_eq!(covered, all, "every [[budget]] field needs a case here");
+    for (field, base, value) in cases {
+        let mut changed = base.clone();
+        changed
+            .as_object_mut()
+            .unwrap()
+            .insert(field.into(), value.clone());
+        assert_ne!(
+            budget_fingerprint(&base, &data),
+            budget_fingerprint(&changed, &data),
+            "budget field `{field}` = {value} changed nothing"
+        );
+    }
+}
