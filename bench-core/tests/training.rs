@@ -351,3 +351,35 @@ fn a_warm_start_from_an_swa_average_trains() {
     .unwrap();
     assert_ne!(before, params(&next.model));
 }
+
+#[test]
+fn dropout_acts_once_before_the_head_except_between_mlp_hidden_layers() {
+    // With dropout forced on, the embedding is untouched for LeNet, ConvNet and a
+    // one-hidden-layer MLP (their only dropout is the head's); a deeper MLP drops
+    // between its hidden layers too.
+    let shape = ExampleShape::new(1, 8, 8);
+    let x = Tensor::<Flex, 4>::ones([3, 1, 8, 8], &FlexDevice);
+    let embed_changes = |spec: &ModelSpec| {
+        <Flex as burn::tensor::backend::Backend>::seed(&FlexDevice, 1);
+        let net = Network::<Flex>::init(spec, shape, 3, &FlexDevice).unwrap();
+        let plain = net.embed(x.clone(), 0.0, false).into_data();
+        let dropped = net.embed(x.clone(), 0.9, true).into_data();
+        plain != dropped
+    };
+    assert!(!embed_changes(&ModelSpec::of(ModelKind::Lenet)));
+    assert!(!embed_changes(&ModelSpec::of(ModelKind::Convnet)));
+    assert!(!embed_changes(&ModelSpec::of(ModelKind::Mlp)));
+    let deep = ModelSpec {
+        hidden: Some(vec![16, 16]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    assert!(embed_changes(&deep));
+    // The head's dropout does act.
+    let net =
+        Network::<Flex>::init(&ModelSpec::of(ModelKind::Lenet), shape, 3, &FlexDevice).unwrap();
+    let h = net.embed(x.clone(), 0.0, false);
+    assert_ne!(
+        net.head(h.clone(), 0.0, false).into_data(),
+        net.head(h, 0.9, true).into_data()
+    );
+}

@@ -41,5 +41,5 @@ pub use scenario::{
 pub use set::{DataSplits, LabeledSet};
 pub use shape::ExampleShape;
 pub use spec::{DatasetSource, DatasetSpec, DATASET_SOURCES, DEFAULT_TEST_FRACTION};
-pub use split::{stratified_split, stratified_subsample};
+pub use split::{stratified_split, stratified_subsample, stratified_subsample_indices};
 pub use synthetic::{generate_synthetic, SyntheticConfig};

@@ -45,6 +45,16 @@ pub fn stratified_subsample(
     size: usize,
     seed: u64,
 ) -> Result<LabeledSet, DatasetError> {
+    Ok(set.subset(&stratified_subsample_indices(set, size, seed)?))
+}
+
+/// The rows [`stratified_subsample`] keeps, in increasing order (for tools that must
+/// name the same examples elsewhere, such as a PyTorch twin).
+pub fn stratified_subsample_indices(
+    set: &LabeledSet,
+    size: usize,
+    seed: u64,
+) -> Result<Vec<usize>, DatasetError> {
     if size == 0 {
         return Err(DatasetError::Invalid("subsample size must be > 0".into()));
     }
@@ -63,7 +73,7 @@ pub fn stratified_subsample(
         chosen.extend_from_slice(&members[..quota]);
     }
     chosen.sort_unstable();
-    Ok(set.subset(&chosen))
+    Ok(chosen)
 }
 
 /// Splits `size` among classes proportionally to `counts` (which sum to at

@@ -160,3 +160,32 @@ fn normalize_constant_channel_is_finite() {
     assert_eq!(stats.std, vec![1e-6]);
     assert!(splits.train.features.iter().all(|&v| v == 0.0));
 }
+
+#[test]
+fn normalisation_records_the_value_of_a_raw_zero_pixel() {
+    let splits = sieve_datasets::DatasetSpec::named("digits")
+        .load(0)
+        .unwrap();
+    let stats = sieve_datasets::ChannelStats::fit(&{
+        // Refit on the raw training split to know the expected value.
+        let raw = sieve_datasets::load_digits().unwrap();
+        sieve_datasets::stratified_split(&raw, 0.3, 0)
+            .unwrap()
+            .train
+    });
+    assert_eq!(splits.train.pad_value.len(), 1);
+    let expected = -stats.mean[0] / stats.std[0];
+    assert!(expected < -0.5, "digits have a dark background: {expected}");
+    assert!(
+        (splits.train.pad_value[0] - expected).abs() < 0.05,
+        "{:?} vs {expected}",
+        splits.train.pad_value
+    );
+    assert_eq!(splits.train.pad_value, splits.test.pad_value);
+    // And the background pixels of a digit (raw 0) are exactly that value.
+    let corner = splits.train.example(0)[0];
+    assert!(
+        (corner - splits.train.pad_value[0]).abs() < 1e-5,
+        "{corner}"
+    );
+}

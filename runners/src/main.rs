@@ -111,6 +111,52 @@ enum BenchCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+    /// Train each built-in model in sieve and in its PyTorch twin on the same labeled
+    /// subsets; report both accuracies and the interval of the paired difference.
+    Fidelity {
+        /// Data source: digits, idx, cifar10, cifar100 or synthetic.
+        #[arg(long, default_value = "idx")]
+        source: String,
+        /// Folder of the data files (idx, cifar10, cifar100).
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// Comma-separated models.
+        #[arg(long, default_value = "mlp,lenet,convnet", value_delimiter = ',')]
+        models: Vec<String>,
+        /// Comma-separated optimizers (sgd: lr 0.01, momentum 0.9; adam/adamw: lr 1e-3).
+        #[arg(long, default_value = "sgd,adam", value_delimiter = ',')]
+        optimizers: Vec<String>,
+        /// Comma-separated labeled-set sizes.
+        #[arg(long, default_value = "20,100,1000", value_delimiter = ',')]
+        sizes: Vec<usize>,
+        /// Subsets (paired repeats) per size.
+        #[arg(long, default_value_t = 10)]
+        seeds: u32,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        /// At least this many optimizer steps per run.
+        #[arg(long, default_value_t = 200)]
+        min_steps: usize,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// Evaluate on a stratified subsample of the test split of this size.
+        #[arg(long)]
+        test_size: Option<usize>,
+        /// Folder for the protocol, the tensors and both sides' results.
+        #[arg(long, default_value = "runs/fidelity")]
+        out: PathBuf,
+        /// The PyTorch twin script (e.g. scripts/torch_twin.py); without it only sieve's side runs.
+        #[arg(long)]
+        twin: Option<PathBuf>,
+        /// Python with torch and numpy, for the twin.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Threads for both sides (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -184,6 +230,24 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Bench(BenchCommand::Fidelity {
+            source, path, models, optimizers, sizes, seeds, epochs, min_steps, batch_size, test_size, out, twin, python, threads, device,
+        }) => {
+            let options = fidelity_options(&source, &models, &optimizers, &device).map(|(source, models, optimizers, device)| {
+                bench::FidelityOptions {
+                    source, path, models, optimizers, sizes, seeds, epochs, min_steps, batch_size, test_size, out, twin, python,
+                    threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+                    device, seed: 0,
+                }
+            }).and_then(|o| o.validate().map(|()| o));
+            match options {
+                Ok(options) => bench::bench_fidelity(options).map(|_| ()),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         Command::List => {
             print!("{}", list::listing());
             Ok(())
@@ -232,6 +296,49 @@ fn bench_options(
         device,
         seed: 0,
     })
+}
+
+type FidelityChoices = (
+    DatasetSource,
+    Vec<ModelKind>,
+    Vec<sieve_bench_core::OptimizerKind>,
+    DeviceChoice,
+);
+
+/// Parses the fidelity flags that name things (usage errors as text).
+fn fidelity_options(
+    source: &str,
+    models: &[String],
+    optimizers: &[String],
+    device: &str,
+) -> Result<FidelityChoices, String> {
+    let source: DatasetSource = parse_enum(source).map_err(|_| {
+        format!(
+            "--source: unknown data source `{source}`; expected one of {}",
+            sieve_datasets::DATASET_SOURCES.join(", ")
+        )
+    })?;
+    let models = models
+        .iter()
+        .map(|m| {
+            parse_enum(m.trim()).map_err(|_| {
+                format!(
+                    "--models: unknown model `{m}`; expected {}",
+                    sieve_bench_core::model::MODEL_KINDS.join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<ModelKind>, _>>()?;
+    let optimizers = optimizers
+        .iter()
+        .map(|o| {
+            parse_enum(o.trim()).map_err(|_| {
+                format!("--optimizers: unknown optimizer `{o}`; expected sgd, adam or adamw")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let device = device.parse().map_err(|e| format!("--device: {e}"))?;
+    Ok((source, models, optimizers, device))
 }
 
 /// Parses a snake_case enum value the way configs spell it.

@@ -34,14 +34,14 @@ pub fn listing() -> String {
     out.push_str("  ood          share = 0.2, held_out_classes = 2: a share of the pool from held-out classes (cost budget, add no label)\n");
     out.push_str("  label_noise  share = 0.1: a share of pool labels flipped to another class\n");
     out.push_str("\nmodels ([[model]] kind = ...):\n");
-    out.push_str("  mlp        hidden = [128]: fully connected, ReLU, on the flattened input\n");
-    out.push_str("  lenet      LeNet-style CNN: 2 x [conv 5x5 (6, 16), ReLU, max-pool], 120, 84\n");
-    out.push_str("  convnet    width = 128, depth = 3: [conv 3x3, instance norm, ReLU, avg-pool] x depth, linear\n");
+    out.push_str("  mlp        hidden = [128]: fully connected, ReLU, on the flattened input; dropout after every hidden layer\n");
+    out.push_str("  lenet      LeNet-style CNN: 2 x [conv 5x5 (6, 16), ReLU, max-pool], 120, 84; dropout once, before the head\n");
+    out.push_str("  convnet    width = 128, depth = 3: [conv 3x3, instance norm, ReLU, avg-pool] x depth, linear; dropout once, before the head\n");
     out.push_str("\nregularization presets ([[regularization]] name or preset = ...):\n");
     for name in PRESETS {
         if let Some(r) = Regularization::preset(name) {
             out.push_str(&format!(
-                "  {name:<10} epochs={} min_steps={} batch_size={} optimizer={:?} lr={} momentum={} schedule={:?} weight_decay={} dropout={} augment=(flip={}, crop_padding={}, cutout={}) label_smoothing={} swa={}\n",
+                "  {name:<10} epochs={} min_steps={} batch_size={} optimizer={:?} lr={} momentum={} (SGD momentum; Adam/AdamW beta1) schedule={:?} weight_decay={} dropout={} augment=(flip={}, crop_padding={}, cutout={}) label_smoothing={} swa={}\n",
                 r.epochs,
                 r.min_steps,
                 r.batch_size,

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""PyTorch twins of sieve's built-in models, for side-by-side benchmarks.
+
+    python3 scripts/torch_twin.py fidelity DIR
+
+reads DIR/protocol.json and the tensors `sieve bench fidelity` exported (train_x.npy,
+train_y.npy, test_x.npy, test_y.npy), trains every run from scratch exactly as the
+protocol says and writes DIR/torch.json (results are written after every run).
+
+The twins match sieve's networks layer for layer (bench-core/src/model/*.rs):
+  mlp      flatten, [Linear, ReLU] per hidden width, Linear head
+  lenet    2 x [Conv 5x5 padding 2 (6, 16), ReLU, MaxPool 2], Linear 120, ReLU,
+           Linear 84, ReLU, Linear head
+  convnet  depth x [Conv 3x3 padding 1 (width), GroupNorm(width, width) = instance norm
+           (affine, eps 1e-5), ReLU, AvgPool 2], Linear head
+PyTorch's default initialisation (weights and biases uniform in +-1/sqrt(fan_in)) is
+the same distribution as burn's default KaimingUniform(gain 1/sqrt(3)) that sieve uses.
+Training: the protocol's optimizer (SGD: momentum, dampening 0, no weight decay; Adam:
+betas (momentum, 0.999), eps 1e-8), constant lr, batch min(batch, n), a fresh shuffle
+every epoch, the last partial batch kept, mean cross-entropy, `epochs` epochs or more
+until `min_steps` steps. Evaluation: final model, accuracy on the whole test tensor.
+
+Needs only torch and numpy; never a dependency of sieve or its tests.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp(shape, classes, hidden):
+    layers = [nn.Flatten()]
+    width = shape[0] * shape[1] * shape[2]
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+def lenet(shape, classes):
+    c, h, w = shape
+    return nn.Sequential(
+        nn.Conv2d(c, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * (h // 4) * (w // 4), 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, classes),
+    )
+
+
+def convnet(shape, classes, width, depth):
+    c, h, w = shape
+    layers = []
+    for _ in range(depth):
+        layers += [
+            nn.Conv2d(c, width, 3, padding=1),
+            nn.GroupNorm(width, width, affine=True),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+        ]
+        c, h, w = width, h // 2, w // 2
+    layers += [nn.Flatten(), nn.Linear(c * h * w, classes)]
+    return nn.Sequential(*layers)
+
+
+def build(model, protocol):
+    shape, classes = protocol["shape"], protocol["classes"]
+    if model == "mlp":
+        return mlp(shape, classes, protocol["mlp_hidden"])
+    if model == "lenet":
+        return lenet(shape, classes)
+    if model == "convnet":
+        return convnet(shape, classes, protocol["convnet_width"], protocol["convnet_depth"])
+    raise SystemExit(f"unknown model {model!r}")
+
+
+def optimizer(run, protocol, params):
+    if run["optimizer"] == "sgd":
+        return torch.optim.SGD(params, lr=run["lr"], momentum=run["momentum"], dampening=0.0)
+    betas = (run["momentum"], 0.999)
+    eps = protocol["adam_epsilon"]
+    if run["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=run["lr"], betas=betas, eps=eps)
+    if run["optimizer"] == "adamw":
+        return torch.optim.AdamW(params, lr=run["lr"], betas=betas, eps=eps, weight_decay=0.0)
+    raise SystemExit(f"unknown optimizer {run['optimizer']!r}")
+
+
+def evaluate(model, x, y, batch=512):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            correct += (model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item()
+    return correct / len(x)
+
+
+def train_run(run, protocol, train_x, train_y, seed):
+    torch.manual_seed(seed)
+    model = build(run["model"], protocol)
+    opt = optimizer(run, protocol, model.parameters())
+    rows = torch.tensor(run["rows"], dtype=torch.long)
+    x, y = train_x[rows], train_y[rows]
+    n = len(rows)
+    batch = max(1, min(protocol["batch_size"], n))
+    per_epoch = math.ceil(n / batch)
+    epochs = max(protocol["epochs"], math.ceil(protocol["min_steps"] / per_epoch))
+    generator = torch.Generator().manual_seed(seed + 1)
+    steps = 0
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for i in range(0, n, batch):
+            pick = order[i:i + batch]
+            loss = F.cross_entropy(model(x[pick]), y[pick])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            steps += 1
+    return model, steps, epochs
+
+
+def fidelity(folder):
+    with open(os.path.join(folder, "protocol.json")) as f:
+        protocol = json.load(f)
+    torch.set_num_threads(protocol["threads"])
+    load = lambda name: torch.from_numpy(np.load(os.path.join(folder, name)))
+    train_x, train_y = load("train_x.npy"), load("train_y.npy")
+    test_x, test_y = load("test_x.npy"), load("test_y.npy")
+    results = {
+        "side": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "runs": [],
+    }
+    out = os.path.join(folder, "torch.json")
+    started = time.time()
+    total = len(protocol["runs"])
+    for i, run in enumerate(protocol["runs"]):
+        seed = 1000 + i
+        t0 = time.time()
+        model, steps, epochs = train_run(run, protocol, train_x, train_y, seed)
+        seconds = time.time() - t0
+        accuracy = evaluate(model, test_x, test_y)
+        results["runs"].append({
+            "id": run["id"], "accuracy": accuracy, "steps": steps,
+            "epochs": epochs, "seconds": seconds,
+        })
+        print(f"[{i + 1}/{total}] torch {run['id']}: {accuracy * 100:.2f}% in {steps} steps, "
+              f"{seconds:.1f} s (elapsed {time.time() - started:.0f} s)", file=sys.stderr)
+        tmp = out + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fidelity", help="train the runs of DIR/protocol.json")
+    p.add_argument("dir")
+    args = parser.parse_args()
+    if args.command == "fidelity":
+        fidelity(args.dir)
+
+
+if __name__ == "__main__":
+    main()
