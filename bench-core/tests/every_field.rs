@@ -17,6 +17,14 @@ use sieve_datasets::{generate_synthetic, Augmentation, ExampleShape, LabeledSet,
 
 type Cpu = Autodiff<Flex>;
 
+/// burn's backend RNG is process-wide and the test harness runs tests on several
+/// threads: tests that seed it take this lock so seeds are not interleaved.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn keys(value: &Value) -> BTreeSet<String> {
     value
         .as_object()
@@ -37,6 +45,7 @@ fn assert_covers(cases: &[&str], exempt: &[&str], all: BTreeSet<String>, block: 
 
 #[test]
 fn every_regularization_override_reaches_the_resolved_setting() {
+    let _rng = rng_lock();
     let base = json!({"name": "custom", "preset": "none"});
     let strong = json!({"name": "custom", "preset": "strong"});
     let cases: Vec<(&str, Value, Value)> = vec![
@@ -137,6 +146,7 @@ type Mutation = Box<dyn Fn(&mut Regularization)>;
 
 #[test]
 fn every_regularization_setting_changes_what_the_trainer_learns() {
+    let _rng = rng_lock();
     let data = images();
     // (field, how the base is changed). Several cases may test one field.
     let cases: Vec<(&str, Mutation)> = vec![
@@ -277,6 +287,7 @@ fn network_fingerprint(spec: &ModelSpec, shape: ExampleShape) -> String {
 
 #[test]
 fn every_model_field_changes_the_network() {
+    let _rng = rng_lock();
     let shape = ExampleShape::new(1, 16, 16);
     let mlp = json!({"name": "m", "kind": "mlp"});
     let convnet = json!({"name": "c", "kind": "convnet"});
@@ -310,6 +321,7 @@ fn every_model_field_changes_the_network() {
 
 #[test]
 fn model_fields_of_another_kind_are_refused() {
+    let _rng = rng_lock();
     let shape = Some(ExampleShape::new(1, 16, 16));
     for (text, field) in [
         (json!({"name": "lenet", "hidden": [7]}), "model[0].hidden"),
@@ -327,6 +339,7 @@ fn model_fields_of_another_kind_are_refused() {
 
 #[test]
 fn schedules_refuse_fields_they_do_not_have() {
+    let _rng = rng_lock();
     for text in [
         r#"{"kind": "constant", "step_epochs": 3}"#,
         r#"{"kind": "cosine", "gamma": 0.1}"#,
@@ -345,6 +358,7 @@ fn schedules_refuse_fields_they_do_not_have() {
 
 #[test]
 fn swa_and_no_swa_together_are_refused() {
+    let _rng = rng_lock();
     let spec: RegularizationSpec = serde_json::from_value(json!({
         "name": "strong", "swa": {"start_fraction": 0.5}, "no_swa": true
     }))
@@ -355,6 +369,7 @@ fn swa_and_no_swa_together_are_refused() {
 
 #[test]
 fn inference_runs_in_batches_of_the_configured_size() {
+    let _rng = rng_lock();
     // `inference_batch_size` changes no number (records are bit-identical by design);
     // it must still be the batch size inference uses.
     let data = images();

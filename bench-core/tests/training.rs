@@ -13,6 +13,14 @@ use sieve_datasets::{generate_synthetic, ExampleShape, LabeledSet, SyntheticConf
 
 type Cpu = Autodiff<Flex>;
 
+/// burn's backend RNG is process-wide and the test harness runs tests on several
+/// threads: tests that seed it take this lock so seeds are not interleaved.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn separable(shape: ExampleShape, seed: u64) -> LabeledSet {
     let config = SyntheticConfig {
         classes: 3,
@@ -73,6 +81,7 @@ fn params(model: &Network<Flex>) -> Vec<f32> {
 
 #[test]
 fn every_optimizer_learns_separable_classes() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     for optimizer in [
         OptimizerKind::Sgd,
@@ -87,6 +96,7 @@ fn every_optimizer_learns_separable_classes() {
 
 #[test]
 fn the_cnns_fit_small_images_and_expose_embeddings() {
+    let _rng = rng_lock();
     let data = separable(
         ExampleShape {
             channels: 1,
@@ -139,6 +149,7 @@ fn the_cnns_fit_small_images_and_expose_embeddings() {
 
 #[test]
 fn same_seeds_same_model_other_init_seed_other_model() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let spec = ModelSpec::of(ModelKind::Mlp);
     let reg = quick(OptimizerKind::Sgd);
@@ -151,6 +162,7 @@ fn same_seeds_same_model_other_init_seed_other_model() {
 
 #[test]
 fn mc_dropout_samples_vary_and_are_seeded() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let mut reg = quick(OptimizerKind::Adam);
     reg.dropout = 0.5;
@@ -185,6 +197,7 @@ fn mc_dropout_samples_vary_and_are_seeded() {
 
 #[test]
 fn strong_regularization_with_swa_trains_on_images() {
+    let _rng = rng_lock();
     let data = separable(
         ExampleShape {
             channels: 1,
@@ -204,6 +217,7 @@ fn strong_regularization_with_swa_trains_on_images() {
 
 #[test]
 fn diverging_training_is_an_error_not_a_panic() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let mut reg = quick(OptimizerKind::Sgd);
     reg.lr = 1e30;
@@ -246,6 +260,7 @@ fn request<'a>(
 
 #[test]
 fn min_steps_is_honoured() {
+    let _rng = rng_lock();
     // 20 examples at batch 8: 3 steps an epoch; epochs = 2 alone would be 6 steps.
     let data = separable(ExampleShape::flat(8), 1);
     let indices: Vec<usize> = (0..20).collect();
@@ -275,6 +290,7 @@ fn min_steps_is_honoured() {
 
 #[test]
 fn a_warm_started_round_trains() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let spec = ModelSpec::of(ModelKind::Mlp);
     let reg = quick(OptimizerKind::Sgd);
@@ -308,6 +324,7 @@ fn a_warm_started_round_trains() {
 
 #[test]
 fn a_warm_start_from_the_initial_weights_reproduces_the_cold_run() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let spec = ModelSpec::of(ModelKind::Mlp);
     let reg = quick(OptimizerKind::Adam);
@@ -332,6 +349,7 @@ fn a_warm_start_from_the_initial_weights_reproduces_the_cold_run() {
 
 #[test]
 fn a_warm_start_from_an_swa_average_trains() {
+    let _rng = rng_lock();
     let data = separable(ExampleShape::flat(8), 1);
     let spec = ModelSpec::of(ModelKind::Mlp);
     let mut reg = quick(OptimizerKind::Sgd);
@@ -354,6 +372,7 @@ fn a_warm_start_from_an_swa_average_trains() {
 
 #[test]
 fn dropout_acts_once_before_the_head_except_between_mlp_hidden_layers() {
+    let _rng = rng_lock();
     // With dropout forced on, the embedding is untouched for LeNet, ConvNet and a
     // one-hidden-layer MLP (their only dropout is the head's); a deeper MLP drops
     // between its hidden layers too.

@@ -1,22 +1,20 @@
 //! Grouping records into settings, arms and cells.
 //!
-//! A setting is (kind, dataset, scenario, model, regularization, budget): what a
-//! method is compared with random in. An arm is a strategy with its parameters. A
-//! cell is setting + arm + round; repeats are its samples.
+//! A setting is (kind, dataset, scenario, model, regularization, axis value): what a
+//! method is compared with the kind's reference in. An arm is a method with its
+//! parameters. A cell is setting + arm + round; repeats are its samples.
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::kinds::reference_method;
 use crate::record::Record;
 
-/// The strategy every other strategy is compared against.
-pub const REFERENCE_STRATEGY: &str = "random";
-
-/// `strategy_params` of a strategy without parameters.
+/// `method_params` of a method without parameters.
 pub(crate) const NO_PARAMS: &str = "{}";
 
-/// Everything that defines a comparison against random, except round and arm.
+/// Everything that defines a comparison against the reference, except round and arm.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Setting {
     /// Experiment kind.
@@ -29,8 +27,10 @@ pub struct Setting {
     pub model: String,
     /// Regularization setting name.
     pub regularization: String,
-    /// Budget schedule name.
-    pub budget: String,
+    /// The kind's setting axis (`budget`, `fractions`, ...).
+    pub axis: String,
+    /// Its value (the budget schedule's name, ...).
+    pub axis_value: String,
 }
 
 impl Setting {
@@ -42,23 +42,40 @@ impl Setting {
             scenario: r.scenario.clone(),
             model: r.model.clone(),
             regularization: r.regularization.clone(),
-            budget: r.budget.clone(),
+            axis: r.axis.clone(),
+            axis_value: r.axis_value.clone(),
         }
     }
 
-    /// A one-line title: `dataset · model · reg <r> · scenario <s> · budget <b> (kind)`.
+    /// A one-line title: `dataset · model · reg <r> · scenario <s> · <axis> <v> (kind)`.
     pub fn title(&self) -> String {
         format!(
-            "{} · {} · reg {} · scenario {} · budget {} ({})",
-            self.dataset, self.model, self.regularization, self.scenario, self.budget, self.kind
+            "{} · {} · reg {} · scenario {} · {} {} ({})",
+            self.dataset,
+            self.model,
+            self.regularization,
+            self.scenario,
+            self.axis,
+            self.axis_value,
+            self.kind
         )
+    }
+
+    /// The method every other is compared with in this setting.
+    pub fn reference(&self) -> &'static str {
+        reference_method(&self.kind)
     }
 
     /// A file-name-safe identifier, unique per setting.
     pub fn slug(&self) -> String {
         let raw = format!(
             "{}-{}-{}-{}-{}-{}",
-            self.kind, self.dataset, self.scenario, self.model, self.regularization, self.budget
+            self.kind,
+            self.dataset,
+            self.scenario,
+            self.model,
+            self.regularization,
+            self.axis_value
         );
         raw.chars()
             .map(|c| {
@@ -72,45 +89,45 @@ impl Setting {
     }
 }
 
-/// A strategy with its parameters, ordered random first, then by name, then
+/// A method with its parameters, ordered reference first, then by name, then
 /// no parameters (`{}`) first, then parameters as text.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Arm {
     not_reference: bool,
-    /// Strategy name.
-    pub strategy: String,
+    /// Method name.
+    pub method: String,
     has_params: bool,
-    /// Compact JSON of the strategy's parameters.
-    pub strategy_params: String,
+    /// Compact JSON of the method's parameters.
+    pub method_params: String,
 }
 
 impl Arm {
-    /// An arm from its strategy and parameters.
-    pub fn new(strategy: &str, strategy_params: &str) -> Self {
+    /// An arm from its method and parameters, in a sweep of `kind`.
+    pub fn new(kind: &str, method: &str, method_params: &str) -> Self {
         Self {
-            not_reference: strategy != REFERENCE_STRATEGY,
-            strategy: strategy.to_string(),
-            has_params: strategy_params != NO_PARAMS,
-            strategy_params: strategy_params.to_string(),
+            not_reference: method != reference_method(kind),
+            method: method.to_string(),
+            has_params: method_params != NO_PARAMS,
+            method_params: method_params.to_string(),
         }
     }
 
     /// The arm of a record.
     pub fn of(r: &Record) -> Self {
-        Self::new(&r.strategy, &r.strategy_params)
+        Self::new(&r.kind, &r.method, &r.method_params)
     }
 
-    /// Whether this is a random arm.
-    pub fn is_random(&self) -> bool {
+    /// Whether this is (a variant of) the kind's reference method.
+    pub fn is_reference(&self) -> bool {
         !self.not_reference
     }
 
-    /// Name for tables and legends: the strategy, with its parameters if any.
+    /// Name for tables and legends: the method, with its parameters if any.
     pub fn label(&self) -> String {
         if self.has_params {
-            format!("{} {}", self.strategy, self.strategy_params)
+            format!("{} {}", self.method, self.method_params)
         } else {
-            self.strategy.clone()
+            self.method.clone()
         }
     }
 }
@@ -134,9 +151,9 @@ pub(crate) fn group(records: &[Record]) -> Grouped<'_> {
     out
 }
 
-/// The reference arm of a setting: its first random arm (params `{}` if present).
+/// The reference arm of a setting: its first reference arm (params `{}` if present).
 pub(crate) fn reference_arm<V>(arms: &BTreeMap<Arm, V>) -> Option<&Arm> {
-    arms.keys().next().filter(|a| a.is_random())
+    arms.keys().next().filter(|a| a.is_reference())
 }
 
 #[cfg(test)]
@@ -146,14 +163,21 @@ mod tests {
     #[test]
     fn arm_order_puts_random_first() {
         let mut arms = [
-            Arm::new("entropy", "{}"),
-            Arm::new("random", r#"{"x":1}"#),
-            Arm::new("badge", "{}"),
-            Arm::new("random", "{}"),
+            Arm::new("active", "entropy", "{}"),
+            Arm::new("active", "random", r#"{"x":1}"#),
+            Arm::new("active", "badge", "{}"),
+            Arm::new("active", "random", "{}"),
         ];
         arms.sort();
         let labels: Vec<String> = arms.iter().map(Arm::label).collect();
         assert_eq!(labels, ["random", r#"random {"x":1}"#, "badge", "entropy"]);
+        let mut arms = [
+            Arm::new("coreset", "herding", "{}"),
+            Arm::new("coreset", "uniform", "{}"),
+        ];
+        arms.sort();
+        assert_eq!(arms[0].method, "uniform");
+        assert!(arms[0].is_reference());
     }
 
     #[test]
@@ -164,7 +188,8 @@ mod tests {
             scenario: "imbalance 0.1".into(),
             model: "mlp".into(),
             regularization: "none".into(),
-            budget: "i20/q20".into(),
+            axis: "budget".into(),
+            axis_value: "i20/q20".into(),
         };
         assert_eq!(s.slug(), "active-digits-imbalance_0.1-mlp-none-i20_q20");
     }

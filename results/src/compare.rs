@@ -18,12 +18,12 @@ use serde::{Deserialize, Serialize};
 use crate::cells::{Arm, Setting};
 use crate::error::ResultsError;
 use crate::export::markdown::{md_escape, pval};
+use crate::metric::Metric;
 use crate::reader::read_records;
 use crate::record::Record;
 use crate::stats::mann_whitney::mann_whitney_u;
 use crate::stats::paired::paired_difference;
 use crate::stats::welch::welch_t;
-use crate::summary::Metric;
 
 /// The test behind a compare verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ impl Default for CompareOptions {
         Self {
             alpha: 0.05,
             tolerance: 0.005,
-            metric: Metric::TestAccuracy,
+            metric: Metric::TEST_ACCURACY,
             test: CompareTest::Auto,
         }
     }
@@ -111,17 +111,17 @@ impl Change {
 pub struct CellId {
     /// The setting.
     pub setting: Setting,
-    /// Strategy name.
-    pub strategy: String,
-    /// Strategy parameters.
-    pub strategy_params: String,
+    /// Method name.
+    pub method: String,
+    /// Method parameters.
+    pub method_params: String,
     /// Round.
     pub round: u32,
 }
 
 impl CellId {
     fn label(&self) -> String {
-        Arm::new(&self.strategy, &self.strategy_params).label()
+        Arm::new(&self.setting.kind, &self.method, &self.method_params).label()
     }
 }
 
@@ -130,8 +130,8 @@ impl CellId {
 pub struct CellChange {
     /// The cell.
     pub cell: CellId,
-    /// Mean labeled count (NEW).
-    pub labeled: f64,
+    /// Mean x of the cell (the labeled count for active learning; NEW's records).
+    pub x: f64,
     /// Usable repeats in BASE.
     pub n_base: usize,
     /// Usable repeats in NEW.
@@ -211,7 +211,9 @@ impl Comparison {
             self.only_in_base.len(),
             self.only_in_new.len()
         );
-        s.push_str("| setting | method | round | labeled | n base/new | base | new | Δ | p | test | status |\n");
+        s.push_str(
+            "| setting | method | round | x | n base/new | base | new | Δ | p | test | status |\n",
+        );
         s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         let f = |v: Option<f64>| v.map_or("–".into(), |x| format!("{:.*}", d, x * scale));
         for c in &self.cells {
@@ -226,7 +228,7 @@ impl Comparison {
                 md_escape(&c.cell.setting.title()),
                 md_escape(&c.cell.label()),
                 c.cell.round,
-                c.labeled,
+                c.x,
                 c.n_base,
                 c.n_new,
                 f(c.base_mean),
@@ -288,12 +290,12 @@ pub fn compare_dirs(
 }
 
 /// One side's cell: (repeat, seed, value) of usable evaluations, the number of
-/// records, and the labeled counts.
+/// records, and the x values.
 #[derive(Default)]
 struct Side {
     values: Vec<(u32, u64, f64)>,
     records: usize,
-    labeled: Vec<f64>,
+    x: Vec<f64>,
 }
 
 fn cells(records: &[Record], metric: Metric) -> BTreeMap<CellId, Side> {
@@ -305,14 +307,14 @@ fn cells(records: &[Record], metric: Metric) -> BTreeMap<CellId, Side> {
         }
         let id = CellId {
             setting: Setting::of(r),
-            strategy: r.strategy.clone(),
-            strategy_params: r.strategy_params.clone(),
+            method: r.method.clone(),
+            method_params: r.method_params.clone(),
             round: r.round,
         };
         let side = out.entry(id).or_default();
         side.records += 1;
-        side.labeled.push(r.labeled as f64);
-        if let Some(v) = metric.value(r).filter(|v| r.is_ok() && v.is_finite()) {
+        side.x.push(r.x);
+        if let Some(v) = r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
             side.values.push((r.repeat, r.seed, v));
         }
     }
@@ -356,7 +358,7 @@ fn decide(id: &CellId, b: &Side, n: &Side, o: &CompareOptions) -> CellChange {
     let diff = base_mean.zip(new_mean).map(|(x, y)| y - x);
     let mut c = CellChange {
         cell: id.clone(),
-        labeled: mean(&n.labeled).unwrap_or(0.0),
+        x: mean(&n.x).unwrap_or(0.0),
         n_base: bv.len(),
         n_new: nv.len(),
         base_mean,

@@ -27,6 +27,15 @@ pub enum ResultsError {
         column: String,
     },
 
+    /// A schema-3 header names no metric sieve knows.
+    #[error("{file}: no metric column in header (known metrics: {known})")]
+    NoMetricColumns {
+        /// The records file.
+        file: String,
+        /// The metric names sieve knows, comma-separated.
+        known: String,
+    },
+
     /// An existing file's header is not the header this sieve would append under,
     /// so appending would mix two layouts in one file.
     #[error("{file}: header does not match this sieve's record columns (expected `{expected}`, found `{found}`); write to a new file or convert this one")]
@@ -67,6 +76,21 @@ pub enum ResultsError {
         found: String,
     },
 
+    /// A metric value outside the metric's range (an accuracy of 57.3, a negative loss).
+    #[error("{file} line {line}, column `{column}`: expected {expected}, found {found}")]
+    OutOfRange {
+        /// The records file.
+        file: String,
+        /// 1-based line number (the header is line 1).
+        line: u64,
+        /// The column name.
+        column: String,
+        /// The valid range, in words.
+        expected: String,
+        /// The value found.
+        found: f64,
+    },
+
     /// A row (other than a truncated last one) has the wrong number of fields.
     #[error("{file} line {line}: expected {expected} fields, found {found}")]
     FieldCount {
@@ -100,6 +124,15 @@ pub enum ResultsError {
         /// The plot file.
         file: String,
         /// What went wrong.
+        message: String,
+    },
+
+    /// `sweep.json` is not a sieve sweep file.
+    #[error("{file} is not a sieve sweep file: {message}")]
+    BadSweepFile {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
         message: String,
     },
 

@@ -55,11 +55,12 @@ pub fn report_html(
     }
     let _ = writeln!(
         s,
-        "<p>Mean ± standard deviation over repeats. Blue cells / ▲: better than random, \
-         red / ▼: worse (paired {} test, Holm-adjusted p &lt; {} across the methods of a \
-         setting); bold: best mean of its column; intervals are {:.0}% {}. AUBC: normalised \
-         area under the budget curve. Labels to random@B: labels needed to reach random's \
-         mean at B labels (lower is better). docs/statistics.md explains every number.</p>",
+        "<p>Mean ± standard deviation over repeats. Blue cells / ▲: better than the \
+         reference method (random, or uniform), red / ▼: worse (paired {} test, \
+         Holm-adjusted p &lt; {} across the methods of a setting); bold: best mean of its \
+         column; intervals are {:.0}% {}. AUBC: normalised area under the curve over x \
+         (labels, fraction). X to reference@B: the x needed to reach the reference's mean \
+         at B (lower is better). docs/statistics.md explains every number.</p>",
         match options.test {
             crate::options::PairedTest::T => "t",
             crate::options::PairedTest::Wilcoxon => "Wilcoxon signed-rank",
@@ -165,11 +166,20 @@ fn detail(
             continue;
         }
         let what = if r.metric == metric.as_str() && r.round.is_some() && r.round == last {
-            format!("{} labels", opt(r.labeled, 1.0, 0))
+            format!(
+                "{} {}",
+                opt(r.x, 1.0, crate::export::markdown::x_digits(r.x)),
+                r.x_name
+            )
         } else if r.metric == aubc {
             "AUBC".into()
         } else if r.metric == labels {
-            format!("labels to random@{}", opt(r.labeled, 1.0, 0))
+            format!(
+                "{} to {}@{}",
+                r.x_name,
+                crate::kinds::reference_method(&r.kind),
+                opt(r.x, 1.0, crate::export::markdown::x_digits(r.x))
+            )
         } else {
             continue;
         };
@@ -184,7 +194,7 @@ fn detail(
             "<tr><td>{what}</td><td class=\"l\">{}</td><td>{}</td><td>{} [{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
             html_escape(&r.arm().label()),
             r.n_pairs,
-            opt(r.diff_vs_random, scale, d),
+            opt(r.diff_vs_reference, scale, d),
             opt(r.diff_ci_low, scale, d),
             opt(r.diff_ci_high, scale, d),
             pval(r.diff_p_value),

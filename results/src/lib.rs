@@ -14,7 +14,10 @@ pub mod compare;
 pub mod curves;
 pub mod error;
 pub mod export;
+pub mod folder;
 pub mod html;
+pub mod kinds;
+pub mod metric;
 pub mod options;
 pub mod plot;
 pub mod reader;
@@ -34,16 +37,18 @@ pub use compare::{
 pub use curves::{aubc, labels_to_reach, LabelsNeeded};
 pub use error::ResultsError;
 pub use export::csv::write_summary_csv;
+pub use folder::{SweepFile, SWEEP_FILE};
+pub use kinds::{kind_info, reference_method, CurveSummary, KindInfo};
+pub use metric::{Metric, MetricDef, MetricValues, METRICS};
 pub use options::{IntervalMethod, PairedTest, ReportOptions};
 pub use reader::{parse_records, read_records, RecordsRead};
-pub use record::{Record, SCHEMA_VERSION, STATUS_OK};
+pub use record::{Record, LEADING_COLUMNS, SCHEMA_VERSION, STATUS_OK, TRAILING_COLUMNS};
 pub use report::{write_report, ReportOutcome};
 pub use stats::descriptive::{estimate, Estimate};
 pub use stats::paired::{paired_difference, PairedDifference};
 pub use stats::student_t::{student_t_cdf, student_t_quantile, student_t_two_sided_p};
 pub use stats::verdict::Verdict;
 pub use summary::{
-    summarize, summarize_metric, summarize_with, Metric, Summary, SummaryRow, DEFAULT_CONFIDENCE,
-    REFERENCE_STRATEGY,
+    summarize, summarize_metric, summarize_with, Summary, SummaryRow, DEFAULT_CONFIDENCE,
 };
 pub use writer::RecordWriter;

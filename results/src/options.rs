@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::summary::Metric;
+use crate::metric::Metric;
 
 /// How the interval of a mean (and of a mean paired difference) is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +58,11 @@ pub struct ReportOptions {
     pub interval: IntervalMethod,
     /// Test behind verdicts. Default paired t.
     pub test: PairedTest,
-    /// Labeled count at which random's mean accuracy sets the target of label
-    /// efficiency; default: the largest labeled count random reached in the setting.
-    pub reference_budget: Option<u64>,
+    /// The x (labeled count for `active`, fraction for `coreset`) at which the
+    /// reference's mean sets the target of label efficiency; default: the largest x
+    /// the reference reached in the setting.
+    #[serde(alias = "reference_x")]
+    pub reference_budget: Option<f64>,
     /// Metrics summarised; the first is the one tables and plots show.
     /// Default: test_accuracy, balanced_accuracy, test_loss.
     pub metrics: Vec<Metric>,
@@ -77,9 +79,9 @@ impl Default for ReportOptions {
             test: PairedTest::T,
             reference_budget: None,
             metrics: vec![
-                Metric::TestAccuracy,
-                Metric::BalancedAccuracy,
-                Metric::TestLoss,
+                Metric::TEST_ACCURACY,
+                Metric::BALANCED_ACCURACY,
+                Metric::TEST_LOSS,
             ],
             plots: true,
         }
@@ -116,7 +118,7 @@ impl ReportOptions {
         self.metrics
             .first()
             .copied()
-            .unwrap_or(Metric::TestAccuracy)
+            .unwrap_or(Metric::TEST_ACCURACY)
     }
 }
 
@@ -140,7 +142,7 @@ mod tests {
                 seed: 7
             }
         );
-        assert_eq!(o.primary_metric(), Metric::BalancedAccuracy);
+        assert_eq!(o.primary_metric(), Metric::BALANCED_ACCURACY);
         assert!(o.validate().is_ok());
         assert!(serde_json::from_str::<ReportOptions>(r#"{"alpah": 0.1}"#).is_err());
         let bad = ReportOptions {

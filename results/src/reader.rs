@@ -12,7 +12,8 @@ use std::str::FromStr;
 use csv::ByteRecord;
 
 use crate::error::ResultsError;
-use crate::record::{Record, SCHEMA_VERSION};
+use crate::metric::{Metric, MetricValues};
+use crate::record::{Record, LEADING_COLUMNS, SCHEMA_VERSION, TRAILING_COLUMNS};
 use crate::rows::{header_names, split_rows};
 
 /// The records of a file, and what was skipped while reading it.
@@ -51,7 +52,7 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
         return Ok(out);
     };
 
-    let columns = Columns::new(&header, &file)?;
+    let columns = Columns::new(&header);
     // (trial_id, round) -> line of the first row with it.
     let mut seen: HashMap<(String, u32), u64> = HashMap::new();
     for row in &rows.rows {
@@ -76,37 +77,80 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
     Ok(out)
 }
 
-/// Where each needed column sits in the file.
+/// The columns schemas 1 and 2 wrote (schema 2 added the training counts).
+const LEGACY_COLUMNS: [&str; 21] = [
+    "schema_version",
+    "sweep_id",
+    "kind",
+    "trial_id",
+    "dataset",
+    "scenario",
+    "model",
+    "regularization",
+    "budget",
+    "strategy",
+    "strategy_params",
+    "repeat",
+    "seed",
+    "round",
+    "labeled",
+    "test_accuracy",
+    "test_loss",
+    "balanced_accuracy",
+    "select_seconds",
+    "train_seconds",
+    "status",
+];
+const LEGACY_TRAILING: [&str; 2] = ["device", "sieve_version"];
+const LEGACY_METRICS: [Metric; 3] = [
+    Metric::TEST_ACCURACY,
+    Metric::TEST_LOSS,
+    Metric::BALANCED_ACCURACY,
+];
+
+/// Where each column sits in the file, and which columns each schema version needs.
 struct Columns {
-    index: HashMap<&'static str, usize>,
+    index: HashMap<String, usize>,
     width: usize,
+    /// Metric columns of a schema-3 file, in header order.
+    metrics: Vec<Metric>,
+    /// Per schema version 1, 2, 3: the first column it needs that the header lacks.
+    missing: [Option<String>; 3],
 }
 
 impl Columns {
-    /// Maps every column of [`Record::columns`] to its position, or names the
-    /// first one missing. Columns added after schema 1 may be missing; a row that
-    /// claims a schema that has them is refused then (see [`Cells::record`]).
-    fn new(header: &ByteRecord, file: &str) -> Result<Self, ResultsError> {
+    /// Maps every column of the header to its position.
+    fn new(header: &ByteRecord) -> Self {
         let names = header_names(header);
-        let mut index = HashMap::new();
-        for &column in Record::columns() {
-            match names.iter().position(|n| n == column) {
-                Some(i) => {
-                    index.insert(column, i);
-                }
-                None if Record::ADDED_COLUMNS.iter().any(|(c, _)| *c == column) => {}
-                None => {
-                    return Err(ResultsError::MissingColumn {
-                        file: file.to_string(),
-                        column: column.to_string(),
-                    })
+        let index: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect();
+        let metrics: Vec<Metric> = names.iter().filter_map(|n| Metric::from_name(n)).collect();
+        let first_missing = |needed: &mut dyn Iterator<Item = &str>| {
+            for c in needed {
+                if !index.contains_key(c) {
+                    return Some(c.to_string());
                 }
             }
-        }
-        Ok(Self {
-            index,
+            None
+        };
+        let v1 = first_missing(&mut LEGACY_COLUMNS.iter().chain(&LEGACY_TRAILING).copied());
+        let v2 = first_missing(
+            &mut LEGACY_COLUMNS
+                .iter()
+                .chain(&["train_steps", "train_epochs"])
+                .chain(&LEGACY_TRAILING)
+                .copied(),
+        );
+        let v3 = first_missing(&mut LEADING_COLUMNS.iter().chain(&TRAILING_COLUMNS).copied());
+        Self {
             width: names.len(),
-        })
+            index,
+            metrics,
+            missing: [v1, v2, v3],
+        }
     }
 }
 
@@ -139,14 +183,54 @@ impl Cells<'_> {
                 supported: SCHEMA_VERSION,
             });
         }
-        for &(column, since) in Record::ADDED_COLUMNS {
-            if schema_version >= since && !self.columns.index.contains_key(column) {
-                return Err(ResultsError::MissingColumn {
-                    file: self.file.to_string(),
-                    column: column.to_string(),
-                });
-            }
+        if schema_version == 0 {
+            return Err(self.bad(
+                "schema_version",
+                "a schema version from 1 to 3",
+                self.raw("schema_version"),
+            ));
         }
+        if let Some(column) = &self.columns.missing[schema_version as usize - 1] {
+            return Err(ResultsError::MissingColumn {
+                file: self.file.to_string(),
+                column: column.clone(),
+            });
+        }
+        let legacy = schema_version < 3;
+        if !legacy && self.columns.metrics.is_empty() {
+            return Err(ResultsError::NoMetricColumns {
+                file: self.file.to_string(),
+                known: Metric::names().join(", "),
+            });
+        }
+        let metrics: &[Metric] = if legacy {
+            &LEGACY_METRICS
+        } else {
+            &self.columns.metrics
+        };
+        let mut values = MetricValues::default();
+        for &m in metrics {
+            values.set(m, self.metric(m)?);
+        }
+        let (axis, axis_value, method, method_params, x_name, x) = if legacy {
+            (
+                "budget".to_string(),
+                self.text("budget")?,
+                self.text("strategy")?,
+                self.text("strategy_params")?,
+                "labels".to_string(),
+                self.parse::<u64>("labeled", "a non-negative integer")? as f64,
+            )
+        } else {
+            (
+                self.text("axis")?,
+                self.text("axis_value")?,
+                self.text("method")?,
+                self.text("method_params")?,
+                self.text("x_name")?,
+                self.finite("x")?,
+            )
+        };
         Ok(Record {
             schema_version,
             sweep_id: self.text("sweep_id")?,
@@ -156,16 +240,16 @@ impl Cells<'_> {
             scenario: self.text("scenario")?,
             model: self.text("model")?,
             regularization: self.text("regularization")?,
-            budget: self.text("budget")?,
-            strategy: self.text("strategy")?,
-            strategy_params: self.text("strategy_params")?,
+            axis,
+            axis_value,
+            method,
+            method_params,
             repeat: self.parse("repeat", "a non-negative integer")?,
             seed: self.parse("seed", "a non-negative integer")?,
             round: self.parse("round", "a non-negative integer")?,
-            labeled: self.parse("labeled", "a non-negative integer")?,
-            test_accuracy: self.metric("test_accuracy")?,
-            test_loss: self.metric("test_loss")?,
-            balanced_accuracy: self.metric("balanced_accuracy")?,
+            x_name,
+            x,
+            metrics: values,
             select_seconds: self.parse("select_seconds", "a number")?,
             train_seconds: self.parse("train_seconds", "a number")?,
             train_steps: self.count("train_steps")?,
@@ -177,7 +261,7 @@ impl Cells<'_> {
     }
 
     /// The raw cell of `column`.
-    fn raw(&self, column: &'static str) -> &[u8] {
+    fn raw(&self, column: &str) -> &[u8] {
         self.columns
             .index
             .get(column)
@@ -186,7 +270,7 @@ impl Cells<'_> {
     }
 
     /// The cell as text; it must be UTF-8.
-    fn text(&self, column: &'static str) -> Result<String, ResultsError> {
+    fn text(&self, column: &str) -> Result<String, ResultsError> {
         let raw = self.raw(column);
         std::str::from_utf8(raw)
             .map(str::to_string)
@@ -194,11 +278,7 @@ impl Cells<'_> {
     }
 
     /// The cell parsed as `T` (surrounding spaces allowed).
-    fn parse<T: FromStr>(
-        &self,
-        column: &'static str,
-        expected: &'static str,
-    ) -> Result<T, ResultsError> {
+    fn parse<T: FromStr>(&self, column: &str, expected: &'static str) -> Result<T, ResultsError> {
         let raw = self.raw(column);
         std::str::from_utf8(raw)
             .ok()
@@ -206,16 +286,43 @@ impl Cells<'_> {
             .ok_or_else(|| self.bad(column, expected, raw))
     }
 
-    /// A metric cell: empty means "not measured" (a failed trial).
-    fn metric(&self, column: &'static str) -> Result<Option<f64>, ResultsError> {
+    /// A metric cell: empty means "not measured" (a failed trial); a value outside the
+    /// metric's range (an accuracy of 57.3) is refused.
+    fn metric(&self, metric: Metric) -> Result<Option<f64>, ResultsError> {
+        let column = metric.as_str();
         if self.raw(column).iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        self.parse(column, "a number").map(Some)
+        let value: f64 = self.parse(column, "a number")?;
+        if !metric.accepts(value) {
+            let expected = match metric.def().range {
+                Some((lo, hi)) if hi.is_finite() => format!("a value from {lo} to {hi}"),
+                Some((lo, _)) => format!("a value of at least {lo}"),
+                None => "a finite number".to_string(),
+            };
+            return Err(ResultsError::OutOfRange {
+                file: self.file.to_string(),
+                line: self.line,
+                column: column.to_string(),
+                expected,
+                found: value,
+            });
+        }
+        Ok(Some(value))
+    }
+
+    /// A finite number.
+    fn finite(&self, column: &str) -> Result<f64, ResultsError> {
+        let value: f64 = self.parse(column, "a number")?;
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(self.bad(column, "a finite number", self.raw(column)))
+        }
     }
 
     /// An optional count: an absent column or an empty cell is `None`.
-    fn count(&self, column: &'static str) -> Result<Option<u64>, ResultsError> {
+    fn count(&self, column: &str) -> Result<Option<u64>, ResultsError> {
         if self.raw(column).iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -223,7 +330,7 @@ impl Cells<'_> {
     }
 
     /// The error for a cell that does not hold what its column needs.
-    fn bad(&self, column: &'static str, expected: &'static str, raw: &[u8]) -> ResultsError {
+    fn bad(&self, column: &str, expected: &'static str, raw: &[u8]) -> ResultsError {
         ResultsError::BadValue {
             file: self.file.to_string(),
             line: self.line,

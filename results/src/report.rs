@@ -9,6 +9,7 @@ use crate::export::csv::summary_csv_bytes;
 use crate::export::json::{summary_json, SummaryJson};
 use crate::export::latex::summary_latex;
 use crate::export::markdown::summary_markdown;
+use crate::folder::SweepFile;
 use crate::options::ReportOptions;
 use crate::reader::read_records;
 use crate::summary::{summarize_with, SummaryRow};
@@ -95,15 +96,10 @@ pub fn write_report(dir: &Path, options: &ReportOptions) -> Result<ReportOutcome
 
 /// `dir/sweep.json`, if present and readable; a warning otherwise.
 fn read_sweep(dir: &Path, warnings: &mut Vec<String>) -> Option<serde_json::Value> {
-    let path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&path).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(v) => Some(v),
+    match SweepFile::read(dir) {
+        Ok(file) => file.and_then(|f| serde_json::to_value(f).ok()),
         Err(e) => {
-            warnings.push(format!(
-                "{}: not valid JSON ({e}); left out of the report",
-                path.display()
-            ));
+            warnings.push(format!("{e}; left out of the report"));
             None
         }
     }

@@ -2,8 +2,8 @@
 //! the whole curve, and the paired comparison with random in the same setting.
 //!
 //! A cell is everything but the repeat: (kind, dataset, scenario, model,
-//! regularization, budget, strategy, strategy_params, round). Whole-curve rows
-//! (AUBC, label efficiency) have no round.
+//! regularization, axis value, method, method_params, round). Whole-curve rows
+//! (AUBC, label efficiency: whichever the kind declares) have no round.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,81 +11,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::cells::{group, reference_arm, Arm, Setting};
 use crate::curves::{aubc, labels_to_reach, LabelsNeeded};
+use crate::kinds::{kind_info, CurveSummary};
+use crate::metric::Metric;
 use crate::options::ReportOptions;
 use crate::record::Record;
 use crate::versus::{analyze, ArmInput, ArmOutput};
-
-pub use crate::cells::REFERENCE_STRATEGY;
 
 /// The interval level [`summarize`] uses.
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 
 /// Suffix of the whole-curve AUBC metric names (`test_accuracy_aubc`).
 pub const AUBC_SUFFIX: &str = "_aubc";
-/// Suffix of the label-efficiency metric names (`test_accuracy_labels_to_random`).
-pub const LABELS_SUFFIX: &str = "_labels_to_random";
-
-/// Which metric of a [`Record`] a summary describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// [`Record::test_accuracy`].
-    TestAccuracy,
-    /// [`Record::test_loss`].
-    TestLoss,
-    /// [`Record::balanced_accuracy`].
-    BalancedAccuracy,
-}
-
-impl Metric {
-    /// Every metric, in column order.
-    pub const ALL: [Metric; 3] = [
-        Metric::TestAccuracy,
-        Metric::TestLoss,
-        Metric::BalancedAccuracy,
-    ];
-
-    /// The record column name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::TestAccuracy => "test_accuracy",
-            Metric::TestLoss => "test_loss",
-            Metric::BalancedAccuracy => "balanced_accuracy",
-        }
-    }
-
-    /// The metric's value in `record`, if measured.
-    pub fn value(self, record: &Record) -> Option<f64> {
-        match self {
-            Metric::TestAccuracy => record.test_accuracy,
-            Metric::TestLoss => record.test_loss,
-            Metric::BalancedAccuracy => record.balanced_accuracy,
-        }
-    }
-
-    /// Whether larger values are better (accuracies) or worse (loss).
-    pub fn higher_is_better(self) -> bool {
-        !matches!(self, Metric::TestLoss)
-    }
-
-    /// Factor from stored values to displayed ones (accuracies shown in %).
-    pub fn display_scale(self) -> f64 {
-        if self.higher_is_better() {
-            100.0
-        } else {
-            1.0
-        }
-    }
-
-    /// Axis and table label, with its unit.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Metric::TestAccuracy => "test accuracy (%)",
-            Metric::TestLoss => "test loss (nats)",
-            Metric::BalancedAccuracy => "balanced accuracy (%)",
-        }
-    }
-}
+/// Suffix of the label-efficiency metric names (`test_accuracy_x_to_reference`: the x,
+/// e.g. labels, a method needs to reach the reference's mean).
+pub const LABELS_SUFFIX: &str = "_x_to_reference";
 
 /// One row of summary.csv: one cell and one metric. Column order = field order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,17 +39,21 @@ pub struct SummaryRow {
     pub model: String,
     /// Regularization setting name.
     pub regularization: String,
-    /// Budget schedule name.
-    pub budget: String,
-    /// Strategy name.
-    pub strategy: String,
-    /// Compact JSON of the strategy's parameters.
-    pub strategy_params: String,
+    /// The kind's setting axis (`budget`, `fractions`, ...).
+    pub axis: String,
+    /// Its value in this setting.
+    pub axis_value: String,
+    /// Method name.
+    pub method: String,
+    /// Compact JSON of the method's parameters.
+    pub method_params: String,
     /// Round; empty for whole-curve rows.
     pub round: Option<u32>,
-    /// Mean labeled count over the cell's records; for label-efficiency rows the
-    /// reference budget; empty for AUBC rows.
-    pub labeled: Option<f64>,
+    /// What `x` counts (`labels`, `fraction`, ...).
+    pub x_name: String,
+    /// Mean x over the cell's records; for label-efficiency rows the reference x;
+    /// empty for AUBC rows.
+    pub x: Option<f64>,
     /// A [`Metric::as_str`] name, or one with [`AUBC_SUFFIX`] or [`LABELS_SUFFIX`].
     pub metric: String,
     /// The two-sided interval level of `ci_*` and `diff_ci_*`, e.g. 0.95.
@@ -137,7 +80,7 @@ pub struct SummaryRow {
     pub n_pairs: usize,
     /// Mean paired difference to random (this - random); `None` for the
     /// reference row itself and when no repeat matches.
-    pub diff_vs_random: Option<f64>,
+    pub diff_vs_reference: Option<f64>,
     /// Interval of the paired difference, lower bound; `None` when n_pairs < 2.
     pub diff_ci_low: Option<f64>,
     /// Interval of the paired difference, upper bound; `None` when n_pairs < 2.
@@ -163,17 +106,19 @@ pub struct SummaryRow {
 }
 
 /// The header of summary.csv, in field order (checked against serde by a test).
-const SUMMARY_COLUMNS: [&str; 33] = [
+const SUMMARY_COLUMNS: [&str; 35] = [
     "kind",
     "dataset",
     "scenario",
     "model",
     "regularization",
-    "budget",
-    "strategy",
-    "strategy_params",
+    "axis",
+    "axis_value",
+    "method",
+    "method_params",
     "round",
-    "labeled",
+    "x_name",
+    "x",
     "metric",
     "confidence",
     "interval",
@@ -186,7 +131,7 @@ const SUMMARY_COLUMNS: [&str; 33] = [
     "min",
     "max",
     "n_pairs",
-    "diff_vs_random",
+    "diff_vs_reference",
     "diff_ci_low",
     "diff_ci_high",
     "diff_p_value",
@@ -222,13 +167,14 @@ impl SummaryRow {
             scenario: self.scenario.clone(),
             model: self.model.clone(),
             regularization: self.regularization.clone(),
-            budget: self.budget.clone(),
+            axis: self.axis.clone(),
+            axis_value: self.axis_value.clone(),
         }
     }
 
     /// The arm of the row.
     pub fn arm(&self) -> Arm {
-        Arm::new(&self.strategy, &self.strategy_params)
+        Arm::new(&self.kind, &self.method, &self.method_params)
     }
 }
 
@@ -243,7 +189,7 @@ pub struct Summary {
 
 /// Summarises test accuracy per round at 95%: see [`summarize_metric`].
 pub fn summarize(records: &[Record]) -> Vec<SummaryRow> {
-    summarize_metric(records, Metric::TestAccuracy, DEFAULT_CONFIDENCE)
+    summarize_metric(records, Metric::TEST_ACCURACY, DEFAULT_CONFIDENCE)
 }
 
 /// One row per (cell, round) for `metric`, with `confidence`-level Student t
@@ -282,7 +228,7 @@ pub fn summarize_with(records: &[Record], options: &ReportOptions) -> Summary {
 
 type Arms<'a> = BTreeMap<Arm, Vec<&'a Record>>;
 
-/// One trial's (labeled, value) points and whether all its evaluations were usable.
+/// One trial's (x, value) points and whether all its evaluations were usable.
 type Trial = (Vec<(f64, f64)>, bool);
 
 /// (repeat, value) of the ok records with a finite value.
@@ -290,8 +236,7 @@ fn usable(rs: &[&Record], metric: Metric) -> Vec<(u32, f64)> {
     rs.iter()
         .filter(|r| r.is_ok())
         .filter_map(|r| {
-            metric
-                .value(r)
+            r.metric(metric)
                 .filter(|v| v.is_finite())
                 .map(|v| (r.repeat, v))
         })
@@ -303,7 +248,8 @@ struct RowBase<'a> {
     setting: &'a Setting,
     arm: &'a Arm,
     round: Option<u32>,
-    labeled: Option<f64>,
+    x_name: &'a str,
+    x: Option<f64>,
     metric: String,
 }
 
@@ -325,7 +271,7 @@ fn row(
     let note = match vs {
         _ if is_reference => "reference".to_string(),
         Some(v) => v.note.clone().unwrap_or_default(),
-        None => "no repeat paired with random".to_string(),
+        None => format!("no repeat paired with {}", base.setting.reference()),
     };
     SummaryRow {
         kind: base.setting.kind.clone(),
@@ -333,11 +279,13 @@ fn row(
         scenario: base.setting.scenario.clone(),
         model: base.setting.model.clone(),
         regularization: base.setting.regularization.clone(),
-        budget: base.setting.budget.clone(),
-        strategy: base.arm.strategy.clone(),
-        strategy_params: base.arm.strategy_params.clone(),
+        axis: base.setting.axis.clone(),
+        axis_value: base.setting.axis_value.clone(),
+        method: base.arm.method.clone(),
+        method_params: base.arm.method_params.clone(),
         round: base.round,
-        labeled: base.labeled,
+        x_name: base.x_name.to_string(),
+        x: base.x,
         metric: base.metric,
         confidence: options.confidence,
         interval: options.interval.as_str().to_string(),
@@ -350,7 +298,7 @@ fn row(
         min: est.map(|e| e.min),
         max: est.map(|e| e.max),
         n_pairs: vs.map_or(0, |v| v.n_pairs),
-        diff_vs_random: vs.map(|v| v.mean),
+        diff_vs_reference: vs.map(|v| v.mean),
         diff_ci_low: vs.and_then(|v| v.ci_low),
         diff_ci_high: vs.and_then(|v| v.ci_high),
         diff_p_value: vs.and_then(|v| v.t_p),
@@ -399,12 +347,13 @@ fn per_round(
         let ref_index = cells.iter().position(|(a, _)| Some(*a) == reference);
         let outputs = analyze(&inputs, ref_index, options, metric.higher_is_better());
         for (i, ((arm, rs), out)) in cells.iter().zip(&outputs).enumerate() {
-            let labeled = rs.iter().map(|r| r.labeled as f64).sum::<f64>() / rs.len() as f64;
+            let x = rs.iter().map(|r| r.x).sum::<f64>() / rs.len() as f64;
             let base = RowBase {
                 setting,
                 arm,
                 round: Some(round),
-                labeled: Some(labeled),
+                x_name: x_name(rs),
+                x: Some(x),
                 metric: metric.as_str().to_string(),
             };
             let failed = rs.len() - inputs[i].values.len();
@@ -413,21 +362,27 @@ fn per_round(
     }
 }
 
-/// One trial's curve: (labeled, value) points, and whether every evaluation of
+/// What the records' x counts (the first record's `x_name`).
+fn x_name<'a>(rs: &[&'a Record]) -> &'a str {
+    rs.first().map_or("", |r| r.x_name.as_str())
+}
+
+/// One trial's curve: (x, value) points, and whether every evaluation of
 /// the trial was ok with a finite value.
 fn trials(rs: &[&Record], metric: Metric) -> BTreeMap<u32, Trial> {
     let mut out: BTreeMap<u32, Trial> = BTreeMap::new();
     for r in rs {
         let entry = out.entry(r.repeat).or_insert_with(|| (Vec::new(), true));
-        match metric.value(r).filter(|v| r.is_ok() && v.is_finite()) {
-            Some(v) => entry.0.push((r.labeled as f64, v)),
+        match r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
+            Some(v) => entry.0.push((r.x, v)),
             None => entry.1 = false,
         }
     }
     out
 }
 
-/// AUBC and label-efficiency rows of `metric` in one setting.
+/// The whole-curve rows of `metric` in one setting: those the kind declares (AUBC,
+/// label efficiency).
 fn whole_curve(
     setting: &Setting,
     arms: &Arms<'_>,
@@ -435,6 +390,8 @@ fn whole_curve(
     options: &ReportOptions,
     out: &mut Summary,
 ) {
+    let summaries = kind_info(&setting.kind).summaries;
+    let x_name = arms.values().next().map_or("", |rs| x_name(rs));
     let reference = reference_arm(arms);
     let ref_index = reference.and_then(|r| arms.keys().position(|a| a == r));
     let curves: Vec<(&Arm, BTreeMap<u32, Trial>)> = arms
@@ -442,7 +399,24 @@ fn whole_curve(
         .map(|(arm, rs)| (arm, trials(rs, metric)))
         .collect();
 
-    // AUBC: complete trials only; an incomplete curve would be biased.
+    if summaries.contains(&CurveSummary::Aubc) {
+        aubc_rows(setting, &curves, ref_index, metric, x_name, options, out);
+    }
+    if summaries.contains(&CurveSummary::LabelEfficiency) && metric.higher_is_better() {
+        label_efficiency(setting, &curves, ref_index, metric, x_name, options, out);
+    }
+}
+
+/// AUBC rows: complete trials only; an incomplete curve would be biased.
+fn aubc_rows(
+    setting: &Setting,
+    curves: &[(&Arm, BTreeMap<u32, Trial>)],
+    ref_index: Option<usize>,
+    metric: Metric,
+    x_name: &str,
+    options: &ReportOptions,
+    out: &mut Summary,
+) {
     let name = format!("{}{AUBC_SUFFIX}", metric.as_str());
     let mut failed = Vec::new();
     let inputs: Vec<ArmInput> = curves
@@ -467,33 +441,32 @@ fn whole_curve(
             setting,
             arm,
             round: None,
-            labeled: None,
+            x_name,
+            x: None,
             metric: name.clone(),
         };
         out.rows
             .push(row(base, options, ref_index == Some(i), o, failed[i]));
     }
-
-    if metric.higher_is_better() {
-        label_efficiency(setting, &curves, ref_index, metric, options, out);
-    }
 }
 
-/// Label-efficiency rows: labels each trial needs to reach random's mean at the
-/// reference budget.
+/// Label-efficiency rows: the x (labels, fraction) each trial needs to reach the
+/// reference's mean at the reference x.
 fn label_efficiency(
     setting: &Setting,
     curves: &[(&Arm, BTreeMap<u32, Trial>)],
     ref_index: Option<usize>,
     metric: Metric,
+    x_name: &str,
     options: &ReportOptions,
     out: &mut Summary,
 ) {
     let name = format!("{}{LABELS_SUFFIX}", metric.as_str());
     let Some(r) = ref_index else {
         out.warnings.push(format!(
-            "{}: no random arm, so no label efficiency for {}",
+            "{}: no {} arm, so no label efficiency for {}",
             setting.title(),
+            setting.reference(),
             metric.as_str()
         ));
         return;
@@ -505,7 +478,6 @@ fn label_efficiency(
         .collect();
     let budget = options
         .reference_budget
-        .map(|b| b as f64)
         .or_else(|| random_points.iter().map(|p| p.0).reduce(f64::max));
     let at_budget: Vec<f64> = budget
         .map(|b| {
@@ -518,12 +490,13 @@ fn label_efficiency(
         .unwrap_or_default();
     let (Some(budget), false) = (budget, at_budget.is_empty()) else {
         out.warnings.push(format!(
-            "{}: random has no {} at the reference budget{}, so no label efficiency",
+            "{}: {} has no {} at the reference x{}, so no label efficiency",
             setting.title(),
+            setting.reference(),
             metric.as_str(),
             options
                 .reference_budget
-                .map_or(String::new(), |b| format!(" ({b} labels)"))
+                .map_or(String::new(), |b| format!(" ({b} {x_name})"))
         ));
         return;
     };
@@ -575,14 +548,16 @@ fn label_efficiency(
             setting,
             arm,
             round: None,
-            labeled: Some(budget),
+            x_name,
+            x: Some(budget),
             metric: name.clone(),
         };
         let mut row = row(base, options, i == r, o, extra[i].1);
         row.not_reached = Some(extra[i].0);
         if i == r {
             row.note = format!(
-                "reference; target {target:.6} = random's mean {} at {budget} labels",
+                "reference; target {target:.6} = {}'s mean {} at {x_name} = {budget}",
+                setting.reference(),
                 metric.as_str()
             );
         }
@@ -602,11 +577,13 @@ mod tests {
             scenario: "none".into(),
             model: "m".into(),
             regularization: "r".into(),
-            budget: "b".into(),
-            strategy: "random".into(),
-            strategy_params: "{}".into(),
+            axis: "budget".into(),
+            axis_value: "b".into(),
+            method: "random".into(),
+            method_params: "{}".into(),
             round: Some(0),
-            labeled: Some(10.0),
+            x_name: "labels".into(),
+            x: Some(10.0),
             metric: "test_accuracy".into(),
             confidence: 0.95,
             interval: "student_t".into(),
@@ -619,7 +596,7 @@ mod tests {
             min: None,
             max: None,
             n_pairs: 0,
-            diff_vs_random: None,
+            diff_vs_reference: None,
             diff_ci_low: None,
             diff_ci_high: None,
             diff_p_value: None,

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::ResultsError;
+use crate::metric::Metric;
 use crate::record::Record;
 use crate::rows::{header_names, split_rows};
 
@@ -19,16 +20,19 @@ pub struct RecordWriter {
     path: PathBuf,
     file: File,
     repaired_bytes: u64,
+    /// The metric columns of the file, in order.
+    metrics: Vec<Metric>,
 }
 
 impl RecordWriter {
-    /// Opens `path` for appending, creating it if needed.
+    /// Opens `path` for appending records that carry `metrics`, creating it if needed.
     ///
-    /// An existing non-empty file must have exactly [`Record::columns`] as header,
+    /// An existing non-empty file must have exactly [`Record::columns`]`(metrics)` as header,
     /// so one file never mixes two layouts. If its last row is truncated (no
     /// trailing newline, or too few fields), the file is cut back to the end of the
     /// last complete row; [`RecordWriter::repaired_bytes`] says how much was cut.
-    pub fn open_append(path: &Path) -> Result<Self, ResultsError> {
+    pub fn open_append(path: &Path, metrics: &[Metric]) -> Result<Self, ResultsError> {
+        let columns = Record::columns(metrics);
         let io = |e| ResultsError::io(path, e);
         let mut file = OpenOptions::new()
             .read(true)
@@ -43,10 +47,10 @@ impl RecordWriter {
 
         if let Some(header) = &rows.header {
             let found = header_names(header);
-            if found != Record::columns() {
+            if found != columns {
                 return Err(ResultsError::HeaderMismatch {
                     file: path.display().to_string(),
-                    expected: Record::columns().join(","),
+                    expected: columns.join(","),
                     found: found.join(","),
                 });
             }
@@ -66,10 +70,11 @@ impl RecordWriter {
             path: path.to_path_buf(),
             file,
             repaired_bytes,
+            metrics: metrics.to_vec(),
         };
         if rows.header.is_none() {
             let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
-            csv.write_record(Record::columns())
+            csv.write_record(&columns)
                 .map_err(|e| ResultsError::csv(path, &e))?;
             let header = writer.finish(csv)?;
             writer.write_synced(&header)?;
@@ -82,7 +87,7 @@ impl RecordWriter {
         let mut csv = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
-        csv.serialize(record)
+        csv.write_record(record.cells(&self.metrics))
             .map_err(|e| ResultsError::csv(&self.path, &e))?;
         let bytes = self.finish(csv)?;
         self.write_synced(&bytes)

@@ -8,7 +8,9 @@ use sieve_results::stats::holm::holm;
 use sieve_results::stats::paired::paired_difference;
 use sieve_results::stats::rng::Rng;
 use sieve_results::stats::wilcoxon::wilcoxon_signed_rank;
-use sieve_results::{summarize_with, Record, ReportOptions, Verdict, SCHEMA_VERSION};
+use sieve_results::{
+    summarize_with, Metric, MetricValues, Record, ReportOptions, Verdict, SCHEMA_VERSION,
+};
 
 /// (repeat, value) of one arm.
 type Arm = Vec<(u32, f64)>;
@@ -125,16 +127,20 @@ fn record(setting: usize, strategy: &str, repeat: u32, accuracy: f64) -> Record 
         scenario: "none".into(),
         model: "mlp".into(),
         regularization: "none".into(),
-        budget: "b".into(),
-        strategy: strategy.into(),
-        strategy_params: "{}".into(),
+        axis: "budget".into(),
+        axis_value: "b".into(),
+        method: strategy.into(),
+        method_params: "{}".into(),
         repeat,
         seed: u64::from(repeat),
         round: 0,
-        labeled: 100,
-        test_accuracy: Some(accuracy),
-        test_loss: Some(1.0 - accuracy),
-        balanced_accuracy: Some(accuracy),
+        x_name: "labels".into(),
+        x: 100.0,
+        metrics: MetricValues::new([
+            (Metric::TEST_ACCURACY, Some(accuracy)),
+            (Metric::TEST_LOSS, Some(1.0 - accuracy)),
+            (Metric::BALANCED_ACCURACY, Some(accuracy)),
+        ]),
         select_seconds: 0.0,
         train_seconds: 0.0,
         train_steps: Some(100),
@@ -166,13 +172,13 @@ fn aa_verdicts_end_to_end() {
         }
     }
     let options = ReportOptions {
-        metrics: vec![sieve_results::Metric::TestAccuracy],
+        metrics: vec![sieve_results::Metric::TEST_ACCURACY],
         ..ReportOptions::default()
     };
     let rows = summarize_with(&records, &options).rows;
     let per_round = |strategy: &str| {
         rows.iter()
-            .filter(|r| r.strategy == strategy && r.round.is_some())
+            .filter(|r| r.method == strategy && r.round.is_some())
             .collect::<Vec<_>>()
     };
     let aa = per_round("random_again");

@@ -24,7 +24,7 @@ fn run(random: f64, entropy: f64) -> Vec<Record> {
 fn change(c: &sieve_results::Comparison, strategy: &str) -> Change {
     c.cells
         .iter()
-        .find(|c| c.cell.strategy == strategy)
+        .find(|c| c.cell.method == strategy)
         .unwrap()
         .change
 }
@@ -81,11 +81,7 @@ fn different_seeds_use_welch_or_mann_whitney() {
     };
     let c = compare_records(&base, &new, &mw);
     // 5 vs 5, complete separation: exact two-sided p = 2/252 = 0.0079.
-    let e = c
-        .cells
-        .iter()
-        .find(|c| c.cell.strategy == "entropy")
-        .unwrap();
+    let e = c.cells.iter().find(|c| c.cell.method == "entropy").unwrap();
     assert!((e.p_value.unwrap() - 2.0 / 252.0).abs() < 1e-12);
     assert_eq!(e.change, Change::Regressed);
 }
@@ -95,7 +91,7 @@ fn one_sided_cells_are_listed_and_failures_regress() {
     let base = run(0.80, 0.85);
     let mut new: Vec<Record> = run(0.80, 0.85)
         .into_iter()
-        .filter(|r| r.strategy != "entropy")
+        .filter(|r| r.method != "entropy")
         .collect();
     for rep in 0..5 {
         new.push(record("margin", rep, 0, 0.9));
@@ -109,7 +105,7 @@ fn one_sided_cells_are_listed_and_failures_regress() {
 
     // Every entropy evaluation failed in NEW: a regression, not a silent drop.
     let mut new = run(0.80, 0.85);
-    new.retain(|r| r.strategy != "entropy");
+    new.retain(|r| r.method != "entropy");
     for rep in 0..5 {
         new.push(failed("entropy", rep, 0));
     }
@@ -132,7 +128,7 @@ fn dirs_and_errors() {
     let (b, n) = (tmp.path().join("base"), tmp.path().join("new"));
     for (dir, recs) in [(&b, run(0.80, 0.85)), (&n, run(0.80, 0.82))] {
         std::fs::create_dir(dir).unwrap();
-        let mut w = RecordWriter::open_append(&dir.join("records.csv")).unwrap();
+        let mut w = RecordWriter::open_append(&dir.join("records.csv"), &common::METRICS).unwrap();
         for r in &recs {
             w.append(r).unwrap();
         }

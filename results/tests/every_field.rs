@@ -37,7 +37,7 @@ fn statistics(options: &ReportOptions) -> String {
         .map(|r| {
             format!(
                 "{} {} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?}\n",
-                r.strategy,
+                r.method,
                 r.metric,
                 r.round,
                 r.n,
@@ -112,7 +112,8 @@ fn every_report_field_changes_the_report() {
 
     // plots: the files written.
     let dir = tempfile::tempdir().unwrap();
-    let mut writer = RecordWriter::open_append(&dir.path().join("records.csv")).unwrap();
+    let mut writer =
+        RecordWriter::open_append(&dir.path().join("records.csv"), &common::METRICS).unwrap();
     for r in records() {
         writer.append(&r).unwrap();
     }

@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Write;
 
 use common::{failed, record};
-use sieve_results::{read_records, Record, RecordWriter, ResultsError};
+use sieve_results::{read_records, Metric, Record, RecordWriter, ResultsError};
 
 #[test]
 fn round_trip_is_exact() {
@@ -22,7 +22,7 @@ fn round_trip_is_exact() {
     ];
     records[0].status = "ok".into();
     records[2].status = "failed: out of memory\n(line two)".into();
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     assert_eq!(w.repaired_bytes(), 0);
     for r in &records {
         w.append(r).unwrap();
@@ -37,16 +37,16 @@ fn round_trip_is_exact() {
 fn header_written_once_across_two_opens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
-    RecordWriter::open_append(&path)
+    RecordWriter::open_append(&path, &common::METRICS)
         .unwrap()
         .append(&record("random", 0, 0, 0.5))
         .unwrap();
-    RecordWriter::open_append(&path)
+    RecordWriter::open_append(&path, &common::METRICS)
         .unwrap()
         .append(&record("random", 1, 0, 0.6))
         .unwrap();
     let text = fs::read_to_string(&path).unwrap();
-    let header = Record::columns().join(",");
+    let header = Record::columns(&common::METRICS).join(",");
     assert_eq!(text.matches(&header).count(), 1);
     assert!(text.starts_with(&header));
     assert_eq!(text.lines().count(), 3);
@@ -58,22 +58,26 @@ fn empty_existing_file_gets_a_header() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
     fs::write(&path, "").unwrap();
-    RecordWriter::open_append(&path).unwrap();
+    RecordWriter::open_append(&path, &common::METRICS).unwrap();
     let text = fs::read_to_string(&path).unwrap();
-    assert_eq!(text, format!("{}\n", Record::columns().join(",")));
+    assert_eq!(
+        text,
+        format!("{}\n", Record::columns(&common::METRICS).join(","))
+    );
     assert!(read_records(&path).unwrap().records.is_empty());
 }
 
 /// Writes two records, then half of a third, as a killed run would.
 fn killed_run(path: &std::path::Path) -> usize {
-    let mut w = RecordWriter::open_append(path).unwrap();
+    let mut w = RecordWriter::open_append(path, &common::METRICS).unwrap();
     w.append(&record("random", 0, 0, 0.5)).unwrap();
     w.append(&record("random", 1, 0, 0.6)).unwrap();
     drop(w);
     let mut full = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    full.serialize(record("random", 2, 0, 0.7)).unwrap();
+    full.write_record(record("random", 2, 0, 0.7).cells(&common::METRICS))
+        .unwrap();
     let row = full.into_inner().unwrap();
     let partial = &row[..row.len() / 2];
     fs::OpenOptions::new()
@@ -104,14 +108,18 @@ fn truncated_last_line_is_repaired_on_reopen() {
     let path = dir.path().join("records.csv");
     let partial = killed_run(&path);
     let before = fs::metadata(&path).unwrap().len();
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     assert_eq!(w.repaired_bytes(), partial as u64);
     assert_eq!(fs::metadata(&path).unwrap().len(), before - partial as u64);
     w.append(&record("random", 2, 0, 0.7)).unwrap();
     drop(w);
     let read = read_records(&path).unwrap();
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
-    let accs: Vec<_> = read.records.iter().map(|r| r.test_accuracy).collect();
+    let accs: Vec<_> = read
+        .records
+        .iter()
+        .map(|r| r.metric(Metric::TEST_ACCURACY))
+        .collect();
     assert_eq!(accs, vec![Some(0.5), Some(0.6), Some(0.7)]);
 }
 
@@ -123,7 +131,7 @@ fn truncated_header_is_rewritten() {
     let read = read_records(&path).unwrap();
     assert!(read.records.is_empty());
     assert_eq!(read.warnings.len(), 1);
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     assert_eq!(w.repaired_bytes(), 21);
     w.append(&record("random", 0, 0, 0.5)).unwrap();
     drop(w);
@@ -135,7 +143,7 @@ fn foreign_header_is_refused_by_the_writer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
     fs::write(&path, "a,b,c\n1,2,3\n").unwrap();
-    let err = RecordWriter::open_append(&path).unwrap_err();
+    let err = RecordWriter::open_append(&path, &common::METRICS).unwrap_err();
     assert!(matches!(err, ResultsError::HeaderMismatch { .. }));
     assert!(err.to_string().contains("records.csv"), "{err}");
     // Nothing was changed.
@@ -146,14 +154,14 @@ fn foreign_header_is_refused_by_the_writer() {
 fn duplicate_trial_and_round_keeps_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     w.append(&record("random", 0, 0, 0.5)).unwrap();
     w.append(&record("random", 0, 1, 0.6)).unwrap();
     w.append(&record("random", 0, 0, 0.9)).unwrap();
     drop(w);
     let read = read_records(&path).unwrap();
     assert_eq!(read.records.len(), 2);
-    assert_eq!(read.records[0].test_accuracy, Some(0.5));
+    assert_eq!(read.records[0].metric(Metric::TEST_ACCURACY), Some(0.5));
     assert_eq!(read.warnings.len(), 1);
     let w = &read.warnings[0];
     assert!(w.contains("line 4") && w.contains("line 2"), "{w}");
@@ -163,7 +171,7 @@ fn duplicate_trial_and_round_keeps_the_first() {
 fn edited_file(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     w.append(&record("random", 0, 0, 0.5)).unwrap();
     w.append(&record("random", 1, 0, 0.25)).unwrap();
     drop(w);
@@ -174,27 +182,35 @@ fn edited_file(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path
 
 #[test]
 fn missing_column_names_file_and_column() {
-    let (_dir, path) = edited_file(|t| t.replacen("test_accuracy", "test_acc", 1));
+    let (_dir, path) = edited_file(|t| t.replacen("axis_value", "axis_val", 1));
     let err = read_records(&path).unwrap_err().to_string();
     assert!(err.contains("records.csv"), "{err}");
     assert!(
-        err.ends_with("missing column `test_accuracy` in header"),
+        err.ends_with("missing column `axis_value` in header"),
         "{err}"
     );
+    // A schema-3 file without any metric column is refused too.
+    let (_dir, path) = edited_file(|t| {
+        t.replace("test_accuracy", "a")
+            .replace("test_loss", "b")
+            .replace("balanced_accuracy", "c")
+    });
+    let err = read_records(&path).unwrap_err().to_string();
+    assert!(err.contains("no metric column"), "{err}");
 }
 
 #[test]
 fn newer_schema_names_file_and_line() {
-    // Line 3 (the second data row) claims schema 3.
+    // Line 3 (the second data row) claims schema 4.
     let (_dir, path) = edited_file(|t| {
         let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-        lines[2] = lines[2].replacen('2', "3", 1);
+        lines[2] = lines[2].replacen('3', "4", 1);
         lines.join("\n") + "\n"
     });
     let err = read_records(&path).unwrap_err().to_string();
     assert!(
         err.ends_with(
-            "records.csv line 3: schema_version 3 is newer than this sieve understands (2)"
+            "records.csv line 3: schema_version 4 is newer than this sieve understands (3)"
         ),
         "{err}"
     );
@@ -217,7 +233,8 @@ fn columns_are_found_by_name() {
     let path = dir.path().join("records.csv");
     let r = record("random", 0, 0, 0.5);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(&r).unwrap();
+    w.write_record(Record::columns(&common::METRICS)).unwrap();
+    w.write_record(r.cells(&common::METRICS)).unwrap();
     let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
@@ -244,13 +261,13 @@ fn columns_are_found_by_name() {
 fn empty_metric_cells_read_as_none() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("records.csv");
-    let mut w = RecordWriter::open_append(&path).unwrap();
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
     w.append(&failed("random", 0, 0)).unwrap();
     drop(w);
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains(",,,"), "{text}");
     let r = &read_records(&path).unwrap().records[0];
-    assert_eq!(r.test_accuracy, None);
+    assert_eq!(r.metric(Metric::TEST_ACCURACY), None);
     assert!(!r.is_ok());
 }
 
@@ -280,7 +297,7 @@ fn schema_2_rows_need_the_training_count_columns() {
         let mut out = String::new();
         for line in t.lines() {
             let mut cells: Vec<&str> = line.split(',').collect();
-            let at = Record::columns()
+            let at = Record::columns(&common::METRICS)
                 .iter()
                 .position(|c| *c == "train_steps")
                 .unwrap();
@@ -303,4 +320,27 @@ fn training_counts_round_trip() {
     let read = read_records(&path).unwrap();
     assert_eq!(read.records[0].train_steps, Some(100));
     assert_eq!(read.records[0].train_epochs, Some(10));
+}
+
+#[test]
+fn metric_values_outside_their_range_are_refused() {
+    let (_dir, path) = edited_file(|t| t.replacen(",0.25,", ",57.3,", 1));
+    let err = read_records(&path).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "records.csv line 3, column `test_accuracy`: expected a value from 0 to 1, found 57.3"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn schema_version_0_is_refused() {
+    let (_dir, path) = edited_file(|t| {
+        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+        lines[1] = lines[1].replacen('3', "0", 1);
+        lines.join("\n") + "\n"
+    });
+    let err = read_records(&path).unwrap_err().to_string();
+    assert!(err.contains("line 2, column `schema_version`"), "{err}");
 }

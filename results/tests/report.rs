@@ -29,7 +29,9 @@ fn report_writes_every_file() {
     }
     // summary.csv: header + one row per cell and metric.
     let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
-    assert!(csv.starts_with("kind,dataset,scenario,model,regularization,budget,strategy"));
+    assert!(csv.starts_with(
+        "kind,dataset,scenario,model,regularization,axis,axis_value,method,method_params"
+    ));
     assert_eq!(csv.lines().count() - 1, out.rows.len());
     // 5 arms × 7 rounds × 3 metrics + 5 × AUBC × 3 + 5 × labels × 2.
     assert_eq!(out.rows.len(), 5 * 7 * 3 + 5 * 3 + 5 * 2);

@@ -37,7 +37,7 @@ fn records() -> Vec<Record> {
 
 fn find<'a>(rows: &'a [SummaryRow], strategy: &str, round: u32) -> &'a SummaryRow {
     rows.iter()
-        .find(|r| r.strategy == strategy && r.round == Some(round) && r.regularization == "none")
+        .find(|r| r.method == strategy && r.round == Some(round) && r.regularization == "none")
         .unwrap()
 }
 
@@ -49,7 +49,7 @@ fn two_strategies_three_repeats_two_rounds() {
     // Order: round 0 then 1; random before entropy although "entropy" < "random".
     let order: Vec<(u32, &str)> = rows
         .iter()
-        .map(|r| (r.round.unwrap(), r.strategy.as_str()))
+        .map(|r| (r.round.unwrap(), r.method.as_str()))
         .collect();
     assert_eq!(
         order,
@@ -58,10 +58,7 @@ fn two_strategies_three_repeats_two_rounds() {
 
     // Round 1, random: mean 0.72, std 0.02, sem 0.02/√3, CI 0.72 ± t·sem.
     let random = find(&rows, "random", 1);
-    assert_eq!(
-        (random.n, random.failed, random.labeled),
-        (3, 0, Some(20.0))
-    );
+    assert_eq!((random.n, random.failed, random.x), (3, 0, Some(20.0)));
     close(random.mean, 0.72);
     close(random.std, 0.02);
     close(random.sem, SEM_002_N3);
@@ -69,7 +66,7 @@ fn two_strategies_three_repeats_two_rounds() {
     close(random.ci_high, 0.72 + T975_DF2 * SEM_002_N3);
     close(random.min, 0.70);
     close(random.max, 0.74);
-    assert_eq!(random.diff_vs_random, None);
+    assert_eq!(random.diff_vs_reference, None);
     assert_eq!(random.n_pairs, 0);
 
     // Round 1, entropy: mean 0.77 (the failed repeat 3 is excluded and counted).
@@ -79,7 +76,7 @@ fn two_strategies_three_repeats_two_rounds() {
     assert_eq!((entropy.n, entropy.failed, entropy.n_pairs), (3, 1, 3));
     close(entropy.mean, 0.77);
     close(entropy.std, 0.02);
-    close(entropy.diff_vs_random, 0.05);
+    close(entropy.diff_vs_reference, 0.05);
     close(entropy.diff_ci_low, 0.05 - T975_DF2 * SEM_002_N3);
     close(entropy.diff_ci_high, 0.05 + T975_DF2 * SEM_002_N3);
     assert!((entropy.diff_p_value.unwrap() - 0.049_413_624_213_283_12).abs() < 1e-12);
@@ -89,10 +86,10 @@ fn two_strategies_three_repeats_two_rounds() {
     // Round 0: identical to random at every repeat.
     let entropy0 = find(&rows, "entropy", 0);
     close(entropy0.mean, 0.6);
-    close(entropy0.diff_vs_random, 0.0);
+    close(entropy0.diff_vs_reference, 0.0);
     close(entropy0.diff_ci_low, 0.0);
     assert_eq!(entropy0.diff_p_value, Some(1.0));
-    assert_eq!(entropy0.labeled, Some(10.0));
+    assert_eq!(entropy0.x, Some(10.0));
 }
 
 #[test]
@@ -104,7 +101,8 @@ fn failed_rows_are_counted_and_excluded() {
     rs.push(bad);
     // An ok row without a finite metric is not usable either.
     let mut nan = record("entropy", 5, 1, f64::NAN);
-    nan.test_accuracy = Some(f64::NAN);
+    nan.metrics
+        .set(sieve_results::Metric::TEST_ACCURACY, Some(f64::NAN));
     rs.push(nan);
     let rows = summarize(&rs);
     let entropy = find(&rows, "entropy", 1);
@@ -136,7 +134,7 @@ fn comparisons_stay_within_their_setting() {
     assert_eq!(rows.len(), 5);
     let strong = rows.last().unwrap();
     assert_eq!(strong.regularization, "strong");
-    assert_eq!((strong.diff_vs_random, strong.n_pairs), (None, 0));
+    assert_eq!((strong.diff_vs_reference, strong.n_pairs), (None, 0));
 }
 
 #[test]
@@ -145,29 +143,29 @@ fn second_random_variant_is_compared_with_the_first() {
     let mut rs = records();
     for (rep, acc) in [(0, 0.71), (1, 0.72), (2, 0.73)] {
         let mut r = record("random", rep, 1, acc);
-        r.strategy_params = r#"{"stream":2}"#.into();
+        r.method_params = r#"{"stream":2}"#.into();
         r.trial_id.push_str("/aa");
         rs.push(r);
     }
     let rows = summarize(&rs);
     let aa = rows
         .iter()
-        .find(|r| r.strategy_params.contains("stream"))
+        .find(|r| r.method_params.contains("stream"))
         .unwrap();
     // Differences 0.01, 0.00, -0.01: mean 0.
-    close(aa.diff_vs_random, 0.0);
+    close(aa.diff_vs_reference, 0.0);
     let reference = find(&rows, "random", 1);
-    assert_eq!(reference.strategy_params, "{}");
-    assert_eq!(reference.diff_vs_random, None);
+    assert_eq!(reference.method_params, "{}");
+    assert_eq!(reference.diff_vs_reference, None);
 }
 
 #[test]
 fn other_metrics_and_levels() {
     // test_loss = 1 - accuracy, so entropy's loss difference is -0.05.
-    let rows = summarize_metric(&records(), Metric::TestLoss, 0.90);
+    let rows = summarize_metric(&records(), Metric::TEST_LOSS, 0.90);
     let entropy = find(&rows, "entropy", 1);
     assert_eq!(entropy.metric, "test_loss");
-    close(entropy.diff_vs_random, -0.05);
+    close(entropy.diff_vs_reference, -0.05);
     // t.ppf(0.95, 2) = 2.919985580353726 (scipy).
     close(
         entropy.diff_ci_high,

@@ -5,5 +5,6 @@ pub mod backend;
 pub mod commands;
 pub mod config;
 pub mod progress;
+pub mod protocols;
 pub mod sweep;
 pub mod trial;

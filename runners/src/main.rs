@@ -60,7 +60,7 @@ enum Command {
         confidence: Option<f64>,
         /// Labeled count whose random accuracy is label efficiency's target.
         #[arg(long)]
-        reference_budget: Option<u64>,
+        reference_budget: Option<f64>,
         /// Skip plots and report.html.
         #[arg(long)]
         no_plots: bool,

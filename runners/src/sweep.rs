@@ -1,43 +1,95 @@
-//! Sweep expansion: the cartesian product of the config's lists times the repeats,
-//! validated whole before any training. Data sets are loaded here so that budgets and
-//! models are checked against the real pool size and example shape.
+//! Sweep expansion, shared by every run kind: the common block is validated, the data
+//! loaded and checked, the kind's protocol prepared, and the product of the common axes,
+//! the kind's axis values, the repeats and the kind's arms expanded into trials, each
+//! with one [`TrialKey`] from which its id, label and record identity derive.
 
 use std::collections::HashSet;
 
-use sieve_bench_core::names::unknown_name_message;
-use sieve_bench_core::{derive_seed, BudgetSchedule, ModelSpec, Regularization};
+use sieve_bench_core::{derive_seed, ModelSpec, Regularization};
 use sieve_datasets::{DatasetSpec, ScenarioData, ScenarioSpec};
 
 use crate::config::{ConfigError, SweepConfig};
+use crate::protocols::Protocol;
 
-/// The experiment kinds sieve knows; only `active` runs in this release.
-pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
+/// What identifies a trial: everything but the seed. Its text forms (the id that
+/// resume keys on, the progress label) and the records' identity columns come from
+/// here and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrialKey {
+    pub dataset: String,
+    pub scenario: String,
+    pub model: String,
+    pub regularization: String,
+    /// The kind's axis value (budget schedule name, fraction list...).
+    pub axis_value: String,
+    pub method: String,
+    /// Compact JSON of the method's parameters.
+    pub method_params: String,
+    pub repeat: u32,
+}
 
-/// The name of the reference strategy every sweep must include.
-pub const REFERENCE: &str = "random";
+impl TrialKey {
+    /// The stable id written in records and used to resume.
+    pub fn id(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}{}|r{}",
+            self.dataset,
+            self.scenario,
+            self.model,
+            self.regularization,
+            self.axis_value,
+            self.method,
+            self.method_params,
+            self.repeat
+        )
+    }
 
-/// One trial: one strategy on one setting at one repeat.
+    /// A short label for progress lines.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {} {} {} {} r{}",
+            self.dataset,
+            self.scenario,
+            self.model,
+            self.regularization,
+            self.axis_value,
+            self.method,
+            self.repeat
+        )
+    }
+
+    /// The parts the trial seed hashes: everything but the method (the paired design).
+    fn seed_parts<'a>(&'a self, kind: &'a str, repeat: &'a str) -> [&'a str; 8] {
+        [
+            "trial",
+            kind,
+            &self.dataset,
+            &self.scenario,
+            &self.model,
+            &self.regularization,
+            &self.axis_value,
+            repeat,
+        ]
+    }
+}
+
+/// One trial: one method on one setting at one repeat.
 #[derive(Clone, Debug)]
 pub struct Trial {
-    /// Stable id, unique in the sweep; used to resume.
+    pub key: TrialKey,
+    /// `key.id()`, computed once.
     pub id: String,
     pub dataset: usize,
     pub scenario: usize,
     pub model: usize,
     pub regularization: usize,
-    pub budget: usize,
-    pub strategy: usize,
+    /// Index into the protocol's axis values.
+    pub axis: usize,
+    /// Index into the protocol's arms.
+    pub arm: usize,
     pub repeat: u32,
-    /// Derived from everything but the strategy (the paired design).
+    /// Derived from everything but the method (the paired design).
     pub seed: u64,
-}
-
-/// A strategy as resolved: its registry name and its parameters as compact JSON.
-#[derive(Clone, Debug)]
-pub struct ResolvedStrategy {
-    pub name: String,
-    pub params: serde_json::Value,
-    pub params_json: String,
 }
 
 /// A validated sweep, ready to run.
@@ -48,28 +100,28 @@ pub struct Sweep {
     /// Pools and test sets, indexed `[dataset][scenario]`.
     pub data: Vec<Vec<ScenarioData>>,
     pub regularizations: Vec<Regularization>,
-    pub budget_labels: Vec<String>,
-    pub strategies: Vec<ResolvedStrategy>,
+    /// The kind's protocol: axis, arms, trial body.
+    pub protocol: Protocol,
     pub trials: Vec<Trial>,
 }
 
 impl Sweep {
-    /// Rounds (evaluations) of a trial.
-    pub fn rounds(&self, trial: &Trial) -> usize {
-        self.config.budgets[trial.budget].sizes().len()
+    /// Evaluations of a trial.
+    pub fn evaluations(&self, trial: &Trial) -> usize {
+        self.protocol.evaluations(trial.axis)
     }
 
     /// Total evaluations in the sweep (for progress).
     pub fn total_evaluations(&self) -> usize {
-        self.trials.iter().map(|t| self.rounds(t)).sum()
+        self.trials.iter().map(|t| self.evaluations(t)).sum()
     }
 
     pub fn dataset(&self, trial: &Trial) -> &DatasetSpec {
-        &self.config.datasets[trial.dataset]
+        &self.config.common.datasets[trial.dataset]
     }
 
     pub fn scenario(&self, trial: &Trial) -> &ScenarioSpec {
-        &self.config.scenarios[trial.scenario]
+        &self.config.common.scenarios[trial.scenario]
     }
 
     /// The pool and test set of a trial.
@@ -78,15 +130,25 @@ impl Sweep {
     }
 
     pub fn model(&self, trial: &Trial) -> &ModelSpec {
-        &self.config.models[trial.model]
+        &self.config.common.models[trial.model]
     }
 
-    pub fn budget(&self, trial: &Trial) -> &BudgetSchedule {
-        &self.config.budgets[trial.budget]
+    pub fn regularization(&self, trial: &Trial) -> &Regularization {
+        &self.regularizations[trial.regularization]
+    }
+
+    /// The trial's kind name.
+    pub fn kind(&self) -> &'static str {
+        self.config.kind_name()
     }
 }
 
-fn invalid(origin: &str, field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+/// A config error at `field`.
+pub(crate) fn invalid(
+    origin: &str,
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
     ConfigError::Invalid {
         path: origin.to_string(),
         field: field.into(),
@@ -94,7 +156,8 @@ fn invalid(origin: &str, field: impl Into<String>, message: impl Into<String>) -
     }
 }
 
-fn unique_names<'a>(
+/// Names must be unique within a list: they label records and key trials.
+pub(crate) fn unique_names<'a>(
     origin: &str,
     list: &str,
     names: impl Iterator<Item = &'a str>,
@@ -119,30 +182,20 @@ pub fn expand(
     origin: &str,
     on_load: &mut dyn FnMut(&str),
 ) -> Result<Sweep, ConfigError> {
-    if config.kind != "active" {
-        let message = if KINDS.contains(&config.kind.as_str()) {
-            format!(
-                "kind `{}` is not available in this release of sieve; use `active`",
-                config.kind
-            )
-        } else {
-            unknown_name_message("experiment kind", &config.kind, KINDS)
-        };
-        return Err(invalid(origin, "kind", message));
-    }
-    if config.repeats == 0 {
+    let common = &config.common;
+    if common.repeats == 0 {
         return Err(invalid(
             origin,
             "repeats",
             "must be at least 1 (statistics need 2 or more)",
         ));
     }
-    if let Some(report) = &config.report {
+    if let Some(report) = &common.report {
         report
             .validate()
             .map_err(|e| invalid(origin, "report", e))?;
     }
-    if config.inference_batch_size == 0 {
+    if common.inference_batch_size == 0 {
         return Err(invalid(
             origin,
             "inference_batch_size",
@@ -150,11 +203,10 @@ pub fn expand(
         ));
     }
     for (list, len) in [
-        ("dataset", config.datasets.len()),
-        ("model", config.models.len()),
-        ("regularization", config.regularizations.len()),
-        ("strategy", config.strategies.len()),
-        ("budget", config.budgets.len()),
+        ("dataset", common.datasets.len()),
+        ("scenario", common.scenarios.len()),
+        ("model", common.models.len()),
+        ("regularization", common.regularizations.len()),
     ] {
         if len == 0 {
             return Err(invalid(
@@ -167,116 +219,64 @@ pub fn expand(
     unique_names(
         origin,
         "dataset",
-        config.datasets.iter().map(|d| d.name.as_str()),
+        common.datasets.iter().map(|d| d.name.as_str()),
+    )?;
+    unique_names(
+        origin,
+        "scenario",
+        common.scenarios.iter().map(|s| s.name.as_str()),
     )?;
     unique_names(
         origin,
         "model",
-        config.models.iter().map(|m| m.name.as_str()),
+        common.models.iter().map(|m| m.name.as_str()),
     )?;
     unique_names(
         origin,
         "regularization",
-        config.regularizations.iter().map(|r| r.name.as_str()),
+        common.regularizations.iter().map(|r| r.name.as_str()),
     )?;
-
-    // Strategies: known names, valid parameters, random present, no duplicates.
-    let mut strategies = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, spec) in config.strategies.iter().enumerate() {
-        let params = match &spec.params {
-            Some(table) => serde_json::to_value(table)
-                .map_err(|e| invalid(origin, format!("strategy[{i}].params"), e.to_string()))?,
-            None => serde_json::Value::Null,
-        };
-        let built = sieve_strategies::build_strategy(&spec.name, &params).map_err(|e| {
-            let field = match e {
-                sieve_strategies::RegistryError::UnknownStrategy(_) => {
-                    format!("strategy[{i}].name")
-                }
-                sieve_strategies::RegistryError::BadParams { .. } => {
-                    format!("strategy[{i}].params")
-                }
-            };
-            invalid(origin, field, e.to_string())
-        })?;
-        let params_json = built.params_json();
-        if !seen.insert((spec.name.clone(), params_json.clone())) {
-            return Err(invalid(
-                origin,
-                format!("strategy[{i}]"),
-                format!(
-                    "`{}` with parameters {params_json} appears twice",
-                    spec.name
-                ),
-            ));
-        }
-        strategies.push(ResolvedStrategy {
-            name: spec.name.clone(),
-            params,
-            params_json,
-        });
-    }
-    if !strategies.iter().any(|s| s.name == REFERENCE) {
-        return Err(invalid(
-            origin,
-            "strategy",
-            "no `random` strategy: every sweep needs random sampling as its reference; add [[strategy]] name = \"random\"",
-        ));
-    }
 
     // Regularization: presets and overrides resolve.
     let mut regularizations = Vec::new();
-    for (i, spec) in config.regularizations.iter().enumerate() {
+    for (i, spec) in common.regularizations.iter().enumerate() {
+        let field = format!("regularization[{i}]");
         let reg = spec
-            .resolve(&format!("regularization[{i}]"))
-            .map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
-        reg.validate(&format!("regularization[{i}]"), None)
-            .map_err(|e| invalid(origin, format!("regularization[{i}]"), e.to_string()))?;
+            .resolve(&field)
+            .map_err(|e| invalid(origin, &field, e.to_string()))?;
+        reg.validate(&field, None)
+            .map_err(|e| invalid(origin, &field, e.to_string()))?;
         regularizations.push(reg);
     }
-
-    // Budgets: well formed, with a known cold-start strategy and valid parameters.
-    for (i, budget) in config.budgets.iter().enumerate() {
-        budget
-            .validate(&format!("budget[{i}]"), None)
-            .map_err(|e| invalid(origin, format!("budget[{i}]"), e.to_string()))?;
-        let params = budget
-            .init_params
-            .clone()
-            .unwrap_or(serde_json::Value::Null);
-        sieve_strategies::init::build_init_strategy(budget.init_name(), &params).map_err(|e| {
-            let field = match e {
-                sieve_strategies::RegistryError::UnknownStrategy(_) => "init_strategy",
-                sieve_strategies::RegistryError::BadParams { .. } => "init_params",
-            };
-            invalid(origin, format!("budget[{i}].{field}"), e.to_string())
-        })?;
-    }
-    let budget_labels: Vec<String> = config.budgets.iter().map(BudgetSchedule::label).collect();
-    unique_names(origin, "budget", budget_labels.iter().map(String::as_str))?;
-
-    // Models: known kinds.
-    for (i, model) in config.models.iter().enumerate() {
+    // Models: known kinds, fields of their kind.
+    for (i, model) in common.models.iter().enumerate() {
         model
             .validate(&format!("model[{i}]"), None)
             .map_err(|e| invalid(origin, format!("model[{i}]"), e.to_string()))?;
     }
+    for (i, scenario) in common.scenarios.iter().enumerate() {
+        scenario
+            .validate(None)
+            .map_err(|e| invalid(origin, format!("scenario[{i}]"), e.to_string()))?;
+    }
+
+    // The kind's own fields: arms with their parameters, the axis, the reference.
+    let protocol = Protocol::prepare(&config, &regularizations, origin)?;
 
     // Data sets: fields first (cheap), then load and check against shapes and sizes.
-    for (i, dataset) in config.datasets.iter().enumerate() {
+    for (i, dataset) in common.datasets.iter().enumerate() {
         dataset
             .validate()
             .map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
     }
     let mut data = Vec::new();
-    for (i, dataset) in config.datasets.iter().enumerate() {
+    for (i, dataset) in common.datasets.iter().enumerate() {
         on_load(&dataset.name);
         let splits = dataset
-            .load(derive_seed(config.seed, &["dataset", &dataset.name]))
+            .load(derive_seed(common.seed, &["dataset", &dataset.name]))
             .map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
         let shape = splits.train.shape;
-        for (m, model) in config.models.iter().enumerate() {
+        for (m, model) in common.models.iter().enumerate() {
             model
                 .validate(&format!("model[{m}]"), Some(shape))
                 .map_err(|e| {
@@ -298,11 +298,11 @@ pub fn expand(
                 })?;
         }
         let mut per_scenario = Vec::new();
-        for (s, scenario) in config.scenarios.iter().enumerate() {
+        for (s, scenario) in common.scenarios.iter().enumerate() {
             let pool = scenario
                 .apply(
                     &splits,
-                    derive_seed(config.seed, &["scenario", &dataset.name, &scenario.name]),
+                    derive_seed(common.seed, &["scenario", &dataset.name, &scenario.name]),
                 )
                 .map_err(|e| {
                     invalid(
@@ -311,66 +311,55 @@ pub fn expand(
                         format!("with dataset `{}`: {e}", dataset.name),
                     )
                 })?;
-            for (b, budget) in config.budgets.iter().enumerate() {
-                budget
-                    .validate(&format!("budget[{b}]"), Some(pool.pool.len()))
-                    .map_err(|e| {
-                        invalid(
-                            origin,
-                            format!("budget[{b}]"),
-                            format!(
-                                "with dataset `{}`, scenario `{}`: {e}",
-                                dataset.name, scenario.name
-                            ),
-                        )
-                    })?;
-            }
+            protocol.check_data(&pool, &dataset.name, &scenario.name, origin)?;
             per_scenario.push(pool);
         }
         data.push(per_scenario);
     }
 
     let sweep_id = sweep_id(&config);
+    let kind = config.kind_name();
     let mut trials = Vec::new();
-    for (d, dataset) in config.datasets.iter().enumerate() {
-        for (sc, scenario) in config.scenarios.iter().enumerate() {
-            for (m, model) in config.models.iter().enumerate() {
+    let mut ids = HashSet::new();
+    for (d, dataset) in common.datasets.iter().enumerate() {
+        for (sc, scenario) in common.scenarios.iter().enumerate() {
+            for (m, model) in common.models.iter().enumerate() {
                 for (r, reg) in regularizations.iter().enumerate() {
-                    for (b, budget_label) in budget_labels.iter().enumerate() {
-                        for repeat in 0..config.repeats {
-                            let seed = derive_seed(
-                                config.seed,
-                                &[
-                                    "trial",
-                                    &config.kind,
-                                    &dataset.name,
-                                    &scenario.name,
-                                    &model.name,
-                                    &reg.name,
-                                    budget_label,
-                                    &repeat.to_string(),
-                                ],
-                            );
-                            for (s, strategy) in strategies.iter().enumerate() {
-                                let id = format!(
-                                    "{}|{}|{}|{}|{}|{}{}|r{}",
-                                    dataset.name,
-                                    &scenario.name,
-                                    model.name,
-                                    reg.name,
-                                    budget_label,
-                                    strategy.name,
-                                    strategy.params_json,
-                                    repeat
-                                );
+                    for (a, axis_value) in protocol.axis_labels().iter().enumerate() {
+                        for repeat in 0..common.repeats {
+                            let repeat_text = repeat.to_string();
+                            let mut seed = None;
+                            for (arm_index, arm) in protocol.arms().iter().enumerate() {
+                                let key = TrialKey {
+                                    dataset: dataset.name.clone(),
+                                    scenario: scenario.name.clone(),
+                                    model: model.name.clone(),
+                                    regularization: reg.name.clone(),
+                                    axis_value: axis_value.clone(),
+                                    method: arm.name.clone(),
+                                    method_params: arm.params_json.clone(),
+                                    repeat,
+                                };
+                                let seed = *seed.get_or_insert_with(|| {
+                                    derive_seed(common.seed, &key.seed_parts(kind, &repeat_text))
+                                });
+                                let id = key.id();
+                                if !ids.insert(id.clone()) {
+                                    return Err(invalid(
+                                        origin,
+                                        "",
+                                        format!("two trials have the id `{id}`; make the names of datasets, scenarios, models, regularizations and {} unique", protocol.axis()),
+                                    ));
+                                }
                                 trials.push(Trial {
+                                    key,
                                     id,
                                     dataset: d,
                                     scenario: sc,
                                     model: m,
                                     regularization: r,
-                                    budget: b,
-                                    strategy: s,
+                                    axis: a,
+                                    arm: arm_index,
                                     repeat,
                                     seed,
                                 });
@@ -386,8 +375,7 @@ pub fn expand(
         sweep_id,
         data,
         regularizations,
-        budget_labels,
-        strategies,
+        protocol,
         trials,
     })
 }
@@ -396,7 +384,7 @@ pub fn expand(
 /// those change no record).
 pub fn sweep_id(config: &SweepConfig) -> String {
     let mut config = config.clone();
-    config.report = None;
-    let canonical = serde_json::to_string(&config).unwrap_or_default();
+    config.common.report = None;
+    let canonical = serde_json::to_string(&config.to_json()).unwrap_or_default();
     format!("{:016x}", derive_seed(0, &["sweep", &canonical]))
 }

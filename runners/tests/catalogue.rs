@@ -19,7 +19,8 @@ fn catalogue() -> String {
 fn the_catalogue_lists_every_registered_strategy() {
     let config =
         sieve_runners::config::SweepConfig::from_toml(&catalogue(), "al-catalogue.toml").unwrap();
-    let listed: BTreeSet<&str> = config.strategies.iter().map(|s| s.name.as_str()).collect();
+    let sieve_runners::config::KindConfig::Active(active) = &config.kind;
+    let listed: BTreeSet<&str> = active.strategies.iter().map(|s| s.name.as_str()).collect();
     let registered: BTreeSet<&str> = sieve_strategies::strategy_names().into_iter().collect();
     assert_eq!(listed, registered);
 }
@@ -40,14 +41,14 @@ fn every_registered_strategy_runs_and_selects_validly() {
         for budget in ["i20-q20-n60", "i20-q20-n60-typiclust"] {
             let rows: Vec<_> = records
                 .iter()
-                .filter(|r| r.strategy == name && r.budget == budget)
+                .filter(|r| r.method == name && r.axis_value == budget)
                 .collect();
             assert_eq!(rows.len(), 3, "{name} {budget}: one row per round");
             for row in &rows {
                 assert!(row.is_ok(), "{name} {budget}: {}", row.status);
                 assert_eq!(
-                    row.labeled,
-                    20 + 20 * u64::from(row.round),
+                    row.x,
+                    f64::from(20 + 20 * row.round),
                     "{name}: exact query size"
                 );
             }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{run, write_config};
-use sieve_results::{read_records, Record};
+use sieve_results::{read_records, Metric, Record};
 use sieve_runners::config::SweepConfig;
 
 const BASE: &str = r#"
@@ -70,13 +70,13 @@ fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {
                 r.scenario,
                 r.model,
                 r.regularization,
-                r.budget,
-                r.strategy,
+                r.axis_value,
+                r.method,
                 r.repeat,
                 r.seed,
-                r.labeled,
-                r.test_accuracy,
-                r.test_loss,
+                r.x,
+                r.metric(Metric::TEST_ACCURACY),
+                r.metric(Metric::TEST_LOSS),
                 r.train_steps,
                 r.train_epochs
             )
@@ -118,9 +118,10 @@ fn every_top_level_field_reaches_the_records() {
     // (checked below). `report`: how `sieve report` summarises, not what is recorded
     // (its fields are covered by results/tests/every_field.rs).
     let exempt = ["kind", "inference_batch_size", "report"];
+    // (The file form lists the kind's own fields: warm_start, strategy, budget.)
     let parsed = SweepConfig::from_toml(BASE, "base").unwrap();
-    let all: BTreeSet<String> = serde_json::to_value(&parsed)
-        .unwrap()
+    let all: BTreeSet<String> = parsed
+        .to_json()
         .as_object()
         .unwrap()
         .keys()
@@ -167,7 +168,7 @@ fn records_say_how_much_training_happened() {
     let out = tmp.path().join("steps");
     run(&config, &out);
     for r in untimed_records(&out) {
-        let per_epoch = r.labeled.div_ceil(64);
+        let per_epoch = (r.x as u64).div_ceil(64);
         let epochs = 3u64.max(30u64.div_ceil(per_epoch));
         assert_eq!(r.train_epochs, Some(epochs), "{r:?}");
         assert_eq!(r.train_steps, Some(epochs * per_epoch), "{r:?}");

@@ -34,7 +34,7 @@ fn degraded_copy(from: &Path, to: &Path, drop: f64) {
     let mut reader = csv::Reader::from_path(from.join("records.csv")).unwrap();
     let headers = reader.headers().unwrap().clone();
     let acc = headers.iter().position(|h| h == "test_accuracy").unwrap();
-    let strategy = headers.iter().position(|h| h == "strategy").unwrap();
+    let strategy = headers.iter().position(|h| h == "method").unwrap();
     let mut writer = csv::Writer::from_path(to.join("records.csv")).unwrap();
     writer.write_record(&headers).unwrap();
     for row in reader.records() {
@@ -42,7 +42,7 @@ fn degraded_copy(from: &Path, to: &Path, drop: f64) {
         let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
         if fields[strategy] == "margin" {
             let value: f64 = fields[acc].parse().unwrap();
-            fields[acc] = (value - drop).to_string();
+            fields[acc] = (value - drop).max(0.0).to_string();
         }
         writer.write_record(&fields).unwrap();
     }

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{run, sieve, write_config, SMALL};
-use sieve_results::{read_records, Record};
+use sieve_results::{read_records, Metric, Record};
 
 fn records(dir: &Path) -> Vec<Record> {
     read_records(&dir.join("records.csv")).unwrap().records
@@ -57,10 +57,12 @@ fn strategies_at_one_repeat_share_seed_initial_set_and_weights() {
         // initial weights and data order give bit-identical test loss.
         assert!(round0.iter().all(|r| r.seed == round0[0].seed));
         assert!(
-            round0.iter().all(|r| r.test_loss == round0[0].test_loss),
+            round0
+                .iter()
+                .all(|r| r.metric(Metric::TEST_LOSS) == round0[0].metric(Metric::TEST_LOSS)),
             "{round0:?}"
         );
-        assert!(round0.iter().all(|r| r.labeled == 10));
+        assert!(round0.iter().all(|r| r.x == 10.0));
     }
     let seeds: std::collections::HashSet<u64> = rows.iter().map(|r| r.seed).collect();
     assert_eq!(
@@ -73,7 +75,9 @@ fn strategies_at_one_repeat_share_seed_initial_set_and_weights() {
         .iter()
         .filter(|r| r.repeat == 0 && r.round == 2)
         .collect();
-    assert!(last.iter().any(|r| r.test_loss != last[0].test_loss));
+    assert!(last
+        .iter()
+        .any(|r| r.metric(Metric::TEST_LOSS) != last[0].metric(Metric::TEST_LOSS)));
 }
 
 #[test]
@@ -147,7 +151,9 @@ fn a_diverging_trial_is_a_failed_row_and_the_sweep_goes_on() {
             && r.status.starts_with("failed: training diverged")),
         "{failed:?}"
     );
-    assert!(failed.iter().all(|r| r.test_accuracy.is_none()));
+    assert!(failed
+        .iter()
+        .all(|r| r.metric(Metric::TEST_ACCURACY).is_none()));
     assert_eq!(
         rows.iter()
             .filter(|r| r.regularization == "none" && r.is_ok())
@@ -262,14 +268,19 @@ share = 0.2
     // Cold start is shared by the strategies: same round-0 model.
     let cold: Vec<&Record> = rows
         .iter()
-        .filter(|r| r.budget.ends_with("-typiclust") && r.round == 0 && r.scenario == "none")
+        .filter(|r| r.axis_value.ends_with("-typiclust") && r.round == 0 && r.scenario == "none")
         .collect();
     assert_eq!(cold.len(), 3);
-    assert!(cold.iter().all(|r| r.test_loss == cold[0].test_loss));
+    assert!(cold
+        .iter()
+        .all(|r| r.metric(Metric::TEST_LOSS) == cold[0].metric(Metric::TEST_LOSS)));
     // The cold start differs from the random initial set.
     let random_start: Vec<&Record> = rows
         .iter()
-        .filter(|r| r.budget == "i10-q10-n30" && r.round == 0 && r.scenario == "none")
+        .filter(|r| r.axis_value == "i10-q10-n30" && r.round == 0 && r.scenario == "none")
         .collect();
-    assert_ne!(random_start[0].test_loss, cold[0].test_loss);
+    assert_ne!(
+        random_start[0].metric(Metric::TEST_LOSS),
+        cold[0].metric(Metric::TEST_LOSS)
+    );
 }

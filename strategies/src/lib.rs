@@ -12,5 +12,6 @@ pub mod registry;
 pub mod seeding;
 
 pub use registry::{
-    build_strategy, strategy_infos, strategy_names, suggest, ParamInfo, RegistryError, StrategyInfo,
+    build_strategy, strategy_info, strategy_infos, strategy_names, suggest, ParamInfo,
+    RegistryError, StrategyInfo,
 };

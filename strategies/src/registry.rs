@@ -31,6 +31,9 @@ pub struct StrategyInfo {
     pub family: &'static str,
     pub summary: &'static str,
     pub params: &'static [ParamInfo],
+    /// Scores with MC dropout: the regularization setting needs `dropout > 0`
+    /// (checked when a sweep is validated, before any training).
+    pub needs_dropout: bool,
     build: fn(&serde_json::Value) -> Result<Box<dyn Strategy>, String>,
 }
 
@@ -99,6 +102,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "baseline",
         summary: "uniformly random unlabeled examples (the reference)",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(RandomSampling) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -106,6 +110,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "lowest top-class probability",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(LeastConfidence) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -113,6 +118,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "smallest gap between the two most likely classes",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(MarginSampling) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -120,6 +126,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "highest predictive entropy",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(EntropySampling) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -131,6 +138,7 @@ static REGISTRY: &[StrategyInfo] = &[
             default: "euclidean",
             help: "euclidean | cosine",
         }],
+        needs_dropout: false,
         build: |v| {
             params::<KCenterParams>(v)
                 .map(|params| Box::new(KCenterGreedy { params }) as Box<dyn Strategy>)
@@ -141,6 +149,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "least confidence of the MC-dropout mean probabilities",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("mc_least_confidence", v, |params| McLeastConfidence { params }),
     },
     StrategyInfo {
@@ -148,6 +157,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "smallest top-two gap of the MC-dropout mean probabilities",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("mc_margin", v, |params| McMargin { params }),
     },
     StrategyInfo {
@@ -155,6 +165,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "entropy of the MC-dropout mean probabilities (max entropy)",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("mc_entropy", v, |params| McEntropy { params }),
     },
     StrategyInfo {
@@ -162,6 +173,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "BALD: mutual information between label and weights under MC dropout",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("bald", v, |params| Bald { params }),
     },
     StrategyInfo {
@@ -169,6 +181,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "1 - share of MC-dropout passes voting for the modal class",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("variation_ratios", v, |params| VariationRatios { params }),
     },
     StrategyInfo {
@@ -176,6 +189,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "per-class standard deviation of MC-dropout probabilities, averaged",
         params: &[MC_SAMPLES],
+        needs_dropout: true,
         build: |v| validated("mean_std", v, |params| MeanStd { params }),
     },
     StrategyInfo {
@@ -195,6 +209,7 @@ static REGISTRY: &[StrategyInfo] = &[
                 help: "greedy search over the top-BALD examples; 0 = whole pool",
             },
         ],
+        needs_dropout: true,
         build: |v| validated("batchbald", v, |params| BatchBald { params }),
     },
     StrategyInfo {
@@ -206,6 +221,7 @@ static REGISTRY: &[StrategyInfo] = &[
             default: "20",
             help: "most Lloyd iterations, >= 1",
         }],
+        needs_dropout: false,
         build: |v| validated("kmeans", v, |params| KMeansSampling { params }),
     },
     StrategyInfo {
@@ -213,6 +229,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "BADGE: k-means++ seeding on last-layer gradient embeddings (factorised, O(N(C+D)) memory)",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(Badge) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -220,6 +237,7 @@ static REGISTRY: &[StrategyInfo] = &[
         family: "active",
         summary: "BASE: equal share per class, closest to that class's decision boundary",
         params: &[],
+        needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(BalancedSelection) as Box<dyn Strategy>),
     },
     StrategyInfo {
@@ -243,6 +261,7 @@ static REGISTRY: &[StrategyInfo] = &[
                 help: "clusters to cut the dendrogram into (>= 1)",
             },
         ],
+        needs_dropout: false,
         build: |v| validated("cluster_margin", v, |params| ClusterMargin { params }),
     },
     StrategyInfo {
@@ -266,6 +285,7 @@ static REGISTRY: &[StrategyInfo] = &[
                 help: "lowest-density share of the pool k-center runs on, (0, 1]",
             },
         ],
+        needs_dropout: false,
         build: |v| validated("dacs", v, |params| Dacs { params }),
     },
 ];
@@ -273,6 +293,11 @@ static REGISTRY: &[StrategyInfo] = &[
 /// Every registered strategy, in listing order.
 pub fn strategy_infos() -> &'static [StrategyInfo] {
     REGISTRY
+}
+
+/// The registry entry of `name`, if registered.
+pub fn strategy_info(name: &str) -> Option<&'static StrategyInfo> {
+    REGISTRY.iter().find(|s| s.name == name)
 }
 
 /// Registered names.

@@ -38,7 +38,7 @@ pub fn summary_latex(rows: &[SummaryRow], options: &ReportOptions) -> String {
         let _ = writeln!(
             s,
             "\\caption{{{}: {}, mean $\\pm$ std over repeats. Bold: best per column. \
-             $^{{\\uparrow}}$/$^{{\\downarrow}}$: better/worse than random (paired test, \
+             $^{{\\uparrow}}$/$^{{\\downarrow}}$: better/worse than the reference (paired test, \
              Holm-adjusted $p < {}$).}}",
             tex_escape(&table.setting.title()),
             tex_escape(metric.display_name()),

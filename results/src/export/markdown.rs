@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
+use crate::metric::Metric;
 use crate::options::ReportOptions;
-use crate::summary::{Metric, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
 
 use super::table::setting_tables;
 
@@ -37,11 +38,12 @@ pub fn summary_markdown(rows: &[SummaryRow], options: &ReportOptions) -> String 
     let _ = writeln!(s, "# sieve summary: {}\n", metric.display_name());
     let _ = writeln!(
         s,
-        "Mean ± standard deviation over repeats. ▲ / ▼: better / worse than random \
-         (paired {} test, Holm-adjusted p < {} across the methods of the setting); \
-         **bold**: best mean of the column. AUBC: normalised area under the budget \
-         curve. Labels to random@B: labels needed to reach random's mean at B labels \
-         (lower is better; `n/r` repeats not reached). See docs/statistics.md.\n",
+        "Mean ± standard deviation over repeats. ▲ / ▼: better / worse than the \
+         reference method (random, or uniform; paired {} test, Holm-adjusted p < {} \
+         across the methods of the setting); **bold**: best mean of the column. AUBC: \
+         normalised area under the curve over x (labels, fraction). X to reference@B: \
+         the x needed to reach the reference's mean at B (lower is better; `n/r` \
+         repeats not reached). See docs/statistics.md.\n",
         match options.test {
             crate::options::PairedTest::T => "t",
             crate::options::PairedTest::Wilcoxon => "Wilcoxon signed-rank",
@@ -96,19 +98,25 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         .max();
     let aubc = format!("{}{AUBC_SUFFIX}", metric.as_str());
     let labels = format!("{}{LABELS_SUFFIX}", metric.as_str());
+    let reference = setting.reference();
     let _ = writeln!(
         s,
-        "Against random (difference method − random, paired by repeat):\n\n\
+        "Against {reference} (difference method − {reference}, paired by repeat):\n\n\
          | summary | method | pairs | difference [interval] | p (t) | p (Wilcoxon) | p (Holm) | d_z | verdict |\n\
          |---|---|---:|---|---:|---:|---:|---:|---|"
     );
     for r in in_setting {
         let what = if r.metric == metric.as_str() && r.round == last_round && r.round.is_some() {
-            format!("{} labels", opt(r.labeled, 1.0, 0))
+            format!("{} {}", opt(r.x, 1.0, x_digits(r.x)), r.x_name)
         } else if r.metric == aubc {
             "AUBC".to_string()
         } else if r.metric == labels {
-            format!("labels to random@{}", opt(r.labeled, 1.0, 0))
+            format!(
+                "{} to {}@{}",
+                r.x_name,
+                crate::kinds::reference_method(&r.kind),
+                opt(r.x, 1.0, x_digits(r.x))
+            )
         } else {
             continue;
         };
@@ -124,7 +132,7 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         };
         let diff = format!(
             "{} [{}, {}]",
-            opt(r.diff_vs_random, scale, d),
+            opt(r.diff_vs_reference, scale, d),
             opt(r.diff_ci_low, scale, d),
             opt(r.diff_ci_high, scale, d)
         );
@@ -142,4 +150,15 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         );
     }
     s.push('\n');
+}
+
+/// Decimals that show `x` exactly (0 for counts, 3 for 0.005), at most 6.
+pub(crate) fn x_digits(x: Option<f64>) -> usize {
+    let Some(x) = x else { return 0 };
+    (0..6)
+        .find(|&d| {
+            let scaled = x * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-9 * scaled.abs().max(1.0)
+        })
+        .unwrap_or(6)
 }

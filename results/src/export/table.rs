@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::cells::{Arm, Setting};
+use crate::metric::Metric;
 use crate::stats::verdict::Verdict;
-use crate::summary::{Metric, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
 
 /// A column of a setting's table.
 pub(crate) struct Column {
@@ -76,6 +77,11 @@ fn verdict_of(row: &SummaryRow) -> Option<Verdict> {
     }
 }
 
+/// An x value as a column header: integers plainly, fractions with the digits they need.
+pub(crate) fn format_x(x: f64) -> String {
+    format!("{x:.*}", crate::export::markdown::x_digits(Some(x)))
+}
+
 /// One table per setting for `metric`, from summary rows.
 pub(crate) fn setting_tables(rows: &[SummaryRow], metric: Metric) -> Vec<SettingTable> {
     let aubc = format!("{}{AUBC_SUFFIX}", metric.as_str());
@@ -86,15 +92,20 @@ pub(crate) fn setting_tables(rows: &[SummaryRow], metric: Metric) -> Vec<Setting
     for r in rows {
         let (key, header) = if r.metric == metric.as_str() {
             let Some(round) = r.round else { continue };
-            let header = r
-                .labeled
-                .map_or(format!("round {round}"), |l| format!("{l:.0}"));
+            let header = r.x.map_or(format!("round {round}"), format_x);
             ((0, round), header)
         } else if r.metric == aubc {
             ((1, 0), "AUBC".to_string())
         } else if r.metric == labels {
-            let b = r.labeled.map_or(String::new(), |l| format!("{l:.0}"));
-            ((2, 0), format!("labels to random@{b}"))
+            let b = r.x.map_or(String::new(), format_x);
+            (
+                (2, 0),
+                format!(
+                    "{} to {}@{b}",
+                    r.x_name,
+                    crate::kinds::reference_method(&r.kind)
+                ),
+            )
         } else {
             continue;
         };

@@ -29,7 +29,7 @@ pub(crate) fn collect_series(
         if r.metric != metric.as_str() {
             continue;
         }
-        let (Some(x), Some((v, lo, hi))) = (r.labeled, pick(r)) else {
+        let (Some(x), Some((v, lo, hi))) = (r.x, pick(r)) else {
             continue;
         };
         let (lo, hi) = (lo.unwrap_or(v), hi.unwrap_or(v));
@@ -55,14 +55,16 @@ pub(crate) fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) 
     (lo - pad * span, hi + pad * span)
 }
 
-/// A chart over labeled count (x) and a value (y) with the mesh and axis titles the
-/// budget-axis plots share.
-pub(crate) fn budget_chart<'a, DB: DrawingBackend + 'a>(
+/// A chart over the curve's x (labeled count, fraction) and a value (y) with the mesh
+/// and axis titles the curve plots share; `kind` names the x axis.
+pub(crate) fn x_chart<'a, DB: DrawingBackend + 'a>(
     plot: &'a DrawingArea<DB, Shift>,
+    kind: &str,
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
     y_desc: impl Into<String>,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let digits = if x1 - x0 < 10.0 { 3 } else { 0 };
     let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(70)
@@ -71,8 +73,8 @@ pub(crate) fn budget_chart<'a, DB: DrawingBackend + 'a>(
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("labeled examples (count)")
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc(crate::kinds::kind_info(kind).x_label)
+        .x_label_formatter(&|x| format!("{x:.digits$}"))
         .y_desc(y_desc)
         .label_style((FAMILY, 20))
         .axis_desc_style((FAMILY, 22))
@@ -126,8 +128,8 @@ pub(crate) fn draw(
         .iter()
         .filter(|r| r.is_ok())
         .filter_map(|r| {
-            let v = metric.value(r).filter(|v| v.is_finite())?;
-            Some((Arm::of(r), r.labeled as f64, v * scale))
+            let v = r.metric(metric).filter(|v| v.is_finite())?;
+            Some((Arm::of(r), r.x, v * scale))
         })
         .collect();
     let (x0, x1) = padded(series.values().flatten().map(|p| p.0), 0.03);
@@ -143,7 +145,13 @@ pub(crate) fn draw(
         0.05,
     );
     let (plot, legend) = area.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-    let mut chart = budget_chart(&plot, (x0, x1), (y0, y1), metric.display_name())?;
+    let mut chart = x_chart(
+        &plot,
+        &data.setting.kind,
+        (x0, x1),
+        (y0, y1),
+        metric.display_name(),
+    )?;
     let x_jitter = (x1 - x0) * 0.004;
     let n = data.arms.len() as f64;
     // Past a handful of methods, overlapping bands turn the plot to mud: then only
@@ -151,7 +159,7 @@ pub(crate) fn draw(
     let crowded = data.arms.len() > MAX_BANDS;
     for (k, (arm, look)) in data.arms.iter().enumerate() {
         let Some(s) = series.get(arm) else { continue };
-        if s.len() > 1 && (!crowded || arm.is_random()) {
+        if s.len() > 1 && (!crowded || arm.is_reference()) {
             let band: Vec<(f64, f64)> = s
                 .iter()
                 .map(|p| (p.0, p.3.clamp(y0, y1)))
@@ -177,7 +185,7 @@ pub(crate) fn draw(
     }
     for (arm, look) in &data.arms {
         let Some(s) = series.get(arm) else { continue };
-        let width = if arm.is_random() { 4 } else { 3 };
+        let width = if arm.is_reference() { 4 } else { 3 };
         draw_line(
             &mut chart,
             s.iter().map(|p| (p.0, p.1)).collect(),
@@ -194,8 +202,9 @@ pub(crate) fn draw(
     }
     let heading = if crowded {
         format!(
-            "method (band: {:.0}% CI of random)",
-            options.confidence * 100.0
+            "method (band: {:.0}% CI of {})",
+            options.confidence * 100.0,
+            data.setting.reference()
         )
     } else {
         format!("method (band: {:.0}% CI)", options.confidence * 100.0)

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curves::{budget_chart, collect_series, draw_line, padded};
+use super::curves::{collect_series, draw_line, padded, x_chart};
 use super::legend::{draw_legend, draw_markers};
 use super::{SVGOrBitmap, SettingData, LEGEND_WIDTH, SIZE};
 use crate::options::ReportOptions;
@@ -17,7 +17,7 @@ pub(crate) fn draw(
 ) -> Result<bool, String> {
     let metric = options.primary_metric();
     let series = collect_series(data, options, |r| {
-        Some((r.diff_vs_random?, r.diff_ci_low, r.diff_ci_high))
+        Some((r.diff_vs_reference?, r.diff_ci_low, r.diff_ci_high))
     });
     if series.is_empty() {
         return Ok(false);
@@ -37,11 +37,12 @@ pub(crate) fn draw(
     } else {
         "nats"
     };
-    let mut chart = budget_chart(
+    let mut chart = x_chart(
         &plot,
+        &data.setting.kind,
         (x0, x1),
         (y0, y1),
-        format!("method − random ({unit})"),
+        format!("method − {} ({unit})", data.setting.reference()),
     )?;
     chart
         .draw_series(DashedLineSeries::new(

@@ -38,14 +38,16 @@ pub(crate) fn draw(
     let rows: Vec<&&SummaryRow> = data
         .rows
         .iter()
-        .filter(|r| r.metric == metric.as_str() && r.round.is_some() && r.diff_vs_random.is_some())
+        .filter(|r| {
+            r.metric == metric.as_str() && r.round.is_some() && r.diff_vs_reference.is_some()
+        })
         .collect();
     if rows.is_empty() {
         return Ok(false);
     }
     let mut rounds: Vec<(u32, f64)> = rows
         .iter()
-        .filter_map(|r| Some((r.round?, r.labeled.unwrap_or(0.0))))
+        .filter_map(|r| Some((r.round?, r.x.unwrap_or(0.0))))
         .collect();
     rounds.sort_by_key(|r| r.0);
     rounds.dedup_by_key(|r| r.0);
@@ -57,7 +59,7 @@ pub(crate) fn draw(
         .collect();
     let max_abs = rows
         .iter()
-        .filter_map(|r| r.diff_vs_random)
+        .filter_map(|r| r.diff_vs_reference)
         .map(|d| (d * scale).abs())
         .fold(0.0_f64, f64::max)
         .max(1e-9);
@@ -74,7 +76,7 @@ pub(crate) fn draw(
     let x_fmt = |v: &SegmentValue<u32>| match v {
         SegmentValue::CenterOf(i) => rounds
             .get(*i as usize)
-            .map_or(String::new(), |r| format!("{:.0}", r.1)),
+            .map_or(String::new(), |r| crate::export::table::format_x(r.1)),
         _ => String::new(),
     };
     // Top row first: the method order of the legend.
@@ -91,14 +93,14 @@ pub(crate) fn draw(
         .y_labels(ny as usize)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .x_desc("labeled examples (count)")
+        .x_desc(crate::kinds::kind_info(&data.setting.kind).x_label)
         .label_style((FAMILY, 20))
         .axis_desc_style((FAMILY, 22))
         .draw()
         .map_err(|e| e.to_string())?;
     let font = if nx > 12 { 15 } else { 19 };
     for r in &rows {
-        let (Some(round), Some(d)) = (r.round, r.diff_vs_random) else {
+        let (Some(round), Some(d)) = (r.round, r.diff_vs_reference) else {
             continue;
         };
         let Some(x) = rounds.iter().position(|q| q.0 == round) else {

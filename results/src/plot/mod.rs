@@ -100,9 +100,9 @@ pub fn draw_all(
             .into_iter()
             .enumerate()
             .map(|(i, a)| {
-                let random = i == 0 && a.is_random();
-                let l = palette::look(k, random);
-                if !random {
+                let reference = i == 0 && a.is_reference();
+                let l = palette::look(k, reference);
+                if !reference {
                     k += 1;
                 }
                 (a, l)
@@ -115,6 +115,7 @@ pub fn draw_all(
             records,
         };
         let slug = data.setting.slug();
+        let reference = data.setting.reference();
         let kinds: [(&str, String, Drawer); 4] = [
             (
                 "curves",
@@ -123,12 +124,16 @@ pub fn draw_all(
             ),
             (
                 "diff",
-                format!("Difference to random: {}", metric.display_name()),
+                format!("Difference to {reference}: {}", metric.display_name()),
                 diff::draw,
             ),
             (
                 "heatmap",
-                format!("Effect vs random by budget: {}", metric.display_name()),
+                format!(
+                    "Effect vs {reference} by {}: {}",
+                    crate::kinds::kind_info(&data.setting.kind).x_label,
+                    metric.display_name()
+                ),
                 heatmap::draw,
             ),
             (

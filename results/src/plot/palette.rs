@@ -62,8 +62,8 @@ pub struct Look {
 }
 
 /// The look of the `i`-th non-random method (0-based), or random's.
-pub fn look(i: usize, is_random: bool) -> Look {
-    if is_random {
+pub fn look(i: usize, is_reference: bool) -> Look {
+    if is_reference {
         return Look {
             colour: RANDOM,
             dash: Dash::Solid,

@@ -30,8 +30,8 @@ pub(crate) fn draw(
         let e = trials
             .entry((Arm::of(r), r.repeat))
             .or_insert_with(|| (Vec::new(), true));
-        match metric.value(r).filter(|v| r.is_ok() && v.is_finite()) {
-            Some(v) => e.0.push((r.labeled as f64, v)),
+        match r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
+            Some(v) => e.0.push((r.x, v)),
             None => e.1 = false,
         }
     }

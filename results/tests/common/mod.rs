@@ -2,7 +2,14 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use sieve_results::{Record, SCHEMA_VERSION};
+use sieve_results::{Metric, MetricValues, Record, SCHEMA_VERSION};
+
+/// The metric columns the test files carry.
+pub const METRICS: [Metric; 3] = [
+    Metric::TEST_ACCURACY,
+    Metric::TEST_LOSS,
+    Metric::BALANCED_ACCURACY,
+];
 
 /// An ok record for `strategy` at `repeat` and `round`, with the given accuracy.
 pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record {
@@ -15,9 +22,10 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
         scenario: "none".into(),
         model: "mlp".into(),
         regularization: "none".into(),
-        budget: "small".into(),
-        strategy: strategy.into(),
-        strategy_params: if strategy == "random" {
+        axis: "budget".into(),
+        axis_value: "small".into(),
+        method: strategy.into(),
+        method_params: if strategy == "random" {
             "{}".into()
         } else {
             r#"{"batch":10,"note":"a, \"quoted\" value"}"#.into()
@@ -25,10 +33,13 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
         repeat,
         seed: 1000 + u64::from(repeat),
         round,
-        labeled: 10 + 10 * u64::from(round),
-        test_accuracy: Some(accuracy),
-        test_loss: Some(1.0 - accuracy),
-        balanced_accuracy: Some(accuracy - 0.01),
+        x_name: "labels".into(),
+        x: f64::from(10 + 10 * round),
+        metrics: MetricValues::new([
+            (Metric::TEST_ACCURACY, Some(accuracy)),
+            (Metric::TEST_LOSS, Some(1.0 - accuracy)),
+            (Metric::BALANCED_ACCURACY, Some(accuracy - 0.01)),
+        ]),
         select_seconds: 0.125,
         train_seconds: 2.5,
         train_steps: Some(100),
@@ -42,9 +53,7 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
 /// A failed record: no metrics, a reason in `status`.
 pub fn failed(strategy: &str, repeat: u32, round: u32) -> Record {
     Record {
-        test_accuracy: None,
-        test_loss: None,
-        balanced_accuracy: None,
+        metrics: MetricValues::new(METRICS.iter().map(|&m| (m, None))),
         status: "failed: NaN loss".into(),
         ..record(strategy, repeat, round, 0.0)
     }

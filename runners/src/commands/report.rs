@@ -3,30 +3,19 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use serde::Deserialize;
-use sieve_results::{write_report, ReportOptions, ReportOutcome};
+use sieve_results::{write_report, ReportOptions, ReportOutcome, SweepFile};
 
 /// The `[report]` table of the config that made `dir`, if any (from `dir/sweep.json`).
 pub fn options_of_folder(dir: &Path) -> anyhow::Result<ReportOptions> {
-    #[derive(Deserialize)]
-    struct Meta {
-        config: MetaConfig,
+    match SweepFile::read(dir)? {
+        None => Ok(ReportOptions::default()),
+        Some(file) => file.report_options().map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the config's [report] options are invalid: {e}",
+                dir.join(sieve_results::SWEEP_FILE).display()
+            )
+        }),
     }
-    #[derive(Deserialize)]
-    struct MetaConfig {
-        #[serde(default)]
-        report: Option<ReportOptions>,
-    }
-    let path = dir.join("sweep.json");
-    if !path.exists() {
-        return Ok(ReportOptions::default());
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let meta: Meta = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a sieve sweep file", path.display()))?;
-    Ok(meta.config.report.unwrap_or_default())
 }
 
 /// Writes every report output under `dir`; prints the Markdown table unless `quiet`.

@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use burn::tensor::backend::AutodiffBackend;
-use serde::{Deserialize, Serialize};
-use sieve_results::{read_records, write_atomic, Record, RecordWriter, SCHEMA_VERSION, STATUS_OK};
+use sieve_results::{
+    read_records, write_atomic, Record, RecordWriter, SweepFile, SCHEMA_VERSION, STATUS_OK,
+    SWEEP_FILE,
+};
 
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 use crate::config::SweepConfig;
 use crate::progress::SweepProgress;
-use crate::sweep::{expand, Sweep};
-use crate::trial::{run_trial, RoundOutcome};
+use crate::sweep::{expand, Sweep, Trial};
+use crate::trial::{run_trial, Outcome};
 
 /// The sieve version written into every record.
 pub const SIEVE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -25,14 +27,6 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub device: DeviceChoice,
     pub quiet: bool,
-}
-
-/// What a results folder says about the sweep that made it.
-#[derive(Debug, Serialize, Deserialize)]
-struct SweepMeta {
-    sweep_id: String,
-    sieve_version: String,
-    config: SweepConfig,
 }
 
 /// The default results folder: `runs/<config file stem>`.
@@ -65,7 +59,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
 
     let records_path = out.join("records.csv");
     let done = recorded_rounds(&records_path, &sweep.sweep_id)?;
-    let mut writer = RecordWriter::open_append(&records_path)?;
+    let mut writer = RecordWriter::open_append(&records_path, sweep.protocol.metrics())?;
     if writer.repaired_bytes() > 0 {
         eprintln!(
             "{}: dropped a truncated last line ({} bytes) left by an interrupted run",
@@ -88,12 +82,13 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
         done: &done,
         writer: &mut writer,
         device_label: options.device.to_string(),
+        out: &out,
         quiet,
     };
     dispatch(options.device, job).map_err(anyhow::Error::msg)??;
     drop(writer);
 
-    let report_options = sweep.config.report.clone().unwrap_or_default();
+    let report_options = sweep.config.common.report.clone().unwrap_or_default();
     crate::commands::report::report(&out, &report_options, quiet)?;
     Ok(out)
 }
@@ -101,12 +96,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
 /// Writes `sweep.json` and `config.toml` into a new folder, or checks that an existing
 /// folder was made by this same config.
 fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
-    let meta_path = out.join("sweep.json");
-    if meta_path.exists() {
-        let text = std::fs::read_to_string(&meta_path)
-            .with_context(|| format!("cannot read {}", meta_path.display()))?;
-        let meta: SweepMeta = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a sieve sweep file", meta_path.display()))?;
+    if let Some(meta) = SweepFile::read(out)? {
         if meta.sweep_id != sweep.sweep_id {
             bail!(
                 "{} holds results of a different config (sweep {}, this config is sweep {}): choose another --out folder, or remove that one to start over",
@@ -117,14 +107,19 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let meta = SweepMeta {
+    let meta = SweepFile {
         sweep_id: sweep.sweep_id.clone(),
         sieve_version: SIEVE_VERSION.into(),
-        config: sweep.config.clone(),
+        config: sweep.config.to_json(),
     };
-    write_atomic(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
-    let resolved =
-        toml::to_string_pretty(&sweep.config).context("cannot serialise the resolved config")?;
+    write_atomic(
+        &out.join(SWEEP_FILE),
+        serde_json::to_string_pretty(&meta)?.as_bytes(),
+    )?;
+    let resolved = sweep
+        .config
+        .to_toml()
+        .context("cannot serialise the resolved config")?;
     write_atomic(&out.join("config.toml"), resolved.as_bytes())?;
     Ok(())
 }
@@ -194,6 +189,7 @@ struct SweepJob<'a> {
     done: &'a Recorded,
     writer: &'a mut RecordWriter,
     device_label: String,
+    out: &'a Path,
     quiet: bool,
 }
 
@@ -211,18 +207,8 @@ impl BackendJob for SweepJob<'_> {
         );
         let mut failed_trials = 0usize;
         for trial in &sweep.trials {
-            let strategy = &sweep.strategies[trial.strategy];
-            let label = format!(
-                "{} {} {} {} {} {} r{}",
-                sweep.dataset(trial).name,
-                sweep.scenario(trial).name,
-                sweep.model(trial).name,
-                sweep.regularizations[trial.regularization].name,
-                sweep.budget_labels[trial.budget],
-                strategy.name,
-                trial.repeat
-            );
-            if self.done.complete(&trial.id, sweep.rounds(trial)) {
+            let label = trial.key.label();
+            if self.done.complete(&trial.id, sweep.evaluations(trial)) {
                 progress.trial_done(&label, true);
                 continue;
             }
@@ -231,7 +217,7 @@ impl BackendJob for SweepJob<'_> {
             let done = self.done;
             let device_label = &self.device_label;
             let mut failure = None;
-            let mut emit = |outcome: RoundOutcome| -> anyhow::Result<()> {
+            let mut emit = |outcome: Outcome| -> anyhow::Result<()> {
                 if let Err(reason) = &outcome.result {
                     failure = Some(reason.clone());
                 }
@@ -241,7 +227,7 @@ impl BackendJob for SweepJob<'_> {
                 progress.evaluation_done();
                 Ok(())
             };
-            run_trial::<B>(sweep, trial, &device, &mut emit)?;
+            run_trial::<B>(sweep, trial, &device, Some(self.out), &mut emit)?;
             if let Some(reason) = failure {
                 failed_trials += 1;
                 progress.println(&format!("trial {label} failed: {reason}"));
@@ -259,22 +245,22 @@ impl BackendJob for SweepJob<'_> {
     }
 }
 
-fn to_record(
-    sweep: &Sweep,
-    trial: &crate::sweep::Trial,
-    outcome: &RoundOutcome,
-    device: &str,
-) -> Record {
-    let strategy = &sweep.strategies[trial.strategy];
-    let (accuracy, loss, balanced, status) = match &outcome.result {
-        Ok(m) => (
-            Some(m.accuracy),
-            Some(m.loss),
-            Some(m.balanced_accuracy),
+/// The record of one outcome: identity from the trial key, the kind's axis and x.
+fn to_record(sweep: &Sweep, trial: &Trial, outcome: &Outcome, device: &str) -> Record {
+    let key = &trial.key;
+    let (metrics, select_seconds, train_seconds, steps, epochs, status) = match &outcome.result {
+        Ok(e) => (
+            e.metrics.clone(),
+            e.select_seconds,
+            e.train_seconds,
+            e.train_steps.map(|n| n as u64),
+            e.train_epochs.map(|n| n as u64),
             STATUS_OK.to_string(),
         ),
         Err(reason) => (
-            None,
+            sieve_results::MetricValues::new(sweep.protocol.metrics().iter().map(|&m| (m, None))),
+            0.0,
+            0.0,
             None,
             None,
             format!("failed: {}", reason.replace(['\n', '\r'], " ")),
@@ -283,26 +269,26 @@ fn to_record(
     Record {
         schema_version: SCHEMA_VERSION,
         sweep_id: sweep.sweep_id.clone(),
-        kind: sweep.config.kind.clone(),
+        kind: sweep.kind().to_string(),
         trial_id: trial.id.clone(),
-        dataset: sweep.dataset(trial).name.clone(),
-        scenario: sweep.scenario(trial).name.clone(),
-        model: sweep.model(trial).name.clone(),
-        regularization: sweep.regularizations[trial.regularization].name.clone(),
-        budget: sweep.budget_labels[trial.budget].clone(),
-        strategy: strategy.name.clone(),
-        strategy_params: strategy.params_json.clone(),
+        dataset: key.dataset.clone(),
+        scenario: key.scenario.clone(),
+        model: key.model.clone(),
+        regularization: key.regularization.clone(),
+        axis: sweep.protocol.axis().to_string(),
+        axis_value: key.axis_value.clone(),
+        method: key.method.clone(),
+        method_params: key.method_params.clone(),
         repeat: trial.repeat,
         seed: trial.seed,
         round: outcome.round,
-        labeled: outcome.labeled as u64,
-        test_accuracy: accuracy,
-        test_loss: loss,
-        balanced_accuracy: balanced,
-        select_seconds: outcome.select_seconds,
-        train_seconds: outcome.train_seconds,
-        train_steps: outcome.train_steps.map(|n| n as u64),
-        train_epochs: outcome.train_epochs.map(|n| n as u64),
+        x_name: sweep.protocol.x_name().to_string(),
+        x: outcome.x,
+        metrics,
+        select_seconds,
+        train_seconds,
+        train_steps: steps,
+        train_epochs: epochs,
         status,
         device: device.to_string(),
         sieve_version: SIEVE_VERSION.into(),

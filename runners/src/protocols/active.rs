@@ -1,0 +1,297 @@
+//! `kind = "active"`: pool-based active learning. An initial labeled set (random or a
+//! cold-start strategy, shared by every strategy at a repeat), then rounds of train →
+//! evaluate → select until the budget; one evaluation per round.
+
+use std::time::Instant;
+
+use burn::tensor::backend::AutodiffBackend;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
+use sieve_bench_core::{
+    derive_seed, strategy_rng, BudgetSchedule, Network, Pool, Regularization, SeedStream,
+    SelectionRequest, TrainedModel,
+};
+use sieve_datasets::ScenarioData;
+use sieve_strategies::init::{build_init_strategy, Features};
+use sieve_strategies::RegistryError;
+
+use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
+use crate::config::{ActiveConfig, ConfigError};
+use crate::sweep::{invalid, unique_names};
+
+/// The reference strategy.
+pub const REFERENCE: &str = "random";
+
+/// The active-learning protocol of a sweep.
+pub struct ActiveProtocol {
+    warm_start: bool,
+    budgets: Vec<BudgetSchedule>,
+    labels: Vec<String>,
+    arms: Vec<Arm>,
+}
+
+impl ActiveProtocol {
+    /// Resolves strategies, budgets and cold-start strategies; checks MC-dropout
+    /// strategies against the regularization settings.
+    pub fn prepare(
+        config: &ActiveConfig,
+        regularizations: &[Regularization],
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
+        let arms = resolve_arms(
+            origin,
+            "strategy",
+            &config.strategies,
+            REFERENCE,
+            &|name, params| {
+                sieve_strategies::build_strategy(name, params)
+                    .map(|s| s.params_json())
+                    .map_err(|e| {
+                        (
+                            matches!(e, RegistryError::UnknownStrategy(_)),
+                            e.to_string(),
+                        )
+                    })
+            },
+        )?;
+        // MC-dropout strategies need dropout in every regularization setting they meet.
+        for (i, arm) in arms.iter().enumerate() {
+            let needs = sieve_strategies::strategy_info(&arm.name).is_some_and(|s| s.needs_dropout);
+            if !needs {
+                continue;
+            }
+            if let Some((r, reg)) = regularizations
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.dropout <= 0.0)
+            {
+                return Err(invalid(
+                    origin,
+                    format!("strategy[{i}].name"),
+                    format!(
+                        "`{}` scores with MC dropout, but regularization[{r}] (`{}`) has dropout = 0; set `dropout` above 0 there (e.g. 0.3) or drop the strategy",
+                        arm.name, reg.name
+                    ),
+                ));
+            }
+        }
+        if config.budgets.is_empty() {
+            return Err(invalid(
+                origin,
+                "budget",
+                "add at least one [[budget]] block",
+            ));
+        }
+        for (i, budget) in config.budgets.iter().enumerate() {
+            budget
+                .validate(&format!("budget[{i}]"), None)
+                .map_err(|e| invalid(origin, format!("budget[{i}]"), e.to_string()))?;
+            let params = budget
+                .init_params
+                .clone()
+                .unwrap_or(serde_json::Value::Null);
+            build_init_strategy(budget.init_name(), &params).map_err(|e| {
+                let field = match e {
+                    RegistryError::UnknownStrategy(_) => "init_strategy",
+                    RegistryError::BadParams { .. } => "init_params",
+                };
+                invalid(origin, format!("budget[{i}].{field}"), e.to_string())
+            })?;
+        }
+        let labels: Vec<String> = config.budgets.iter().map(BudgetSchedule::label).collect();
+        unique_names(origin, "budget", labels.iter().map(String::as_str))?;
+        Ok(Self {
+            warm_start: config.warm_start,
+            budgets: config.budgets.clone(),
+            labels,
+            arms,
+        })
+    }
+
+    pub fn axis_labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn arms(&self) -> &[Arm] {
+        &self.arms
+    }
+
+    /// One evaluation per round.
+    pub fn evaluations(&self, axis: usize) -> usize {
+        self.budgets[axis].sizes().len()
+    }
+
+    /// Every budget fits every pool.
+    pub fn check_data(
+        &self,
+        data: &ScenarioData,
+        dataset: &str,
+        scenario: &str,
+        origin: &str,
+    ) -> Result<(), ConfigError> {
+        for (b, budget) in self.budgets.iter().enumerate() {
+            budget
+                .validate(&format!("budget[{b}]"), Some(data.pool.len()))
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        format!("budget[{b}]"),
+                        format!("with dataset `{dataset}`, scenario `{scenario}`: {e}"),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The rounds of one trial.
+    pub fn run<B: AutodiffBackend>(
+        &self,
+        ctx: &TrialContext<'_, B>,
+        emit: &mut Emit<'_>,
+        position: &mut Position,
+    ) -> Result<(), String> {
+        let (sweep, trial, device) = (ctx.sweep, ctx.trial, ctx.device);
+        let data = sweep.data(trial);
+        let reg = sweep.regularization(trial);
+        let spec = sweep.model(trial);
+        let budget = &self.budgets[trial.axis];
+        let sizes = budget.sizes();
+        let seeds = SeedStream::new(trial.seed);
+        let arm = &self.arms[trial.arm];
+        let batch = sweep.config.common.inference_batch_size;
+        let mut strategy =
+            sieve_strategies::build_strategy(&arm.name, &arm.params).map_err(|e| e.to_string())?;
+        let mut strategy_stream = strategy_rng(trial.seed, &arm.name, &arm.params_json);
+
+        // The initial labeled set depends on the trial seed and the init strategy only:
+        // identical across selection strategies.
+        let mut pool = Pool::new(data.pool.len());
+        let initial = initial_set(budget, data, &seeds, sizes[0])?;
+        pool.label(&initial)?;
+
+        let mut previous: Option<Network<B::InnerBackend>> = None;
+        let mut select_seconds = 0.0;
+        for (round, &size) in sizes.iter().enumerate() {
+            *position = Position {
+                round: round as u32,
+                x: pool.labeled().len() as f64,
+            };
+            let warm_start = if self.warm_start {
+                previous.take()
+            } else {
+                None
+            };
+            // Out-of-distribution examples cost budget but add no label to the training set.
+            let training = pool.training_indices(&data.ood);
+            if training.is_empty() {
+                return Err(format!(
+                    "all {} labeled examples are out of distribution: nothing to train on",
+                    pool.labeled().len()
+                ));
+            }
+            let trained = train_model::<B>(
+                TrainRequest {
+                    spec,
+                    regularization: reg,
+                    data: &data.pool,
+                    indices: &training,
+                    classes: data.target_classes,
+                    init_seed: seeds.model_init(round),
+                    train_seed: seeds.training(round),
+                    warm_start,
+                    device,
+                },
+                &mut |_, _| {},
+            )
+            .map_err(|e| e.to_string())?;
+            let metrics =
+                evaluate(&trained.model, &data.test, batch, device).map_err(|e| e.to_string())?;
+            let keep_going = emit(Evaluation {
+                round: round as u32,
+                x: pool.labeled().len() as f64,
+                metrics: Evaluation::test_metrics(&metrics),
+                select_seconds,
+                train_seconds: trained.seconds,
+                train_steps: Some(trained.steps),
+                train_epochs: Some(trained.epochs),
+            });
+            if !keep_going {
+                return Ok(());
+            }
+            let Some(&next) = sizes.get(round + 1) else {
+                break;
+            };
+            // A failure from here on belongs to the next round, which never gets evaluated.
+            *position = Position {
+                round: round as u32 + 1,
+                x: pool.labeled().len() as f64,
+            };
+            let count = next - size;
+            let started = Instant::now();
+            let unlabeled = pool.unlabeled();
+            let view = TrainedModel::<B::InnerBackend> {
+                model: trained.model,
+                pool: &data.pool,
+                classes: data.target_classes,
+                device: device.clone(),
+                batch_size: batch,
+                dropout: reg.dropout,
+                inference_seed: seeds.inference(round),
+            };
+            let request = SelectionRequest {
+                labeled: pool.labeled(),
+                unlabeled: &unlabeled,
+                count,
+            };
+            let picks = strategy
+                .select(&request, &view, &mut strategy_stream)
+                .map_err(|e| format!("selection failed: {e}"))?;
+            if picks.len() != count {
+                return Err(format!(
+                    "strategy `{}` returned {} indices, {count} were requested",
+                    arm.name,
+                    picks.len()
+                ));
+            }
+            pool.label(&picks)
+                .map_err(|e| format!("strategy `{}` returned a bad selection: {e}", arm.name))?;
+            select_seconds = started.elapsed().as_secs_f64();
+            previous = Some(view.model);
+        }
+        Ok(())
+    }
+}
+
+/// The initial labeled set: the budget's init strategy on the pool's features, with a
+/// stream derived from the trial seed (and, for cold-start methods, their name and
+/// parameters) — never from the selection strategy.
+fn initial_set(
+    budget: &BudgetSchedule,
+    data: &ScenarioData,
+    seeds: &SeedStream,
+    count: usize,
+) -> Result<Vec<usize>, String> {
+    let params = budget
+        .init_params
+        .clone()
+        .unwrap_or(serde_json::Value::Null);
+    let init = build_init_strategy(budget.init_name(), &params).map_err(|e| e.to_string())?;
+    let seed = match init.name() {
+        "random" => seeds.initial_set(),
+        name => derive_seed(seeds.initial_set(), &["init", name, &init.params_json()]),
+    };
+    let features = Features::new(&data.pool.features, data.pool.len(), data.pool.shape.len())
+        .ok_or_else(|| "pool features do not match the pool size".to_string())?;
+    let picks = init
+        .select_initial(&features, count, &mut ChaCha8Rng::seed_from_u64(seed))
+        .map_err(|e| format!("initial set: {e}"))?;
+    if picks.len() != count {
+        return Err(format!(
+            "init strategy `{}` returned {} indices, {count} were requested",
+            init.name(),
+            picks.len()
+        ));
+    }
+    Ok(picks)
+}

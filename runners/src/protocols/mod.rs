@@ -1,0 +1,238 @@
+//! One protocol per run kind behind one interface: its axis (budget, fractions...), its
+//! arms (the methods compared, with the reference), validation against the loaded data,
+//! the evaluations a trial emits, and the trial body. Everything else — expansion,
+//! seeds, resume, failure rows, progress, the writer, device dispatch — is shared.
+//!
+//! The set of kinds is closed, so this is an enum; the methods inside a kind live in
+//! the strategies crate's registries.
+
+use std::path::Path;
+
+use burn::tensor::backend::AutodiffBackend;
+use sieve_bench_core::train::EvalMetrics;
+use sieve_bench_core::Regularization;
+use sieve_datasets::ScenarioData;
+use sieve_results::{Metric, MetricValues};
+
+use crate::config::{ConfigError, KindConfig, MethodSpec, SweepConfig};
+use crate::sweep::{invalid, Sweep, Trial};
+
+pub mod active;
+
+/// A method as resolved: its registry name and its parameters as compact JSON.
+#[derive(Clone, Debug)]
+pub struct Arm {
+    pub name: String,
+    pub params: serde_json::Value,
+    pub params_json: String,
+}
+
+/// One point of a trial's curve, handed to the writer as soon as it is known.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// Index of the point in the trial's curve.
+    pub round: u32,
+    /// The curve's x (labeled count, fraction...).
+    pub x: f64,
+    pub metrics: MetricValues,
+    pub select_seconds: f64,
+    pub train_seconds: f64,
+    pub train_steps: Option<usize>,
+    pub train_epochs: Option<usize>,
+}
+
+impl Evaluation {
+    /// The metrics every kind records from a test-set evaluation.
+    pub fn test_metrics(m: &EvalMetrics) -> MetricValues {
+        MetricValues::new([
+            (Metric::TEST_ACCURACY, Some(m.accuracy)),
+            (Metric::TEST_LOSS, Some(m.loss)),
+            (Metric::BALANCED_ACCURACY, Some(m.balanced_accuracy)),
+        ])
+    }
+}
+
+/// The test-set metrics, the columns of every kind so far.
+pub const TEST_METRICS: [Metric; 3] = [
+    Metric::TEST_ACCURACY,
+    Metric::TEST_LOSS,
+    Metric::BALANCED_ACCURACY,
+];
+
+/// What a trial body gets: the sweep, the trial, the device, and where shared work
+/// (a selection model, say) is cached.
+pub struct TrialContext<'a, B: AutodiffBackend> {
+    pub sweep: &'a Sweep,
+    pub trial: &'a Trial,
+    pub device: &'a B::Device,
+    /// The results folder (caches go under `cache/`); `None` keeps them in memory only.
+    pub out: Option<&'a Path>,
+}
+
+/// Where a trial body is, so a failure row names the point it failed at.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Position {
+    pub round: u32,
+    pub x: f64,
+}
+
+/// Called with each evaluation; `false` stops the trial (the writer failed).
+pub type Emit<'a> = dyn FnMut(Evaluation) -> bool + 'a;
+
+/// The protocol of a sweep's kind.
+pub enum Protocol {
+    Active(active::ActiveProtocol),
+}
+
+impl Protocol {
+    /// Resolves and validates the kind's own fields (before any data is loaded).
+    pub fn prepare(
+        config: &SweepConfig,
+        regularizations: &[Regularization],
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
+        Ok(match &config.kind {
+            KindConfig::Active(k) => {
+                Protocol::Active(active::ActiveProtocol::prepare(k, regularizations, origin)?)
+            }
+        })
+    }
+
+    /// The `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Protocol::Active(_) => "active",
+        }
+    }
+
+    /// The `axis` column: what varies between settings of this kind.
+    pub fn axis(&self) -> &'static str {
+        match self {
+            Protocol::Active(_) => "budget",
+        }
+    }
+
+    /// The `x_name` column: what the curve's x counts.
+    pub fn x_name(&self) -> &'static str {
+        match self {
+            Protocol::Active(_) => "labels",
+        }
+    }
+
+    /// The metric columns of the records.
+    pub fn metrics(&self) -> &'static [Metric] {
+        &TEST_METRICS
+    }
+
+    /// The axis values' labels (budget schedule names, ...), in order.
+    pub fn axis_labels(&self) -> &[String] {
+        match self {
+            Protocol::Active(p) => p.axis_labels(),
+        }
+    }
+
+    /// The methods compared; the reference is among them.
+    pub fn arms(&self) -> &[Arm] {
+        match self {
+            Protocol::Active(p) => p.arms(),
+        }
+    }
+
+    /// Evaluations of a trial at axis value `axis`.
+    pub fn evaluations(&self, axis: usize) -> usize {
+        match self {
+            Protocol::Active(p) => p.evaluations(axis),
+        }
+    }
+
+    /// Checks the kind's fields against one loaded pool (sizes, classes).
+    pub fn check_data(
+        &self,
+        data: &ScenarioData,
+        dataset: &str,
+        scenario: &str,
+        origin: &str,
+    ) -> Result<(), ConfigError> {
+        match self {
+            Protocol::Active(p) => p.check_data(data, dataset, scenario, origin),
+        }
+    }
+
+    /// Runs one trial, emitting each evaluation; `Err(reason)` is a trial failure.
+    pub fn run<B: AutodiffBackend>(
+        &self,
+        ctx: &TrialContext<'_, B>,
+        emit: &mut Emit<'_>,
+        position: &mut Position,
+    ) -> Result<(), String> {
+        match self {
+            Protocol::Active(p) => p.run(ctx, emit, position),
+        }
+    }
+}
+
+/// Why a method could not be built: `(the name is unknown, message)`.
+pub(crate) type BuildError = (bool, String);
+
+/// A kind's registry: builds a method and returns its resolved parameters as JSON.
+pub(crate) type BuildMethod<'a> =
+    &'a dyn Fn(&str, &serde_json::Value) -> Result<String, BuildError>;
+
+/// Resolves the method list of a kind: known names, valid parameters, no duplicates,
+/// the reference present. `list` is the config's block name (`strategy`, `method`),
+/// `build` the kind's registry (returning the resolved parameters as compact JSON).
+pub(crate) fn resolve_arms(
+    origin: &str,
+    list: &str,
+    specs: &[MethodSpec],
+    reference: &str,
+    build: BuildMethod<'_>,
+) -> Result<Vec<Arm>, ConfigError> {
+    if specs.is_empty() {
+        return Err(invalid(
+            origin,
+            list,
+            format!("add at least one [[{list}]] block (and `{reference}`, the reference)"),
+        ));
+    }
+    let mut arms: Vec<Arm> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let params = match &spec.params {
+            Some(table) => serde_json::to_value(table)
+                .map_err(|e| invalid(origin, format!("{list}[{i}].params"), e.to_string()))?,
+            None => serde_json::Value::Null,
+        };
+        let params_json = build(&spec.name, &params).map_err(|(unknown_name, message)| {
+            let field = if unknown_name { "name" } else { "params" };
+            invalid(origin, format!("{list}[{i}].{field}"), message)
+        })?;
+        if arms
+            .iter()
+            .any(|a| a.name == spec.name && a.params_json == params_json)
+        {
+            return Err(invalid(
+                origin,
+                format!("{list}[{i}]"),
+                format!(
+                    "`{}` with parameters {params_json} appears twice",
+                    spec.name
+                ),
+            ));
+        }
+        arms.push(Arm {
+            name: spec.name.clone(),
+            params,
+            params_json,
+        });
+    }
+    if !arms.iter().any(|a| a.name == reference) {
+        return Err(invalid(
+            origin,
+            list,
+            format!(
+                "no `{reference}` {list}: every sweep needs it as its reference; add [[{list}]] name = \"{reference}\""
+            ),
+        ));
+    }
+    Ok(arms)
+}
