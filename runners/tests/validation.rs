@@ -171,3 +171,42 @@ fn model_fields_of_another_kind_name_the_field() {
     let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"mlp\"\nwidth = 5"));
     assert!(e.contains("model[0].width"), "{e}");
 }
+
+#[test]
+fn mc_dropout_strategies_need_dropout_before_any_training() {
+    let e = error_of(&BASE.replace("name = \"margin\"", "name = \"bald\""));
+    assert!(
+        e.contains("strategy[1].name")
+            && e.contains("MC dropout")
+            && e.contains("regularization[0]"),
+        "{e}"
+    );
+    // With dropout it is valid.
+    let ok = BASE
+        .replace("name = \"margin\"", "name = \"bald\"")
+        .replace("name = \"none\"", "name = \"none\"\ndropout = 0.3");
+    let config = SweepConfig::from_toml(&ok, "test.toml").unwrap();
+    assert!(expand(config, "test.toml", &mut |_| {}).is_ok());
+}
+
+#[test]
+fn two_scenarios_with_one_name_are_refused() {
+    let e = error_of(&format!(
+        "{BASE}\n[[scenario]]\nname = \"s\"\nkind = \"none\"\n\n[[scenario]]\nname = \"s\"\nkind = \"label_noise\"\nshare = 0.1\n"
+    ));
+    assert!(
+        e.contains("scenario[1].name") && e.contains("appears twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_kind_gets_a_suggestion() {
+    let e = error_of(&BASE.replace("kind = \"active\"", "kind = \"activ\""));
+    assert!(
+        e.contains("kind") && e.contains("did you mean `active`"),
+        "{e}"
+    );
+    let e = error_of(&BASE.replace("kind = \"active\"", "kind = \"continual\""));
+    assert!(e.contains("not available in this release"), "{e}");
+}
