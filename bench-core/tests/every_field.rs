@@ -121,6 +121,7 @@ fn train_fingerprint(reg: &Regularization, data: &LabeledSet) -> (Vec<f32>, usiz
             init_seed: 1,
             train_seed: 2,
             warm_start: None,
+            example_weights: None,
             device: &FlexDevice,
         },
         &mut |_, _| {},

@@ -61,6 +61,7 @@ fn train(
         init_seed,
         train_seed: 5,
         warm_start: None,
+        example_weights: None,
         device: &FlexDevice,
     };
     train_model::<Cpu>(request, &mut |_, _| {}).unwrap().model
@@ -232,6 +233,7 @@ fn diverging_training_is_an_error_not_a_panic() {
         init_seed: 1,
         train_seed: 1,
         warm_start: None,
+        example_weights: None,
         device: &FlexDevice,
     };
     let err = train_model::<Cpu>(request, &mut |_, _| {}).err().unwrap();
@@ -254,6 +256,7 @@ fn request<'a>(
         init_seed: 3,
         train_seed: 5,
         warm_start,
+        example_weights: None,
         device: &FlexDevice,
     }
 }
@@ -401,4 +404,97 @@ fn dropout_acts_once_before_the_head_except_between_mlp_hidden_layers() {
         net.head(h.clone(), 0.0, false).into_data(),
         net.head(h, 0.9, true).into_data()
     );
+}
+
+#[test]
+fn unit_weights_train_like_no_weights_and_other_weights_change_training() {
+    let _rng = rng_lock();
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let reg = quick(OptimizerKind::Sgd);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let plain =
+        train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {}).unwrap();
+    let ones = vec![1.0f32; data.len()];
+    let mut weighted = request(&spec, &reg, &data, &indices, None);
+    weighted.example_weights = Some(&ones);
+    let weighted = train_model::<Cpu>(weighted, &mut |_, _| {}).unwrap();
+    let (a, b) = (params(&plain.model), params(&weighted.model));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "unit weights moved a weight by {worst}");
+    // Weight 2 on one class: the loss is a weighted mean, so it differs from plain.
+    let skewed: Vec<f32> = data
+        .labels
+        .iter()
+        .map(|&l| if l == 0 { 2.0 } else { 1.0 })
+        .collect();
+    let mut req = request(&spec, &reg, &data, &indices, None);
+    req.example_weights = Some(&skewed);
+    let other = train_model::<Cpu>(req, &mut |_, _| {}).unwrap();
+    assert_ne!(params(&other.model), a);
+    // Bad weights are refused, not trained on.
+    let negative = vec![-1.0f32; data.len()];
+    let mut req = request(&spec, &reg, &data, &indices, None);
+    req.example_weights = Some(&negative);
+    assert!(train_model::<Cpu>(req, &mut |_, _| {}).is_err());
+}
+
+#[test]
+fn the_observer_sees_every_example_once_an_epoch() {
+    use sieve_bench_core::train::{train_model_observed, BatchOutputs, TrainObserver};
+    struct Seen {
+        per_epoch: Vec<Vec<usize>>,
+        losses_ok: bool,
+        correct: usize,
+    }
+    impl TrainObserver for Seen {
+        fn on_batch(&mut self, o: &BatchOutputs<'_>) {
+            if self.per_epoch.len() <= o.epoch {
+                self.per_epoch.push(Vec::new());
+            }
+            self.per_epoch[o.epoch].extend_from_slice(o.rows);
+            assert_eq!(o.losses.len(), o.rows.len());
+            assert_eq!(o.probabilities.len(), o.rows.len() * o.classes);
+            for i in 0..o.rows.len() {
+                let p = &o.probabilities[i * o.classes..(i + 1) * o.classes];
+                let expected = -p[o.labels[i] as usize].ln();
+                self.losses_ok &= (o.losses[i] - expected).abs() < 1e-3 * expected.max(1.0);
+                self.correct += usize::from(o.correct(i));
+            }
+        }
+    }
+    let _rng = rng_lock();
+    let data = separable(ExampleShape::flat(8), 1);
+    let spec = ModelSpec::of(ModelKind::Mlp);
+    let reg = quick(OptimizerKind::Sgd);
+    let indices: Vec<usize> = (5..50).collect();
+    let mut seen = Seen {
+        per_epoch: Vec::new(),
+        losses_ok: true,
+        correct: 0,
+    };
+    let observed = train_model_observed::<Cpu>(
+        request(&spec, &reg, &data, &indices, None),
+        &mut |_, _| {},
+        &mut seen,
+    )
+    .unwrap();
+    assert_eq!(seen.per_epoch.len(), reg.epochs);
+    for rows in &mut seen.per_epoch {
+        rows.sort_unstable();
+        assert_eq!(*rows, indices);
+    }
+    assert!(
+        seen.losses_ok,
+        "losses are the cross-entropy of the probabilities"
+    );
+    assert!(seen.correct > 0);
+    // Observing changes nothing.
+    let plain =
+        train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {}).unwrap();
+    assert_eq!(params(&plain.model), params(&observed.model));
 }

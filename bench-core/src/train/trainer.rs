@@ -15,8 +15,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_datasets::LabeledSet;
 
+use burn::tensor::activation::softmax;
+use burn::tensor::TensorData;
+
+use super::observer::{BatchOutputs, NoObserver, TrainObserver};
 use super::swa::SwaAverage;
-use super::{batch_tensor, read_f32, smoothed_targets, soft_cross_entropy};
+use super::{
+    batch_tensor, per_example_cross_entropy, read_f32, smoothed_targets, soft_cross_entropy,
+    weighted_cross_entropy,
+};
 use crate::{CoreError, ModelSpec, Network, OptimizerKind, Regularization};
 
 /// Everything one training run needs.
@@ -34,6 +41,9 @@ pub struct TrainRequest<'a, B: AutodiffBackend> {
     pub train_seed: u64,
     /// Continue from these weights instead of a fresh initialisation (warm start).
     pub warm_start: Option<Network<B::InnerBackend>>,
+    /// Per-row weights of `data` (weighted coresets): each batch's loss is
+    /// `sum(w·CE)/sum(w)`. `None`: the plain mean.
+    pub example_weights: Option<&'a [f32]>,
     pub device: &'a B::Device,
 }
 
@@ -53,7 +63,41 @@ pub fn train_model<B: AutodiffBackend>(
     request: TrainRequest<'_, B>,
     on_epoch: &mut dyn FnMut(usize, f64),
 ) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
+    train_model_observed(request, on_epoch, &mut NoObserver)
+}
+
+/// Trains a model, showing `observer` every step's per-example losses and predictions.
+pub fn train_model_observed<B: AutodiffBackend>(
+    request: TrainRequest<'_, B>,
+    on_epoch: &mut dyn FnMut(usize, f64),
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
     let reg = request.regularization;
+    if let Some(weights) = request.example_weights {
+        if weights.len() != request.data.len() {
+            return Err(CoreError::invalid(
+                "example_weights",
+                format!(
+                    "{} weights for {} examples",
+                    weights.len(),
+                    request.data.len()
+                ),
+            ));
+        }
+        if let Some(&i) = request
+            .indices
+            .iter()
+            .find(|&&i| !(weights[i].is_finite() && weights[i] >= 0.0))
+        {
+            return Err(CoreError::invalid(
+                "example_weights",
+                format!(
+                    "weight {} of row {i} is not a finite value >= 0",
+                    weights[i]
+                ),
+            ));
+        }
+    }
     reg.validate("regularization", Some(request.data.shape))?;
     if request.indices.is_empty() {
         return Err(CoreError::invalid(
@@ -89,7 +133,7 @@ pub fn train_model<B: AutodiffBackend>(
                 .with_momentum(momentum)
                 .with_weight_decay(decay)
                 .init();
-            run_epochs(model, optim, &request, on_epoch)
+            run_epochs(model, optim, &request, on_epoch, observer)
         }
         OptimizerKind::Adam => {
             // `momentum` is Adam's beta1 (0.9 in every preset, as in PyTorch).
@@ -98,7 +142,7 @@ pub fn train_model<B: AutodiffBackend>(
                 .with_epsilon(1e-8)
                 .with_weight_decay(decay)
                 .init();
-            run_epochs(model, optim, &request, on_epoch)
+            run_epochs(model, optim, &request, on_epoch, observer)
         }
         OptimizerKind::Adamw => {
             let optim = AdamWConfig::new()
@@ -106,7 +150,7 @@ pub fn train_model<B: AutodiffBackend>(
                 .with_epsilon(1e-8)
                 .with_weight_decay(wd)
                 .init();
-            run_epochs(model, optim, &request, on_epoch)
+            run_epochs(model, optim, &request, on_epoch, observer)
         }
     }
 }
@@ -116,8 +160,10 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     mut optim: O,
     request: &TrainRequest<'_, B>,
     on_epoch: &mut dyn FnMut(usize, f64),
+    observer: &mut dyn TrainObserver,
 ) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
     let started = Instant::now();
+    let observe = observer.wants_batches();
     let reg = request.regularization;
     let data = request.data;
     let device = request.device;
@@ -146,7 +192,31 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             let targets =
                 smoothed_targets::<B>(&labels, request.classes, reg.label_smoothing, device);
             let logits = model.forward(x, reg.dropout, true);
-            let loss = soft_cross_entropy(logits, targets);
+            if observe {
+                let inner = logits.clone().inner();
+                let losses = read_f32(per_example_cross_entropy(
+                    inner.clone(),
+                    targets.clone().inner(),
+                ))?;
+                let probabilities = read_f32(softmax(inner, 1))?;
+                observer.on_batch(&BatchOutputs {
+                    epoch,
+                    step,
+                    rows: chunk,
+                    labels: &labels,
+                    losses: &losses,
+                    probabilities: &probabilities,
+                    classes: request.classes,
+                });
+            }
+            let loss = match request.example_weights {
+                None => soft_cross_entropy(logits, targets),
+                Some(weights) => {
+                    let w: Vec<f32> = chunk.iter().map(|&i| weights[i]).collect();
+                    let w = Tensor::from_data(TensorData::new(w, [chunk.len()]), device);
+                    weighted_cross_entropy(logits, targets, w)
+                }
+            };
             let weighted = loss.clone().inner() * (chunk.len() as f64);
             loss_sum = Some(match loss_sum {
                 Some(sum) => sum + weighted,
@@ -168,6 +238,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         }
         final_loss = loss;
         on_epoch(epoch, loss);
+        observer.on_epoch(epoch, loss);
         if swa_start.is_some_and(|s| epoch >= s) {
             swa.add(&model.valid());
         }

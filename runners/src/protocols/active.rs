@@ -200,6 +200,7 @@ impl ActiveProtocol {
                     init_seed: seeds.model_init(round),
                     train_seed: seeds.training(round),
                     warm_start,
+                    example_weights: None,
                     device,
                 },
                 &mut |_, _| {},

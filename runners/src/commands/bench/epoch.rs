@@ -80,6 +80,7 @@ impl BackendJob for EpochJob<'_> {
                 init_seed: o.seed,
                 train_seed: o.seed + 1,
                 warm_start: None,
+                example_weights: None,
                 device: &device,
             },
             &mut |epoch, loss| {

@@ -384,6 +384,7 @@ impl BackendJob for SieveSide<'_> {
                     init_seed: derive_seed(0, &["fidelity", "init", &run.id]),
                     train_seed: derive_seed(0, &["fidelity", "train", &run.id]),
                     warm_start: None,
+                    example_weights: None,
                     device: &device,
                 },
                 &mut |_, _| {},
