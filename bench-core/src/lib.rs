@@ -6,6 +6,8 @@
 //! strategy sees is computed on the inner (non-autodiff) backend so no graph is kept.
 
 pub mod budget;
+pub mod coreset;
+pub mod deepfool;
 pub mod error;
 pub mod matrix;
 pub mod model;
@@ -18,6 +20,10 @@ pub mod train;
 pub mod view;
 
 pub use budget::BudgetSchedule;
+pub use coreset::{
+    CoresetMethod, CoresetNeeds, CoresetRequest, CoresetSelection, EarlyScoreValues, EarlyScores,
+    FixedContext, SelectionContext, TrainingDynamics,
+};
 pub use error::CoreError;
 pub use matrix::Matrix;
 pub use model::{ModelKind, ModelSpec, Network};

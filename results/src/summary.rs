@@ -525,7 +525,7 @@ fn label_efficiency(
             }
         })
         .collect();
-    // Withhold verdicts where a repeat of the arm or of random did not reach it:
+    // Withhold verdicts where a repeat of the arm or of the reference did not reach it:
     // dropping those repeats would favour whichever side failed more.
     let ref_missing = extra[r].0;
     let inputs: Vec<ArmInput> = inputs
@@ -535,7 +535,8 @@ fn label_efficiency(
             let (nr, _) = extra[i];
             if i != r && (nr > 0 || ref_missing > 0) {
                 input.withhold = Some(format!(
-                    "target not reached in {nr} repeat(s) of this arm and {ref_missing} of random"
+                    "target not reached in {nr} repeat(s) of this arm and {ref_missing} of {}",
+                    setting.reference()
                 ));
             }
             input

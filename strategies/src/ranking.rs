@@ -1,20 +1,40 @@
-//! Shared selection helpers: top-k by score with a deterministic tie-break.
+//! Shared selection helpers: rankings by score with a total order (NaN always last) and
+//! a deterministic tie-break.
 
-/// The `count` indices of `candidates` with the highest `scores` (parallel slices);
-/// ties go to the lower pool index, so results never depend on sort stability.
-pub fn top_k(candidates: &[usize], scores: &[f64], count: usize) -> Vec<usize> {
+use std::cmp::Ordering;
+
+/// Compares two scores for a descending ranking: larger first, NaN after every number.
+fn descending(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => b.total_cmp(&a),
+    }
+}
+
+/// Every index of `candidates` ranked by `scores` (parallel slices): highest first when
+/// `highest_first`, lowest first otherwise; NaN scores always last; ties go to the lower
+/// pool index, so results never depend on sort stability.
+pub fn rank(candidates: &[usize], scores: &[f64], highest_first: bool) -> Vec<usize> {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| {
-        scores[b]
-            .partial_cmp(&scores[a])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(candidates[a].cmp(&candidates[b]))
+        let by_score = if highest_first {
+            descending(scores[a], scores[b])
+        } else {
+            descending(-scores[a], -scores[b])
+        };
+        by_score.then(candidates[a].cmp(&candidates[b]))
     });
-    order
-        .into_iter()
-        .take(count)
-        .map(|i| candidates[i])
-        .collect()
+    order.into_iter().map(|i| candidates[i]).collect()
+}
+
+/// The `count` indices of `candidates` with the highest `scores` (parallel slices);
+/// ties go to the lower pool index, NaN scores come last.
+pub fn top_k(candidates: &[usize], scores: &[f64], count: usize) -> Vec<usize> {
+    let mut ranked = rank(candidates, scores, true);
+    ranked.truncate(count);
+    ranked
 }
 
 #[cfg(test)]
@@ -28,5 +48,21 @@ mod tests {
             vec![9, 3, 5]
         );
         assert_eq!(top_k(&[1, 2], &[1.0, 2.0], 5), vec![2, 1]);
+    }
+
+    #[test]
+    fn nan_scores_rank_last_in_both_directions_without_panicking() {
+        let scores = [f64::NAN, 0.2, f64::NAN, 0.9, 0.2];
+        let rows = [10, 11, 12, 13, 14];
+        assert_eq!(rank(&rows, &scores, true), vec![13, 11, 14, 10, 12]);
+        assert_eq!(rank(&rows, &scores, false), vec![11, 14, 13, 10, 12]);
+        // A large pool full of NaN and ties sorts without a total-order panic.
+        let many: Vec<f64> = (0..5000)
+            .map(|i| if i % 3 == 0 { f64::NAN } else { (i % 7) as f64 })
+            .collect();
+        let ids: Vec<usize> = (0..5000).collect();
+        let ranked = rank(&ids, &many, true);
+        assert_eq!(ranked.len(), 5000);
+        assert!(ranked[..3000].iter().all(|&i| i % 3 != 0) || ranked.len() < 3000);
     }
 }

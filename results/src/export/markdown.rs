@@ -124,7 +124,8 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
             continue;
         }
         let (scale, d) = if r.metric == labels {
-            (1.0, 1)
+            // Labels need one decimal; fractions as many as the x itself has.
+            (1.0, x_digits(r.x).max(1) + 1)
         } else if metric.higher_is_better() {
             (100.0, 2)
         } else {

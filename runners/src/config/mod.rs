@@ -12,9 +12,11 @@ use sieve_bench_core::names::unknown_name_message;
 
 mod active;
 mod common;
+mod coreset;
 
 pub use active::{ActiveConfig, ActiveFile};
 pub use common::CommonConfig;
+pub use coreset::{CoresetConfig, CoresetFile, SelectionConfig};
 
 /// A method entry (`[[strategy]]` for `active`, `[[method]]` for the other kinds): a
 /// registry name and its parameters.
@@ -30,12 +32,13 @@ pub struct MethodSpec {
 pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
 
 /// The kinds this release runs.
-pub const RUNNABLE_KINDS: &[&str] = &["active"];
+pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset"];
 
 /// What a kind adds to the common block.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KindConfig {
     Active(ActiveConfig),
+    Coreset(CoresetConfig),
 }
 
 impl KindConfig {
@@ -43,6 +46,7 @@ impl KindConfig {
     pub fn name(&self) -> &'static str {
         match self {
             KindConfig::Active(_) => "active",
+            KindConfig::Coreset(_) => "coreset",
         }
     }
 }
@@ -113,6 +117,10 @@ impl SweepConfig {
                 let file: ActiveFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
                 Ok(file.into_config())
             }
+            "coreset" => {
+                let file: CoresetFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+                Ok(file.into_config())
+            }
             other if KINDS.contains(&other) => Err(invalid_kind(format!(
                 "kind `{other}` is not available in this release of sieve; runnable kinds: {}",
                 RUNNABLE_KINDS.join(", ")
@@ -131,6 +139,9 @@ impl SweepConfig {
             KindConfig::Active(k) => {
                 toml::to_string_pretty(&ActiveFile::from_parts(&self.common, k))
             }
+            KindConfig::Coreset(k) => {
+                toml::to_string_pretty(&CoresetFile::from_parts(&self.common, k))
+            }
         }
     }
 
@@ -139,6 +150,9 @@ impl SweepConfig {
     pub fn to_json(&self) -> serde_json::Value {
         let value = match &self.kind {
             KindConfig::Active(k) => serde_json::to_value(ActiveFile::from_parts(&self.common, k)),
+            KindConfig::Coreset(k) => {
+                serde_json::to_value(CoresetFile::from_parts(&self.common, k))
+            }
         };
         value.unwrap_or(serde_json::Value::Null)
     }
@@ -152,6 +166,9 @@ impl SweepConfig {
         match kind {
             "active" => serde_json::from_value::<ActiveFile>(value.clone())
                 .map(ActiveFile::into_config)
+                .map_err(|e| e.to_string()),
+            "coreset" => serde_json::from_value::<CoresetFile>(value.clone())
+                .map(CoresetFile::into_config)
                 .map_err(|e| e.to_string()),
             other => Err(format!("unknown kind `{other}`")),
         }

@@ -18,6 +18,7 @@ use crate::config::{ConfigError, KindConfig, MethodSpec, SweepConfig};
 use crate::sweep::{invalid, Sweep, Trial};
 
 pub mod active;
+pub mod coreset;
 
 /// A method as resolved: its registry name and its parameters as compact JSON.
 #[derive(Clone, Debug)]
@@ -82,6 +83,7 @@ pub type Emit<'a> = dyn FnMut(Evaluation) -> bool + 'a;
 /// The protocol of a sweep's kind.
 pub enum Protocol {
     Active(active::ActiveProtocol),
+    Coreset(coreset::CoresetProtocol),
 }
 
 impl Protocol {
@@ -95,6 +97,11 @@ impl Protocol {
             KindConfig::Active(k) => {
                 Protocol::Active(active::ActiveProtocol::prepare(k, regularizations, origin)?)
             }
+            KindConfig::Coreset(k) => Protocol::Coreset(coreset::CoresetProtocol::prepare(
+                k,
+                &config.common,
+                origin,
+            )?),
         })
     }
 
@@ -102,6 +109,7 @@ impl Protocol {
     pub fn kind(&self) -> &'static str {
         match self {
             Protocol::Active(_) => "active",
+            Protocol::Coreset(_) => "coreset",
         }
     }
 
@@ -109,6 +117,7 @@ impl Protocol {
     pub fn axis(&self) -> &'static str {
         match self {
             Protocol::Active(_) => "budget",
+            Protocol::Coreset(_) => "fractions",
         }
     }
 
@@ -116,6 +125,7 @@ impl Protocol {
     pub fn x_name(&self) -> &'static str {
         match self {
             Protocol::Active(_) => "labels",
+            Protocol::Coreset(p) => p.x_name(),
         }
     }
 
@@ -128,6 +138,7 @@ impl Protocol {
     pub fn axis_labels(&self) -> &[String] {
         match self {
             Protocol::Active(p) => p.axis_labels(),
+            Protocol::Coreset(p) => p.axis_labels(),
         }
     }
 
@@ -135,6 +146,7 @@ impl Protocol {
     pub fn arms(&self) -> &[Arm] {
         match self {
             Protocol::Active(p) => p.arms(),
+            Protocol::Coreset(p) => p.arms(),
         }
     }
 
@@ -142,6 +154,7 @@ impl Protocol {
     pub fn evaluations(&self, axis: usize) -> usize {
         match self {
             Protocol::Active(p) => p.evaluations(axis),
+            Protocol::Coreset(p) => p.evaluations(axis),
         }
     }
 
@@ -155,6 +168,7 @@ impl Protocol {
     ) -> Result<(), ConfigError> {
         match self {
             Protocol::Active(p) => p.check_data(data, dataset, scenario, origin),
+            Protocol::Coreset(p) => p.check_data(data, dataset, scenario, origin),
         }
     }
 
@@ -167,6 +181,7 @@ impl Protocol {
     ) -> Result<(), String> {
         match self {
             Protocol::Active(p) => p.run(ctx, emit, position),
+            Protocol::Coreset(p) => p.run(ctx, emit, position),
         }
     }
 }

@@ -27,7 +27,7 @@ pub use batchbald::{BatchBald, BatchBaldParams};
 pub use cluster_margin::{ClusterMargin, ClusterMarginParams};
 pub use dacs::{Dacs, DacsParams};
 pub use entropy::EntropySampling;
-pub use kcenter::{KCenterGreedy, KCenterParams, Metric};
+pub use kcenter::{farthest_first, KCenterGreedy, KCenterParams, Metric};
 pub use kmeans::{KMeansParams, KMeansSampling};
 pub use least_confidence::LeastConfidence;
 pub use margin::MarginSampling;
