@@ -8,7 +8,10 @@ use sieve_datasets::DATASET_SOURCES;
 /// The listing as text.
 pub fn listing() -> String {
     let mut out = String::new();
-    out.push_str("experiment kinds:\n  active (pool-based active learning)\n\n");
+    out.push_str("experiment kinds (kind = ...):\n");
+    out.push_str("  active     pool-based active learning: [[strategy]] blocks, [[budget]] schedules; reference `random`\n");
+    out.push_str("  coreset    one-shot subset of the training set, then a fresh model: [[method]] blocks, fractions = [...] or counts = [...],\n             balance = true, [selection] epochs = 10 (+ model, regularization); reference `uniform`\n");
+    out.push_str("  condense, online, continual: not available in this release\n\n");
     out.push_str("dataset sources ([[dataset]] source = ...):\n");
     for source in DATASET_SOURCES {
         let help = match *source {
@@ -70,10 +73,24 @@ pub fn listing() -> String {
     }
     out.push_str("\nstrategies ([[strategy]] name = ..., params = { ... }):\n");
     for info in sieve_strategies::strategy_infos() {
+        let dropout = if info.needs_dropout {
+            " (needs regularization dropout > 0)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "  {:<18} [{}] {}\n",
+            "  {:<18} [{}] {}{dropout}\n",
             info.name, info.family, info.summary
         ));
+        for p in info.params {
+            out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
+        }
+    }
+    out.push_str(
+        "\ncoreset methods (kind = \"coreset\"; [[method]] name = ..., params = { ... }):\n",
+    );
+    for info in sieve_strategies::coreset::coreset_method_infos() {
+        out.push_str(&format!("  {:<22} {}\n", info.name, info.summary));
         for p in info.params {
             out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
         }

@@ -1,0 +1,97 @@
+//! DeepFool on a trained network: examples near the decision boundary need smaller
+//! perturbations than those far from it, and the perturbation found flips the
+//! prediction within the iteration budget.
+#![allow(clippy::unwrap_used)]
+
+use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use sieve_bench_core::deepfool::deepfool_norms;
+use sieve_bench_core::train::{predict_probabilities, train_model, TrainRequest};
+use sieve_bench_core::{ModelKind, ModelSpec, OptimizerKind, Regularization};
+use sieve_datasets::{ExampleShape, LabeledSet};
+
+type Cpu = Autodiff<Flex>;
+
+/// Two classes on a line: x < 0 is class 0, x > 0 class 1 (second feature is noise).
+fn line() -> LabeledSet {
+    let mut features = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..80 {
+        let x = (i as f32 - 39.5) / 10.0;
+        features.extend([x, ((i * 7) % 5) as f32 / 10.0]);
+        labels.push(u32::from(x > 0.0));
+    }
+    LabeledSet::new(ExampleShape::flat(2), 2, features, labels).unwrap()
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let ranks = |v: &[f64]| {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        for (rank, &i) in idx.iter().enumerate() {
+            r[i] = rank as f64;
+        }
+        r
+    };
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let cov: f64 = ra
+        .iter()
+        .zip(&rb)
+        .map(|(x, y)| (x - mean) * (y - mean))
+        .sum();
+    let var: f64 = ra.iter().map(|x| (x - mean).powi(2)).sum();
+    cov / var
+}
+
+#[test]
+fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
+    let data = line();
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.optimizer = OptimizerKind::Adam;
+    reg.lr = 0.02;
+    reg.epochs = 60;
+    reg.batch_size = 16;
+    let spec = ModelSpec {
+        hidden: Some(vec![16]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let trained = train_model::<Cpu>(
+        TrainRequest {
+            spec: &spec,
+            regularization: &reg,
+            data: &data,
+            indices: &rows,
+            classes: 2,
+            init_seed: 1,
+            train_seed: 2,
+            warm_start: None,
+            example_weights: None,
+            device: &FlexDevice,
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let norms = deepfool_norms::<Cpu>(&trained.model, &data, &rows, 32, 50, &FlexDevice).unwrap();
+    assert_eq!(norms.len(), data.len());
+    assert!(norms.iter().all(|v| v.is_finite() && *v >= 0.0));
+    // Distance to the boundary x = 0, in the input space.
+    let distance: Vec<f64> = (0..data.len())
+        .map(|i| f64::from(data.example(i)[0]).abs())
+        .collect();
+    let norms64: Vec<f64> = norms.iter().map(|&v| f64::from(v)).collect();
+    let rho = spearman(&norms64, &distance);
+    assert!(rho > 0.8, "Spearman correlation {rho}");
+    // The points nearest the boundary need the smallest perturbations.
+    let probs = predict_probabilities(&trained.model, &data, &rows, 64, &FlexDevice).unwrap();
+    let nearest = norms64
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    assert!(distance[nearest] < 0.5, "{nearest}: {}", distance[nearest]);
+    assert!(probs.row(nearest)[0] > 0.05 && probs.row(nearest)[0] < 0.95);
+}
