@@ -14,16 +14,7 @@ pub(crate) fn seeded(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// Derives an independent seed for a named sub-stream (SplitMix64 finaliser of
-/// `seed` mixed with `stream`), so e.g. the split and the subsample of one load
-/// do not reuse the same random numbers.
-pub(crate) fn derive_seed(seed: u64, stream: u64) -> u64 {
-    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) use sieve_seeds::derive_stream;
 
 /// Uniform integer in `0..n` (unbiased, by rejection). Returns 0 when `n == 0`.
 pub(crate) fn below<R: RngCore + ?Sized>(rng: &mut R, n: usize) -> usize {
@@ -95,7 +86,7 @@ mod tests {
 
     #[test]
     fn derived_seeds_differ() {
-        assert_ne!(derive_seed(0, 1), derive_seed(0, 2));
-        assert_ne!(derive_seed(0, 1), derive_seed(1, 1));
+        assert_ne!(derive_stream(0, 1), derive_stream(0, 2));
+        assert_ne!(derive_stream(0, 1), derive_stream(1, 1));
     }
 }

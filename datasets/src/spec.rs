@@ -8,7 +8,7 @@ use crate::cifar::{load_cifar10, load_cifar100, Cifar100Labels};
 use crate::digits::load_digits;
 use crate::error::DatasetError;
 use crate::idx::load_idx_dir;
-use crate::rng::derive_seed;
+use crate::rng::derive_stream;
 use crate::set::{DataSplits, LabeledSet};
 use crate::split::{stratified_split, stratified_subsample};
 use crate::synthetic::{generate_synthetic, SyntheticConfig};
@@ -195,7 +195,7 @@ impl DatasetSpec {
         let source = self.validate()?;
         let test_fraction = self.test_fraction.unwrap_or(DEFAULT_TEST_FRACTION);
         let split = |set: LabeledSet| {
-            stratified_split(&set, test_fraction, derive_seed(seed, STREAM_SPLIT))
+            stratified_split(&set, test_fraction, derive_stream(seed, STREAM_SPLIT))
         };
         let path = || self.path.clone().unwrap_or_default();
         let mut splits = match source {
@@ -204,7 +204,7 @@ impl DatasetSpec {
                 let config = self.synthetic.clone().unwrap_or_default();
                 split(generate_synthetic(
                     &config,
-                    derive_seed(seed, STREAM_SYNTHETIC),
+                    derive_stream(seed, STREAM_SYNTHETIC),
                 )?)?
             }
             DatasetSource::Idx => load_idx_dir(&path())?,
@@ -223,7 +223,7 @@ impl DatasetSpec {
                     set.len()
                 ),
             }),
-            Some(size) => stratified_subsample(&set, size, derive_seed(seed, stream)),
+            Some(size) => stratified_subsample(&set, size, derive_stream(seed, stream)),
         };
         splits.train = shrink(splits.train, self.pool_size, "pool_size", STREAM_POOL)?;
         splits.test = shrink(splits.test, self.test_size, "test_size", STREAM_TEST)?;

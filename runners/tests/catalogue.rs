@@ -19,7 +19,9 @@ fn catalogue() -> String {
 fn the_catalogue_lists_every_registered_strategy() {
     let config =
         sieve_runners::config::SweepConfig::from_toml(&catalogue(), "al-catalogue.toml").unwrap();
-    let sieve_runners::config::KindConfig::Active(active) = &config.kind;
+    let sieve_runners::config::KindConfig::Active(active) = &config.kind else {
+        panic!("the catalogue is an active-learning config");
+    };
     let listed: BTreeSet<&str> = active.strategies.iter().map(|s| s.name.as_str()).collect();
     let registered: BTreeSet<&str> = sieve_strategies::strategy_names().into_iter().collect();
     assert_eq!(listed, registered);
