@@ -5,10 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
 use crate::error::ResultsError;
-use crate::export::csv::summary_csv_bytes;
-use crate::export::json::{summary_json, SummaryJson};
-use crate::export::latex::summary_latex;
 use crate::export::markdown::summary_markdown;
+use crate::export::{exporters, ExportInput};
 use crate::folder::SweepFile;
 use crate::options::ReportOptions;
 use crate::reader::read_records;
@@ -55,31 +53,19 @@ pub fn write_report(dir: &Path, options: &ReportOptions) -> Result<ReportOutcome
         out.written.push(path);
         Ok::<(), ResultsError>(())
     };
-    let csv_path = dir.join("summary.csv");
-    write(
-        "summary.csv",
-        &summary_csv_bytes(&summary.rows, &csv_path)?,
-        &mut out,
-    )?;
-    let json = summary_json(&SummaryJson {
-        sieve_version: env!("CARGO_PKG_VERSION"),
-        sweep: sweep.as_ref(),
-        options,
-        warnings: &out.warnings,
+    let warnings = out.warnings.clone();
+    let input = ExportInput {
         rows: &summary.rows,
-    })
-    .map_err(|e| ResultsError::Csv {
-        file: dir.join("summary.json").display().to_string(),
-        message: e.to_string(),
-    })?;
-    write("summary.json", json.as_bytes(), &mut out)?;
+        options,
+        sweep: sweep.as_ref(),
+        warnings: &warnings,
+        dir,
+    };
+    for exporter in exporters() {
+        let bytes = exporter.render(&input)?;
+        write(exporter.file_name(), &bytes, &mut out)?;
+    }
     let markdown = summary_markdown(&summary.rows, options);
-    write("summary.md", markdown.as_bytes(), &mut out)?;
-    write(
-        "summary.tex",
-        summary_latex(&summary.rows, options).as_bytes(),
-        &mut out,
-    )?;
 
     if options.plots {
         let plots = crate::plot::draw_all(dir, &read.records, &summary.rows, options)?;
