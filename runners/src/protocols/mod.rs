@@ -80,7 +80,9 @@ pub struct Position {
 /// Called with each evaluation; `false` stops the trial (the writer failed).
 pub type Emit<'a> = dyn FnMut(Evaluation) -> bool + 'a;
 
-/// The protocol of a sweep's kind.
+/// The protocol of a sweep's kind (one per sweep: the size gap between variants costs
+/// nothing).
+#[allow(clippy::large_enum_variant)]
 pub enum Protocol {
     Active(active::ActiveProtocol),
     Coreset(coreset::CoresetProtocol),

@@ -54,8 +54,8 @@ pub fn herding_order(x: &[f32], n: usize, d: usize, count: usize) -> Vec<usize> 
         taken[best] = true;
         order.push(best);
         let chosen: Vec<f64> = row(best).iter().map(|&v| f64::from(v)).collect();
-        for i in 0..n {
-            s_dot[i] += dot(row(i), &chosen);
+        for (i, s) in s_dot.iter_mut().enumerate() {
+            *s += dot(row(i), &chosen);
         }
     }
     order

@@ -5,26 +5,38 @@
 
 mod cal;
 mod contextual_diversity;
+mod craig;
 mod deepfool;
 mod divergence;
 mod early;
 mod forgetting;
+mod glister;
 pub mod gradients;
+mod gradmatch;
+mod greedy;
 mod herding;
 mod kcenter;
+mod nnls;
 mod ranked;
+mod similarity;
+mod submodular;
 mod uncertainty;
 mod uniform;
 
 pub use cal::{cal_scores, nearest_neighbours, Cal, CalParams};
 pub use contextual_diversity::{kl_farthest_first, ContextualDiversity};
+pub use craig::Craig;
 pub use deepfool::DeepFoolCoreset;
 pub use divergence::{kl, symmetric_kl};
 pub use early::{EarlyParams, EarlyScore, EarlyScoreCoreset};
 pub use forgetting::Forgetting;
+pub use glister::{glister_order, Glister, GlisterParams};
 pub use gradients::GradientEmbeddings;
+pub use gradmatch::{gradmatch_select, GradMatch, GradMatchParams, MAX_REFILL_ROUNDS};
 pub use herding::{herding_order, Herding};
 pub use kcenter::KCenterCoreset;
+pub use similarity::MAX_DENSE_CANDIDATES;
+pub use submodular::{GraphCutParams, SubmodularCoreset, SubmodularFunction, LOG_DET_RIDGE};
 pub use uncertainty::{uncertainty, UncertaintyCoreset, UncertaintyScore};
 pub use uniform::Uniform;
 
@@ -221,6 +233,79 @@ static REGISTRY: &[CoresetInfo] = &[
         summary: "DeepFool: smallest adversarial perturbation (closest to a decision boundary)",
         params: &[],
         build: |v| plain(v, DeepFoolCoreset),
+    },
+    CoresetInfo {
+        name: "facility_location",
+        summary: "facility location on the gradient cosine kernel, lazy greedy (representative)",
+        params: &[],
+        build: |v| {
+            plain(
+                v,
+                SubmodularCoreset {
+                    function: SubmodularFunction::FacilityLocation,
+                },
+            )
+        },
+    },
+    CoresetInfo {
+        name: "graph_cut",
+        summary: "graph cut on the gradient cosine kernel, lazy greedy (DeepCore's submodular default)",
+        params: &[ParamInfo {
+            name: "lambda",
+            default: "1.0",
+            help: "weight of coverage against redundancy (large: representative, small: diverse)",
+        }],
+        build: |v| {
+            let params = parse("graph_cut", v, GraphCutParams::default())?;
+            Ok(Box::new(SubmodularCoreset {
+                function: SubmodularFunction::GraphCut(params),
+            }))
+        },
+    },
+    CoresetInfo {
+        name: "log_determinant",
+        summary: "log-determinant of the gradient cosine kernel, lazy greedy (DeepCore's inverted gain fixed)",
+        params: &[],
+        build: |v| {
+            plain(
+                v,
+                SubmodularCoreset {
+                    function: SubmodularFunction::LogDeterminant,
+                },
+            )
+        },
+    },
+    CoresetInfo {
+        name: "craig",
+        summary: "CRAIG: facility location on gradient distances, weighted by cluster size",
+        params: &[],
+        build: |v| plain(v, Craig),
+    },
+    CoresetInfo {
+        name: "gradmatch",
+        summary: "GradMatch: non-negative OMP matching the mean gradient, weighted (exactly count rows)",
+        params: &[ParamInfo {
+            name: "lambda",
+            default: "1.0",
+            help: "ridge of the least-squares fits",
+        }],
+        build: |v| {
+            let params = parse("gradmatch", v, GradMatchParams::default())?;
+            Ok(Box::new(GradMatch { params }))
+        },
+    },
+    CoresetInfo {
+        name: "glister",
+        summary: "GLISTER: greedy validation-likelihood gain with the one-step last-layer update",
+        params: &[ParamInfo {
+            name: "eta",
+            default: "0.1",
+            help: "step size of the last-layer update between picks",
+        }],
+        build: |v| {
+            let params = parse("glister", v, GlisterParams::default())?;
+            Ok(Box::new(Glister { params }))
+        },
     },
 ];
 

@@ -6,7 +6,7 @@
 //! folder's `cache/coreset/<key>/` so a resumed sweep does not recompute it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::module::{AutodiffModule, Module};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
@@ -182,12 +182,12 @@ fn outputs<B: Backend>(
     Ok((probabilities, embeddings))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Option<T> {
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let text = std::fs::read_to_string(path).ok()?;
     serde_json::from_str(&text).ok()
 }
 
-fn write_json<T: serde::Serialize>(path: &PathBuf, value: &T) -> Result<(), String> {
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
     write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
 }
@@ -327,7 +327,7 @@ impl Memo {
         }
         let folder = self.folder(ctx)?;
         let file = folder.map(|d| d.join(format!("deepfool-{DEEPFOOL_ITERATIONS}.json")));
-        if let Some(norms) = file.as_ref().and_then(read_json::<Vec<f32>>) {
+        if let Some(norms) = file.as_deref().and_then(read_json::<Vec<f32>>) {
             self.deepfool = Some(norms);
             return Ok(());
         }
@@ -370,7 +370,7 @@ impl Memo {
         }
         let folder = self.folder(ctx)?;
         let file = folder.map(|d| d.join(format!("early-i{}-e{}.json", early.inits, early.epochs)));
-        if let Some(values) = file.as_ref().and_then(read_json::<EarlyScoreValues>) {
+        if let Some(values) = file.as_deref().and_then(read_json::<EarlyScoreValues>) {
             self.early.insert(id, values);
             return Ok(());
         }
