@@ -216,3 +216,153 @@ fn sieve_list_shows_the_kinds_and_the_coreset_methods() {
         assert!(text.contains(name), "{name} missing from sieve list");
     }
 }
+
+#[test]
+fn the_coreset_catalogue_runs_every_registered_method() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/coreset-digits.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let config = SweepConfig::from_toml(&text, "coreset-digits.toml").unwrap();
+    let sieve_runners::config::KindConfig::Coreset(coreset) = &config.kind else {
+        panic!("a coreset config");
+    };
+    let listed: std::collections::BTreeSet<&str> =
+        coreset.methods.iter().map(|m| m.name.as_str()).collect();
+    let registered: std::collections::BTreeSet<&str> =
+        sieve_strategies::coreset::coreset_method_names()
+            .into_iter()
+            .collect();
+    assert_eq!(
+        listed, registered,
+        "configs/coreset-digits.toml lists every method"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let reduced = text.replace("repeats = 3", "repeats = 1").replace(
+        "fractions = [0.05, 0.1, 0.2, 0.4]",
+        "fractions = [0.05, 0.2]",
+    );
+    let config = write_config(tmp.path(), "catalogue.toml", &reduced);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = untimed(&out);
+    for name in &registered {
+        let mine: Vec<&Record> = rows.iter().filter(|r| r.method == *name).collect();
+        assert_eq!(mine.len(), 2, "{name}: one row per fraction");
+        assert!(mine.iter().all(|r| r.is_ok()), "{name}: {}", mine[0].status);
+    }
+}
+
+/// What the records say, without ids and timings.
+fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {
+    let config = write_config(tmp, &format!("{name}.toml"), text);
+    let out = tmp.join(name);
+    run(&config, &out);
+    untimed(&out)
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {:?} {:?}",
+                r.method,
+                r.repeat,
+                r.x,
+                r.axis_value,
+                r.metric(Metric::TEST_LOSS),
+                r.train_steps
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_coreset_field_reaches_the_records() {
+    let base = CORESET.replace("repeats = 2", "repeats = 1").replace(
+        "[[method]]\nname = \"el2n\"\nparams = { inits = 2, epochs = 1 }\n",
+        "",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let edit = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        base.replacen(from, to, 1)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "fractions",
+            edit("fractions = [0.05, 0.2]", "fractions = [0.05, 0.3]"),
+        ),
+        (
+            "counts",
+            edit("fractions = [0.05, 0.2]", "counts = [60, 250]"),
+        ),
+        (
+            "balance",
+            edit(
+                "fractions = [0.05, 0.2]",
+                "fractions = [0.05, 0.2]\nbalance = false",
+            ),
+        ),
+        ("selection.epochs", edit("epochs = 3\n", "epochs = 6\n")),
+        (
+            "selection.model",
+            edit(
+                "epochs = 3\n",
+                "epochs = 3\nmodel = { name = \"mlp\", hidden = [16] }\n",
+            ),
+        ),
+        (
+            "selection.regularization",
+            edit(
+                "epochs = 3\n",
+                "epochs = 3\nregularization = { name = \"none\", lr = 0.01 }\n",
+            ),
+        ),
+        ("method", edit("name = \"herding\"", "name = \"kcenter\"")),
+    ];
+    let before = outcome(&base, tmp.path(), "base");
+    for (field, text) in &cases {
+        assert_ne!(
+            before,
+            outcome(text, tmp.path(), &field.replace('.', "_")),
+            "coreset field `{field}` changed no record"
+        );
+    }
+    // Coverage: the coreset file form's own fields and [selection]'s fields.
+    let config = SweepConfig::from_toml(&base, "base").unwrap();
+    let json = config.to_json();
+    let common = [
+        "kind",
+        "seed",
+        "repeats",
+        "inference_batch_size",
+        "dataset",
+        "scenario",
+        "model",
+        "regularization",
+        "report",
+    ];
+    let own: std::collections::BTreeSet<String> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !common.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let tested: std::collections::BTreeSet<String> = cases
+        .iter()
+        .map(|c| c.0.split('.').next().unwrap().to_string())
+        .collect();
+    assert_eq!(own, tested, "every coreset field needs a case here");
+    let selection: std::collections::BTreeSet<String> = json["selection"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let tested: std::collections::BTreeSet<String> = cases
+        .iter()
+        .filter_map(|c| c.0.strip_prefix("selection.").map(str::to_string))
+        .collect();
+    assert_eq!(
+        selection, tested,
+        "every [selection] field needs a case here"
+    );
+}

@@ -198,3 +198,80 @@ fn every_budget_field_changes_the_schedule_or_the_initial_set() {
         );
     }
 }
+
+/// A non-default value for each (coreset method, parameter).
+fn coreset_value(method: &str, param: &str) -> Value {
+    match (method, param) {
+        ("graph_cut", "lambda") => json!(0.05),
+        ("gradmatch", "lambda") => json!(100.0),
+        ("glister", "eta") => json!(20.0),
+        ("cal", "neighbors") => json!(2),
+        (_, "inits") => json!(3),
+        (_, "epochs") => json!(7),
+        _ => panic!("coreset {method}.{param} needs a case in coreset_value"),
+    }
+}
+
+#[test]
+fn every_coreset_parameter_changes_what_the_method_uses() {
+    use sieve_bench_core::{CoresetRequest, EarlyScoreValues, FixedContext, TrainingDynamics};
+    use sieve_strategies::coreset::{build_coreset_method, coreset_method_infos};
+    let view = random_view(80, 5, 8, 0);
+    let n = 80;
+    let dynamics = TrainingDynamics {
+        forgetting_events: (0..n as u32).map(|i| i % 3).collect(),
+        ever_learned: vec![true; n],
+        presentations: vec![5; n],
+    };
+    let early = EarlyScoreValues {
+        el2n: (0..n).map(|i| ((i * 7) % 13) as f32).collect(),
+        grand: (0..n).map(|i| ((i * 5) % 11) as f32).collect(),
+    };
+    let norms: Vec<f32> = (0..n).map(|i| ((i * 3) % 17) as f32).collect();
+    let ctx = FixedContext {
+        model: Some(&view),
+        dynamics: Some(&dynamics),
+        deepfool: Some(&norms),
+        early_scores: Some(&early),
+    };
+    let labels: Vec<u32> = (0..n as u32).map(|i| i % 5).collect();
+    let candidates: Vec<usize> = (0..n).collect();
+    let request = CoresetRequest {
+        candidates: &candidates,
+        counts: &[12],
+        labels: &labels,
+        classes: 5,
+    };
+    for info in coreset_method_infos() {
+        let default = build_coreset_method(info.name, &Value::Null).unwrap();
+        let listed: BTreeSet<String> = info.params.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(
+            json_keys(&default.params_json()),
+            listed,
+            "coreset {}: the registry lists other parameters than the method resolves",
+            info.name
+        );
+        let mut default = default;
+        let before = default
+            .select(&request, &ctx, &mut ChaCha8Rng::seed_from_u64(4))
+            .unwrap();
+        for p in info.params {
+            let value = coreset_value(info.name, p.name);
+            let mut changed =
+                build_coreset_method(info.name, &json!({ p.name: value.clone() })).unwrap();
+            assert_ne!(changed.params_json(), default.params_json());
+            // Early-score parameters change what the protocol computes (needs); the
+            // others change the selection itself.
+            let needs_changed = changed.needs() != default.needs();
+            let after = changed
+                .select(&request, &ctx, &mut ChaCha8Rng::seed_from_u64(4))
+                .unwrap();
+            assert!(
+                needs_changed || after != before,
+                "coreset {}.{} = {value} changed nothing",
+                info.name,
+                p.name
+            );
+        }
+    }
+}
