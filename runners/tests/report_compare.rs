@@ -142,3 +142,43 @@ fn compare_exits_by_verdict() {
         .unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn a_schema_1_baseline_compares_with_todays_records_cell_by_cell() {
+    // The stored fixture was written by sieve's first schema (budget, strategy, labeled).
+    // Rerunning its config today gives schema-3 records of the same cells: the gate
+    // matches every cell (none only on one side) and decides (exit 0 or 1, never the
+    // input-error 2; the fixture predates fixes that changed some random draws, so the
+    // numbers are not identical).
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/tests/data/qs1");
+    let config = common::write_config(
+        tmp.path(),
+        "qs1.toml",
+        &std::fs::read_to_string(fixture.join("config.toml")).unwrap(),
+    );
+    let new = tmp.path().join("new");
+    common::run(&config, &new);
+    let out = sieve()
+        .arg("compare")
+        .arg(&fixture)
+        .arg(&new)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{table}");
+    assert!(table.contains("0 only in BASE, 0 only in NEW"), "{table}");
+    assert!(table.contains("35 within noise") || table.contains("within noise"));
+    // And the old folder still reports.
+    let copy = tmp.path().join("old");
+    std::fs::create_dir(&copy).unwrap();
+    for f in ["records.csv", "sweep.json", "config.toml"] {
+        std::fs::copy(fixture.join(f), copy.join(f)).unwrap();
+    }
+    let report = sieve().arg("report").arg(&copy).output().unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+}
