@@ -132,15 +132,15 @@ impl Arm {
     }
 }
 
-/// Records grouped by setting and arm, each record once per (trial_id, round).
+/// Records grouped by setting and arm, each record once per (trial_id, round, eval_index).
 pub(crate) type Grouped<'a> = BTreeMap<Setting, BTreeMap<Arm, Vec<&'a Record>>>;
 
-/// Groups `records`; a record repeating an earlier (trial_id, round) is ignored.
+/// Groups `records`; a record repeating an earlier (trial_id, round, eval_index) is ignored.
 pub(crate) fn group(records: &[Record]) -> Grouped<'_> {
     let mut seen = HashSet::new();
     let mut out: Grouped<'_> = BTreeMap::new();
     for r in records {
-        if seen.insert((r.trial_id.as_str(), r.round)) {
+        if seen.insert((r.trial_id.as_str(), r.round, r.eval_index)) {
             out.entry(Setting::of(r))
                 .or_default()
                 .entry(Arm::of(r))

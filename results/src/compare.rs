@@ -302,7 +302,7 @@ fn cells(records: &[Record], metric: Metric) -> BTreeMap<CellId, Side> {
     let mut seen = HashSet::new();
     let mut out: BTreeMap<CellId, Side> = BTreeMap::new();
     for r in records {
-        if !seen.insert((r.trial_id.as_str(), r.round)) {
+        if !seen.insert((r.trial_id.as_str(), r.round, r.eval_index)) {
             continue;
         }
         let id = CellId {
@@ -317,6 +317,19 @@ fn cells(records: &[Record], metric: Metric) -> BTreeMap<CellId, Side> {
         if let Some(v) = r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
             side.values.push((r.repeat, r.seed, v));
         }
+    }
+    // Several evaluation models of one repeat (condensation) are one sample: their mean.
+    for side in out.values_mut() {
+        let mut by_repeat: BTreeMap<(u32, u64), (f64, usize)> = BTreeMap::new();
+        for &(repeat, seed, v) in &side.values {
+            let e = by_repeat.entry((repeat, seed)).or_insert((0.0, 0));
+            e.0 += v;
+            e.1 += 1;
+        }
+        side.values = by_repeat
+            .into_iter()
+            .map(|((repeat, seed), (sum, n))| (repeat, seed, sum / n as f64))
+            .collect();
     }
     out
 }

@@ -29,7 +29,7 @@ pub struct RecordsRead {
 ///
 /// A truncated final row (no trailing newline, or too few fields) from a killed
 /// run is skipped with a warning. A row repeating an earlier row's
-/// `(trial_id, round)` is dropped with a warning (the first is kept). An empty
+/// `(trial_id, round, eval_index)` is dropped with a warning (the first is kept). An empty
 /// file reads as no records.
 pub fn read_records(path: &Path) -> Result<RecordsRead, ResultsError> {
     let bytes = std::fs::read(path).map_err(|e| ResultsError::io(path, e))?;
@@ -53,8 +53,8 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
     };
 
     let columns = Columns::new(&header);
-    // (trial_id, round) -> line of the first row with it.
-    let mut seen: HashMap<(String, u32), u64> = HashMap::new();
+    // (trial_id, round, eval_index) -> line of the first row with it.
+    let mut seen: HashMap<(String, u32, u32), u64> = HashMap::new();
     for row in &rows.rows {
         let cells = Cells {
             row,
@@ -63,13 +63,14 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
             line: row.position().map_or(0, csv::Position::line),
         };
         let record = cells.record()?;
-        match seen.get(&(record.trial_id.clone(), record.round)) {
+        let key = (record.trial_id.clone(), record.round, record.eval_index);
+        match seen.get(&key) {
             Some(first) => out.warnings.push(format!(
                 "{file} line {}: duplicate of line {first} (trial_id `{}`, round {}), kept the first",
                 cells.line, record.trial_id, record.round
             )),
             None => {
-                seen.insert((record.trial_id.clone(), record.round), cells.line);
+                seen.insert(key, cells.line);
                 out.records.push(record);
             }
         }
@@ -247,6 +248,11 @@ impl Cells<'_> {
             repeat: self.parse("repeat", "a non-negative integer")?,
             seed: self.parse("seed", "a non-negative integer")?,
             round: self.parse("round", "a non-negative integer")?,
+            eval_index: if legacy {
+                0
+            } else {
+                self.parse("eval_index", "a non-negative integer")?
+            },
             x_name,
             x,
             metrics: values,

@@ -12,8 +12,9 @@ use crate::metric::{Metric, MetricValues};
 /// - 1: the first schema (active learning only: `budget`, `strategy`, `labeled`).
 /// - 2: adds `train_steps` and `train_epochs` (how much training happened).
 /// - 3: one schema for every run kind: `axis` / `axis_value` (the kind's setting axis,
-///   e.g. `budget`), `method` / `method_params`, the curve's `x_name` / `x` (labels,
-///   fraction, ipc, step, task), and metric columns declared per kind.
+///   e.g. `budget`), `method` / `method_params`, `eval_index` (several models evaluated
+///   at one point), the curve's `x_name` / `x` (labels, fraction, ipc, step, task), and
+///   metric columns declared per kind.
 ///
 /// Files of schemas 1 and 2 still read: their `budget` column becomes `axis_value`
 /// (axis `budget`), `strategy` becomes `method`, `labeled` becomes `x` (`labels`).
@@ -23,7 +24,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 pub const STATUS_OK: &str = "ok";
 
 /// The columns before the metrics, in order.
-pub const LEADING_COLUMNS: [&str; 17] = [
+pub const LEADING_COLUMNS: [&str; 18] = [
     "schema_version",
     "sweep_id",
     "kind",
@@ -39,6 +40,7 @@ pub const LEADING_COLUMNS: [&str; 17] = [
     "repeat",
     "seed",
     "round",
+    "eval_index",
     "x_name",
     "x",
 ];
@@ -90,6 +92,10 @@ pub struct Record {
     pub seed: u64,
     /// Evaluation index within the trial (a point of the curve).
     pub round: u32,
+    /// Which of several models evaluated at one point (condensation trains `n_eval`
+    /// models on each synthetic set); 0 for kinds with one model per point. The
+    /// statistics average them within a repeat.
+    pub eval_index: u32,
     /// What `x` counts: `labels`, `fraction`, `ipc`, `step`, `task`.
     pub x_name: String,
     /// The curve's x at this evaluation (e.g. the labeled count).
@@ -147,6 +153,7 @@ impl Record {
             self.repeat.to_string(),
             self.seed.to_string(),
             self.round.to_string(),
+            self.eval_index.to_string(),
             self.x_name.clone(),
             number(self.x),
         ];
@@ -203,6 +210,7 @@ mod tests {
             repeat: 0,
             seed: 1,
             round: 0,
+            eval_index: 0,
             x_name: "labels".into(),
             x: 10.0,
             metrics: MetricValues::new([

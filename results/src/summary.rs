@@ -15,6 +15,7 @@ use crate::kinds::{kind_info, CurveSummary};
 use crate::metric::Metric;
 use crate::options::ReportOptions;
 use crate::record::Record;
+use crate::stats::descriptive::estimate;
 use crate::versus::{analyze, ArmInput, ArmOutput};
 
 /// The interval level [`summarize`] uses.
@@ -76,6 +77,11 @@ pub struct SummaryRow {
     pub min: Option<f64>,
     /// Largest value; `None` when n = 0.
     pub max: Option<f64>,
+    /// Evaluation models pooled over repeats (condensation evaluates several per
+    /// repeat; otherwise equal to the records counted in `n`).
+    pub n_evaluations: usize,
+    /// Standard deviation over those models (the papers' ±); empty for whole-curve rows.
+    pub std_evaluations: Option<f64>,
     /// Repeats matched with random.
     pub n_pairs: usize,
     /// Mean paired difference to random (this - random); `None` for the
@@ -106,7 +112,7 @@ pub struct SummaryRow {
 }
 
 /// The header of summary.csv, in field order (checked against serde by a test).
-const SUMMARY_COLUMNS: [&str; 35] = [
+const SUMMARY_COLUMNS: [&str; 37] = [
     "kind",
     "dataset",
     "scenario",
@@ -130,6 +136,8 @@ const SUMMARY_COLUMNS: [&str; 35] = [
     "ci_high",
     "min",
     "max",
+    "n_evaluations",
+    "std_evaluations",
     "n_pairs",
     "diff_vs_reference",
     "diff_ci_low",
@@ -231,16 +239,39 @@ type Arms<'a> = BTreeMap<Arm, Vec<&'a Record>>;
 /// One trial's (x, value) points and whether all its evaluations were usable.
 type Trial = (Vec<(f64, f64)>, bool);
 
-/// (repeat, value) of the ok records with a finite value.
-fn usable(rs: &[&Record], metric: Metric) -> Vec<(u32, f64)> {
-    rs.iter()
-        .filter(|r| r.is_ok())
-        .filter_map(|r| {
-            r.metric(metric)
-                .filter(|v| v.is_finite())
-                .map(|v| (r.repeat, v))
-        })
-        .collect()
+/// The usable values of a cell: one per repeat (the mean of the repeat's evaluation
+/// models, when a kind evaluates several at one point), the number of records that did
+/// not contribute, and every model's value pooled (for the spread the papers report).
+struct Usable {
+    per_repeat: Vec<(u32, f64)>,
+    failed: usize,
+    pooled: Vec<f64>,
+}
+
+/// The ok records with a finite value, averaged within each repeat.
+fn usable(rs: &[&Record], metric: Metric) -> Usable {
+    let mut by_repeat: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
+    let mut failed = 0;
+    let mut pooled = Vec::new();
+    for r in rs {
+        match r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
+            Some(v) => {
+                let e = by_repeat.entry(r.repeat).or_insert((0.0, 0));
+                e.0 += v;
+                e.1 += 1;
+                pooled.push(v);
+            }
+            None => failed += 1,
+        }
+    }
+    Usable {
+        per_repeat: by_repeat
+            .into_iter()
+            .map(|(rep, (sum, n))| (rep, sum / n as f64))
+            .collect(),
+        failed,
+        pooled,
+    }
 }
 
 /// The fields every row of a cell shares.
@@ -297,6 +328,8 @@ fn row(
         ci_high: est.and_then(|e| e.ci_high),
         min: est.map(|e| e.min),
         max: est.map(|e| e.max),
+        n_evaluations: est.map_or(0, |e| e.n),
+        std_evaluations: None,
         n_pairs: vs.map_or(0, |v| v.n_pairs),
         diff_vs_reference: vs.map(|v| v.mean),
         diff_ci_low: vs.and_then(|v| v.ci_low),
@@ -336,10 +369,12 @@ fn per_round(
             })
             .filter(|(_, at)| !at.is_empty())
             .collect();
+        let usables: Vec<Usable> = cells.iter().map(|(_, rs)| usable(rs, metric)).collect();
         let inputs: Vec<ArmInput> = cells
             .iter()
-            .map(|(arm, rs)| ArmInput {
-                values: usable(rs, metric),
+            .zip(&usables)
+            .map(|((arm, _), u)| ArmInput {
+                values: u.per_repeat.clone(),
                 seed_key: seed_key(setting, arm, metric.as_str(), Some(round)),
                 withhold: None,
             })
@@ -356,8 +391,11 @@ fn per_round(
                 x: Some(x),
                 metric: metric.as_str().to_string(),
             };
-            let failed = rs.len() - inputs[i].values.len();
-            rows.push(row(base, options, ref_index == Some(i), out, failed));
+            let u = &usables[i];
+            let mut row = row(base, options, ref_index == Some(i), out, u.failed);
+            row.n_evaluations = u.pooled.len();
+            row.std_evaluations = estimate(&u.pooled, options.confidence).and_then(|e| e.std);
+            rows.push(row);
         }
     }
 }
@@ -370,15 +408,37 @@ fn x_name<'a>(rs: &[&'a Record]) -> &'a str {
 /// One trial's curve: (x, value) points, and whether every evaluation of
 /// the trial was ok with a finite value.
 fn trials(rs: &[&Record], metric: Metric) -> BTreeMap<u32, Trial> {
-    let mut out: BTreeMap<u32, Trial> = BTreeMap::new();
+    // repeat -> round -> (x, sum, count): several evaluation models at one point are
+    // averaged into one point of the repeat's curve.
+    let mut points: BTreeMap<u32, BTreeMap<u32, (f64, f64, usize)>> = BTreeMap::new();
+    let mut complete: BTreeMap<u32, bool> = BTreeMap::new();
     for r in rs {
-        let entry = out.entry(r.repeat).or_insert_with(|| (Vec::new(), true));
+        let ok = complete.entry(r.repeat).or_insert(true);
         match r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
-            Some(v) => entry.0.push((r.x, v)),
-            None => entry.1 = false,
+            Some(v) => {
+                let p = points
+                    .entry(r.repeat)
+                    .or_default()
+                    .entry(r.round)
+                    .or_insert((r.x, 0.0, 0));
+                p.1 += v;
+                p.2 += 1;
+            }
+            None => *ok = false,
         }
     }
-    out
+    complete
+        .into_iter()
+        .map(|(rep, ok)| {
+            let pts = points
+                .remove(&rep)
+                .unwrap_or_default()
+                .into_values()
+                .map(|(x, sum, n)| (x, sum / n as f64))
+                .collect();
+            (rep, (pts, ok))
+        })
+        .collect()
 }
 
 /// The whole-curve rows of `metric` in one setting: those the kind declares (AUBC,
@@ -596,6 +656,8 @@ mod tests {
             ci_high: None,
             min: None,
             max: None,
+            n_evaluations: 0,
+            std_evaluations: None,
             n_pairs: 0,
             diff_vs_reference: None,
             diff_ci_low: None,

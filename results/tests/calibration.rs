@@ -134,6 +134,7 @@ fn record(setting: usize, strategy: &str, repeat: u32, accuracy: f64) -> Record 
         repeat,
         seed: u64::from(repeat),
         round: 0,
+        eval_index: 0,
         x_name: "labels".into(),
         x: 100.0,
         metrics: MetricValues::new([

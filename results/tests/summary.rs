@@ -214,3 +214,27 @@ fn empty_summary_still_has_a_header() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, format!("{}\n", SummaryRow::columns().join(",")));
 }
+
+#[test]
+fn several_evaluation_models_per_repeat_are_averaged_within_the_repeat() {
+    // Condensation evaluates several models per repeat: repeat 0 has 0.5, 0.6, 0.7 (mean
+    // 0.6), repeat 1 has 0.8, 0.9, 1.0 (mean 0.9). The cell has two samples, 0.6 and 0.9;
+    // the pooled spread is over all six models.
+    let mut rs = Vec::new();
+    for (repeat, values) in [(0u32, [0.5, 0.6, 0.7]), (1, [0.8, 0.9, 1.0])] {
+        for (e, v) in values.iter().enumerate() {
+            let mut r = record("random", repeat, 0, *v);
+            r.eval_index = e as u32;
+            rs.push(r);
+        }
+    }
+    let rows = summarize(&rs);
+    let row = find(&rows, "random", 0);
+    assert_eq!(row.n, 2);
+    close(row.mean, 0.75);
+    // std of (0.6, 0.9) = 0.212132...
+    close(row.std, 0.212_132_034_355_964_25);
+    assert_eq!(row.n_evaluations, 6);
+    // Sample std of 0.5..1.0 in steps of 0.1 = 0.187082869...
+    close(row.std_evaluations, 0.187_082_869_338_697_07);
+}

@@ -14,6 +14,7 @@ use crate::sweep::{Sweep, Trial};
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub round: u32,
+    pub eval_index: u32,
     pub x: f64,
     pub result: Result<Evaluation, String>,
 }
@@ -35,6 +36,7 @@ pub fn run_trial<B: AutodiffBackend>(
     let mut guarded_emit = |evaluation: Evaluation| -> bool {
         let outcome = Outcome {
             round: evaluation.round,
+            eval_index: evaluation.eval_index,
             x: evaluation.x,
             result: Ok(evaluation),
         };
@@ -73,6 +75,7 @@ pub fn run_trial<B: AutodiffBackend>(
     };
     emit(Outcome {
         round: position.round,
+        eval_index: 0,
         x: position.x,
         result: Err(failure),
     })

@@ -33,6 +33,7 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
         repeat,
         seed: 1000 + u64::from(repeat),
         round,
+        eval_index: 0,
         x_name: "labels".into(),
         x: f64::from(10 + 10 * round),
         metrics: MetricValues::new([

@@ -133,17 +133,18 @@ struct Recorded {
 /// The rows one trial already has.
 #[derive(Default)]
 struct RecordedTrial {
-    rounds: HashSet<u32>,
+    /// (round, eval_index) of the rows present.
+    rounds: HashSet<(u32, u32)>,
     /// The trial ended with a failure row.
     failed: bool,
 }
 
 impl Recorded {
-    /// Whether `trial` already has a row for `round`.
-    fn has(&self, trial: &str, round: u32) -> bool {
+    /// Whether `trial` already has a row for `round` and `eval_index`.
+    fn has(&self, trial: &str, round: u32, eval_index: u32) -> bool {
         self.trials
             .get(trial)
-            .is_some_and(|t| t.rounds.contains(&round))
+            .is_some_and(|t| t.rounds.contains(&(round, eval_index)))
     }
 
     /// Rows `trial` already has.
@@ -179,7 +180,7 @@ fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
         }
         let trial = done.trials.entry(record.trial_id.clone()).or_default();
         trial.failed |= !record.is_ok();
-        trial.rounds.insert(record.round);
+        trial.rounds.insert((record.round, record.eval_index));
     }
     Ok(done)
 }
@@ -221,7 +222,7 @@ impl BackendJob for SweepJob<'_> {
                 if let Err(reason) = &outcome.result {
                     failure = Some(reason.clone());
                 }
-                if !done.has(&trial.id, outcome.round) {
+                if !done.has(&trial.id, outcome.round, outcome.eval_index) {
                     writer.append(&to_record(sweep, trial, &outcome, device_label))?;
                 }
                 progress.evaluation_done();
@@ -282,6 +283,7 @@ fn to_record(sweep: &Sweep, trial: &Trial, outcome: &Outcome, device: &str) -> R
         repeat: trial.repeat,
         seed: trial.seed,
         round: outcome.round,
+        eval_index: outcome.eval_index,
         x_name: sweep.protocol.x_name().to_string(),
         x: outcome.x,
         metrics,

@@ -210,6 +210,7 @@ impl ActiveProtocol {
                 evaluate(&trained.model, &data.test, batch, device).map_err(|e| e.to_string())?;
             let keep_going = emit(Evaluation {
                 round: round as u32,
+                eval_index: 0,
                 x: pool.labeled().len() as f64,
                 metrics: Evaluation::test_metrics(&metrics),
                 select_seconds,

@@ -33,6 +33,8 @@ pub struct Arm {
 pub struct Evaluation {
     /// Index of the point in the trial's curve.
     pub round: u32,
+    /// Which of several models evaluated at this point (0 when there is one).
+    pub eval_index: u32,
     /// The curve's x (labeled count, fraction...).
     pub x: f64,
     pub metrics: MetricValues,

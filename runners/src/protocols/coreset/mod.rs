@@ -408,6 +408,7 @@ impl CoresetProtocol {
                 evaluate(&trained.model, &data.test, batch, device).map_err(|e| e.to_string())?;
             let keep_going = emit(Evaluation {
                 round: i as u32,
+                eval_index: 0,
                 x: self.sizes.x(i),
                 metrics: Evaluation::test_metrics(&metrics),
                 select_seconds: if i == 0 { select_seconds } else { 0.0 },
