@@ -30,8 +30,35 @@ pub struct BudgetSchedule {
     pub init_params: Option<serde_json::Value>,
 }
 
+/// Most query rounds a schedule may ask for: more is a typo, not an experiment (and would
+/// allocate the size list before any check).
+pub const MAX_ROUNDS: usize = 100_000;
+
 impl BudgetSchedule {
-    /// Labeled counts at each evaluation, starting with the initial set.
+    /// The labeled count at the last evaluation, or `None` when it overflows.
+    pub fn last_size(&self) -> Option<usize> {
+        match (self.rounds, self.final_budget) {
+            (Some(rounds), _) => rounds
+                .checked_mul(self.query)
+                .and_then(|q| q.checked_add(self.initial)),
+            (None, Some(last)) => Some(last.max(self.initial)),
+            (None, None) => Some(self.initial),
+        }
+    }
+
+    /// Evaluations of a trial (rounds + 1), computed without listing them.
+    pub fn evaluations(&self) -> usize {
+        match (self.rounds, self.final_budget) {
+            (Some(rounds), _) => rounds.saturating_add(1),
+            (None, Some(last)) if self.query > 0 => {
+                last.saturating_sub(self.initial).div_ceil(self.query) + 1
+            }
+            _ => 1,
+        }
+    }
+
+    /// Labeled counts at each evaluation, starting with the initial set. Call after
+    /// [`BudgetSchedule::validate`] (which bounds the list by the pool).
     pub fn sizes(&self) -> Vec<usize> {
         let mut sizes = vec![self.initial];
         match (self.rounds, self.final_budget) {
@@ -61,7 +88,7 @@ impl BudgetSchedule {
     /// cold-start strategy other than random.
     pub fn label(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
-            let last = self.sizes().last().copied().unwrap_or(self.initial);
+            let last = self.last_size().unwrap_or(usize::MAX);
             let init = match self.init_name() {
                 "random" => String::new(),
                 other => format!("-{other}"),
@@ -100,10 +127,37 @@ impl BudgetSchedule {
                     format!("must exceed `initial` ({}), got {last}", self.initial),
                 ))
             }
+            (Some(rounds), None) if rounds > MAX_ROUNDS => {
+                return Err(CoreError::invalid(
+                    format!("{field}.rounds"),
+                    format!("must be at most {MAX_ROUNDS}, got {rounds}"),
+                ))
+            }
             _ => {}
         }
+        let Some(last) = self.last_size() else {
+            return Err(CoreError::invalid(
+                format!("{field}.query"),
+                format!(
+                    "initial + rounds x query overflows ({} + {} x {})",
+                    self.initial,
+                    self.rounds.unwrap_or(0),
+                    self.query
+                ),
+            ));
+        };
+        if self.evaluations() > MAX_ROUNDS + 1 {
+            return Err(CoreError::invalid(
+                format!("{field}.query"),
+                format!(
+                    "{} rounds from {} to {last} by {}: at most {MAX_ROUNDS} rounds",
+                    self.evaluations() - 1,
+                    self.initial,
+                    self.query
+                ),
+            ));
+        }
         if let Some(pool) = pool_size {
-            let last = self.sizes().last().copied().unwrap_or(self.initial);
             if last > pool {
                 return Err(CoreError::invalid(
                     field,
@@ -141,6 +195,32 @@ mod tests {
             ..schedule(Some(3), None)
         };
         assert_eq!(cold.label(), "i10-q20-n70-typiclust");
+    }
+
+    #[test]
+    fn huge_values_are_refused_before_anything_is_allocated() {
+        let huge = schedule(Some(4_294_967_295), None);
+        let err = huge
+            .validate("budget[0]", Some(1000))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("budget[0].rounds"), "{err}");
+        assert_eq!(huge.evaluations(), 4_294_967_296);
+        let wraps = BudgetSchedule {
+            query: usize::MAX / 2 + 1,
+            ..schedule(Some(2), None)
+        };
+        let err = wraps
+            .validate("budget[1]", Some(1000))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("overflows"), "{err}");
+        assert!(!wraps.label().is_empty());
+        let many = BudgetSchedule {
+            query: 1,
+            ..schedule(None, Some(10_000_000))
+        };
+        assert!(many.validate("b", None).is_err());
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct ScenarioSpec {
     pub kind: ScenarioKind,
 }
 
+/// Most values a transformed pool may hold (4 GiB of `f32`).
+const MAX_POOL_VALUES: usize = 1 << 30;
+
 /// The scenario names a config may use as `kind`.
 pub const SCENARIO_KINDS: &[&str] = &["none", "imbalance", "redundancy", "ood", "label_noise"];
 
@@ -66,9 +69,9 @@ impl ScenarioSpec {
                 }
             }
             ScenarioKind::Redundancy { copies, noise } => {
-                if *copies < 2 {
+                if *copies < 2 || *copies > 10_000 {
                     return Err(bad(format!(
-                        "field `copies` must be at least 2, got {copies}"
+                        "field `copies` must be from 2 to 10000, got {copies}"
                     )));
                 }
                 if !(noise.is_finite() && *noise >= 0.0) {
@@ -132,7 +135,19 @@ impl ScenarioSpec {
             }
             ScenarioKind::Redundancy { copies, noise } => {
                 let row = train.shape.len();
-                let mut features = Vec::with_capacity(train.features.len() * copies);
+                let values = train
+                    .features
+                    .len()
+                    .checked_mul(*copies)
+                    .filter(|&v| v <= MAX_POOL_VALUES)
+                    .ok_or_else(|| {
+                        DatasetError::Invalid(format!(
+                            "scenario `{}`: {copies} copies of {} examples would hold more than {MAX_POOL_VALUES} values (4 GiB)",
+                            self.name,
+                            train.len()
+                        ))
+                    })?;
+                let mut features = Vec::with_capacity(values);
                 let mut labels = Vec::with_capacity(train.len() * copies);
                 for copy in 0..*copies {
                     for i in 0..train.len() {

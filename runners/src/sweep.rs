@@ -143,6 +143,12 @@ impl Sweep {
     }
 }
 
+/// Most repeats a sweep may ask for.
+pub const MAX_REPEATS: u32 = 100_000;
+
+/// Most trials a sweep may expand to (a typo in a list, not an experiment).
+pub const MAX_TRIALS: usize = 10_000_000;
+
 /// A config error at `field`.
 pub(crate) fn invalid(
     origin: &str,
@@ -188,6 +194,13 @@ pub fn expand(
             origin,
             "repeats",
             "must be at least 1 (statistics need 2 or more)",
+        ));
+    }
+    if common.repeats > MAX_REPEATS {
+        return Err(invalid(
+            origin,
+            "repeats",
+            format!("must be at most {MAX_REPEATS}, got {}", common.repeats),
         ));
     }
     if let Some(report) = &common.report {
@@ -262,6 +275,26 @@ pub fn expand(
 
     // The kind's own fields: arms with their parameters, the axis, the reference.
     let protocol = Protocol::prepare(&config, &regularizations, origin)?;
+    // The number of trials, before anything is loaded or allocated.
+    let trial_count = [
+        common.datasets.len(),
+        common.scenarios.len(),
+        common.models.len(),
+        common.regularizations.len(),
+        protocol.axis_labels().len(),
+        common.repeats as usize,
+        protocol.arms().len(),
+    ]
+    .iter()
+    .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+    .filter(|&n| n <= MAX_TRIALS)
+    .ok_or_else(|| {
+        invalid(
+            origin,
+            "repeats",
+            format!("the sweep would have more than {MAX_TRIALS} trials (datasets x scenarios x models x regularizations x {} x repeats x methods)", protocol.axis()),
+        )
+    })?;
 
     // Data sets: fields first (cheap), then load and check against shapes and sizes.
     for (i, dataset) in common.datasets.iter().enumerate() {
@@ -319,7 +352,7 @@ pub fn expand(
 
     let sweep_id = sweep_id(&config);
     let kind = config.kind_name();
-    let mut trials = Vec::new();
+    let mut trials = Vec::with_capacity(trial_count);
     let mut ids = HashSet::new();
     for (d, dataset) in common.datasets.iter().enumerate() {
         for (sc, scenario) in common.scenarios.iter().enumerate() {

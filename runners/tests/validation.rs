@@ -210,3 +210,43 @@ fn an_unknown_kind_gets_a_suggestion() {
     let e = error_of(&BASE.replace("kind = \"active\"", "kind = \"continual\""));
     assert!(e.contains("not available in this release"), "{e}");
 }
+
+#[test]
+fn huge_values_are_refused_with_the_field_named_before_anything_is_allocated() {
+    let started = std::time::Instant::now();
+    for (edit_from, edit_to, field) in [
+        ("rounds = 2", "rounds = 1000000000", "budget[0].rounds"),
+        ("rounds = 2", "rounds = 4294967295", "budget[0].rounds"),
+        (
+            "query = 10\nrounds = 2",
+            "query = 9223372036854775807\nrounds = 2",
+            "budget[0].query",
+        ),
+        ("repeats = 2", "repeats = 4294967295", "repeats"),
+        (
+            "[[dataset]]",
+            "[[scenario]]\nname = \"dup\"\nkind = \"redundancy\"\ncopies = 1000000\n\n[[dataset]]",
+            "scenario[0]",
+        ),
+        (
+            "name = \"mlp\"",
+            "name = \"mlp\"\nhidden = [2000000000]",
+            "model[0].hidden",
+        ),
+        (
+            "name = \"margin\"",
+            "name = \"bald\"\nparams = { samples = 1000000000 }",
+            "strategy[1].params",
+        ),
+    ] {
+        let e = error_of(&BASE.replace(edit_from, edit_to));
+        assert!(e.contains(field), "{edit_to}: {e}");
+    }
+    // A model whose parameters would not fit in memory for this data.
+    let e = error_of(&BASE.replace("name = \"mlp\"", "name = \"mlp\"\nhidden = [60000, 60000]"));
+    assert!(e.contains("model[0]") && e.contains("parameters"), "{e}");
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "validation must not allocate first"
+    );
+}

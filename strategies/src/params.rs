@@ -36,6 +36,23 @@ pub fn at_least(
     Ok(())
 }
 
+/// `value <= max`: bounds a count that sizes an allocation (MC passes, configurations),
+/// so a typo is an error instead of an out-of-memory abort.
+pub fn at_most(strategy: &str, param: &str, value: usize, max: usize) -> Result<(), StrategyError> {
+    if value > max {
+        return Err(invalid(
+            strategy,
+            param,
+            format!("must be at most {max}, got {value}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Most MC-dropout passes a strategy may ask for (each is a forward pass over the pool
+/// and a `pool x classes` matrix kept in memory).
+pub const MAX_MC_SAMPLES: usize = 10_000;
+
 /// `value` finite and `min <= value` (`min < value` when `exclusive_min`) and `value <= max`.
 pub fn in_range(
     strategy: &str,

@@ -28,6 +28,12 @@ impl ModelKind {
     }
 }
 
+/// Widest layer a config may ask for.
+pub const MAX_WIDTH: usize = 1 << 16;
+
+/// Most parameters a model may have (4 GiB of f32 weights).
+pub const MAX_PARAMETERS: u128 = 1 << 30;
+
 /// Model names accepted in configs.
 pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet"];
 
@@ -100,6 +106,29 @@ impl ModelSpec {
         self.depth.unwrap_or(3).min(max_pools).max(1)
     }
 
+    /// Roughly how many weights the model has for examples of `shape` (10 classes),
+    /// computed without building it, so an absurd size is refused before any allocation.
+    pub fn parameter_estimate(&self, kind: ModelKind, shape: ExampleShape) -> u128 {
+        let input = shape.len() as u128;
+        match kind {
+            ModelKind::Mlp => {
+                let mut width = input;
+                let mut total = 0u128;
+                for &h in &self.hidden_widths() {
+                    total += width * h as u128 + h as u128;
+                    width = h as u128;
+                }
+                total + width * 10
+            }
+            ModelKind::Lenet => 16 * input + 120 * 84 + 2_000,
+            ModelKind::Convnet => {
+                let w = self.conv_width() as u128;
+                let depth = self.conv_depth(shape) as u128;
+                9 * w * (shape.channels as u128 + w * depth.saturating_sub(1)) + w * input
+            }
+        }
+    }
+
     /// Checks the sizes and that the model fits the example shape.
     pub fn validate(
         &self,
@@ -140,6 +169,24 @@ impl ModelSpec {
                     "needs one or more positive widths",
                 ));
             }
+            if let Some(&wide) = hidden.iter().find(|&&w| w > MAX_WIDTH) {
+                return Err(CoreError::invalid(
+                    format!("{field}.hidden"),
+                    format!("a width of {wide} is beyond {MAX_WIDTH}"),
+                ));
+            }
+        }
+        if let Some(width) = self.width.filter(|&w| w > MAX_WIDTH) {
+            return Err(CoreError::invalid(
+                format!("{field}.width"),
+                format!("{width} is beyond {MAX_WIDTH}"),
+            ));
+        }
+        if let Some(depth) = self.depth.filter(|&d| d > 64) {
+            return Err(CoreError::invalid(
+                format!("{field}.depth"),
+                format!("{depth} is beyond 64 blocks"),
+            ));
         }
         if self.width == Some(0) {
             return Err(CoreError::invalid(
@@ -169,6 +216,15 @@ impl ModelSpec {
                 ModelKind::Mlp => {}
                 ModelKind::Lenet => needs_image(4)?,
                 ModelKind::Convnet => needs_image(2)?,
+            }
+            let params = self.parameter_estimate(kind, shape);
+            if params > MAX_PARAMETERS {
+                return Err(CoreError::invalid(
+                    field,
+                    format!(
+                        "about {params} parameters for examples of shape {shape}: more than {MAX_PARAMETERS} (4 GiB of weights)"
+                    ),
+                ));
             }
         }
         Ok(kind)

@@ -119,7 +119,7 @@ impl ActiveProtocol {
 
     /// One evaluation per round.
     pub fn evaluations(&self, axis: usize) -> usize {
-        self.budgets[axis].sizes().len()
+        self.budgets[axis].evaluations()
     }
 
     /// Every budget fits every pool.

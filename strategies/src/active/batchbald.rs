@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::{ModelView, SelectionRequest, Strategy, StrategyError};
 
 use super::mc_dropout::mc_probabilities;
-use crate::params::{at_least, ValidateParams};
+use crate::params::{at_least, at_most, ValidateParams, MAX_MC_SAMPLES};
 use crate::ranking::top_k;
 
 /// Parameters of BatchBALD.
@@ -56,7 +56,14 @@ impl Default for BatchBaldParams {
 impl ValidateParams for BatchBaldParams {
     fn validate(&self, strategy: &str) -> Result<(), StrategyError> {
         at_least(strategy, "samples", self.samples, 2)?;
-        at_least(strategy, "max_configurations", self.max_configurations, 1)
+        at_most(strategy, "samples", self.samples, MAX_MC_SAMPLES)?;
+        at_least(strategy, "max_configurations", self.max_configurations, 1)?;
+        at_most(
+            strategy,
+            "max_configurations",
+            self.max_configurations,
+            10_000_000,
+        )
     }
 }
 

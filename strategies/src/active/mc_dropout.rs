@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::{Matrix, ModelView, SelectionRequest, StrategyError};
 
 use crate::linalg::check_shape;
-use crate::params::{at_least, ValidateParams};
+use crate::params::{at_least, at_most, ValidateParams, MAX_MC_SAMPLES};
 use crate::ranking::top_k;
 
 /// Parameters shared by the MC-dropout scores.
@@ -29,7 +29,8 @@ impl Default for McParams {
 
 impl ValidateParams for McParams {
     fn validate(&self, strategy: &str) -> Result<(), StrategyError> {
-        at_least(strategy, "samples", self.samples, 2)
+        at_least(strategy, "samples", self.samples, 2)?;
+        at_most(strategy, "samples", self.samples, MAX_MC_SAMPLES)
     }
 }
 
