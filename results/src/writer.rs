@@ -25,6 +25,28 @@ pub struct RecordWriter {
 }
 
 impl RecordWriter {
+    /// Checks, without changing anything, that records carrying `metrics` could be
+    /// appended to `path`: absent, empty, or with exactly that header.
+    pub fn check_header(path: &Path, metrics: &[Metric]) -> Result<(), ResultsError> {
+        if !path.exists() {
+            return Ok(());
+        }
+        let bytes = std::fs::read(path).map_err(|e| ResultsError::io(path, e))?;
+        let rows = split_rows(&bytes).map_err(|e| ResultsError::csv(path, &e))?;
+        let columns = Record::columns(metrics);
+        if let Some(header) = &rows.header {
+            let found = header_names(header);
+            if found != columns {
+                return Err(ResultsError::HeaderMismatch {
+                    file: path.display().to_string(),
+                    expected: columns.join(","),
+                    found: found.join(","),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Opens `path` for appending records that carry `metrics`, creating it if needed.
     ///
     /// An existing non-empty file must have exactly [`Record::columns`]`(metrics)` as header,

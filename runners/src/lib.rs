@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod commands;
 pub mod config;
+pub mod folder_lock;
 pub mod progress;
 pub mod protocols;
 pub mod sweep;

@@ -14,6 +14,7 @@ use sieve_results::{
 
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 use crate::config::SweepConfig;
+use crate::folder_lock::FolderLock;
 use crate::progress::SweepProgress;
 use crate::sweep::{expand, Sweep, Trial};
 use crate::trial::{run_trial, Outcome};
@@ -55,10 +56,19 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
         .unwrap_or_else(|| default_out_dir(&options.config));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create results folder {}", out.display()))?;
-    claim_folder(&out, &sweep)?;
-
+    // One run per folder: held until this function returns (or the process ends).
+    let lock = FolderLock::acquire(&out)?;
+    // Everything that can refuse the folder is checked before anything is written: a
+    // refused run changes nothing.
     let records_path = out.join("records.csv");
-    let done = recorded_rounds(&records_path, &sweep.sweep_id)?;
+    let done = match check_folder(&out, &sweep, &records_path) {
+        Ok(done) => done,
+        Err(e) => {
+            lock.release_and_forget();
+            return Err(e);
+        }
+    };
+    claim_folder(&out, &sweep)?;
     let mut writer = RecordWriter::open_append(&records_path, sweep.protocol.metrics())?;
     if writer.repaired_bytes() > 0 {
         eprintln!(
@@ -93,9 +103,10 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
     Ok(out)
 }
 
-/// Writes `sweep.json` and `config.toml` into a new folder, or checks that an existing
-/// folder was made by this same config.
-fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
+/// Checks, reading only, that `out` can hold this sweep: its sweep.json (if any) names
+/// this sweep, and its records (if any) have this sweep's columns and id. Returns what
+/// is already recorded.
+fn check_folder(out: &Path, sweep: &Sweep, records_path: &Path) -> anyhow::Result<Recorded> {
     if let Some(meta) = SweepFile::read(out)? {
         if meta.sweep_id != sweep.sweep_id {
             bail!(
@@ -105,6 +116,18 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
                 sweep.sweep_id
             );
         }
+    }
+    RecordWriter::check_header(records_path, sweep.protocol.metrics()).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n(the folder was written by another version of sieve or another kind of sweep: choose another --out folder)"
+        )
+    })?;
+    recorded_rounds(records_path, &sweep.sweep_id)
+}
+
+/// Writes `sweep.json` and `config.toml` into a folder that has none yet.
+fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
+    if out.join(SWEEP_FILE).exists() {
         return Ok(());
     }
     let meta = SweepFile {
