@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use sieve_results::{write_report, IntervalMethod, ReportOptions};
@@ -98,4 +100,37 @@ fn missing_records_is_a_clear_error() {
     };
     let err = write_report(tmp.path(), &bad).unwrap_err();
     assert!(err.to_string().contains("confidence"), "{err}");
+}
+
+#[test]
+fn settings_whose_names_contain_dots_get_their_own_plots() {
+    if sieve_results::plot::font::ensure_font().is_err() {
+        return; // no font on this machine: no plots to name
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    let mut w =
+        sieve_results::RecordWriter::open_append(&dir.join("records.csv"), &common::METRICS)
+            .unwrap();
+    for reg in ["lr0.01", "lr0.05"] {
+        for strategy in ["random", "entropy"] {
+            for repeat in 0..2 {
+                for round in 0..2 {
+                    let mut r = common::record(strategy, repeat, round, 0.5 + 0.1 * f64::from(round));
+                    r.regularization = reg.into();
+                    r.trial_id = format!("{reg}/{strategy}/{repeat}");
+                    w.append(&r).unwrap();
+                }
+            }
+        }
+    }
+    drop(w);
+    write_report(&dir, &ReportOptions::default()).unwrap();
+    for reg in ["lr0.01", "lr0.05"] {
+        let svg = dir
+            .join("plots")
+            .join(format!("active-digits-none-mlp-{reg}-small-curves.svg"));
+        assert!(svg.is_file(), "{} missing", svg.display());
+    }
 }

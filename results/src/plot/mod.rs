@@ -67,6 +67,36 @@ pub(crate) struct SettingData<'a> {
     pub records: Vec<&'a Record>,
 }
 
+/// A distinct file-name stem per setting: the readable slug, with a short hash of the
+/// exact setting appended wherever two settings would share one (names that differ only
+/// in characters the slug replaces, or in where a `-` falls).
+fn unique_slugs<'a>(settings: impl Iterator<Item = &'a Setting>) -> BTreeMap<Setting, String> {
+    let mut by_slug: BTreeMap<String, Vec<&Setting>> = BTreeMap::new();
+    for s in settings {
+        by_slug.entry(s.slug()).or_default().push(s);
+    }
+    let mut out = BTreeMap::new();
+    for (slug, group) in by_slug {
+        for s in &group {
+            let name = if group.len() == 1 {
+                slug.clone()
+            } else {
+                let exact = [
+                    s.kind.as_str(),
+                    &s.dataset,
+                    &s.scenario,
+                    &s.model,
+                    &s.regularization,
+                    &s.axis_value,
+                ];
+                format!("{slug}-{:08x}", sieve_seeds::derive_seed(0, &exact) as u32)
+            };
+            out.insert((*s).clone(), name);
+        }
+    }
+    out
+}
+
 /// Draws every plot under `dir/plots/`.
 pub fn draw_all(
     dir: &Path,
@@ -91,6 +121,7 @@ pub fn draw_all(
             e.1.push(r);
         }
     }
+    let slugs = unique_slugs(by_setting.keys());
     for (setting, (rows, records)) in by_setting {
         let mut arms: Vec<Arm> = rows.iter().map(|r| r.arm()).collect();
         arms.sort();
@@ -114,7 +145,10 @@ pub fn draw_all(
             rows,
             records,
         };
-        let slug = data.setting.slug();
+        let slug = slugs
+            .get(&data.setting)
+            .cloned()
+            .unwrap_or_else(|| data.setting.slug());
         let reference = data.setting.reference();
         let kinds: [(&str, String, Drawer); 4] = [
             (
@@ -340,8 +374,10 @@ fn render(
         root.present().map_err(|e| e.to_string())?;
         Ok(drawn)
     };
-    let svg_path = base.with_extension("svg");
-    let png_path = base.with_extension("png");
+    // Appended, not `with_extension`: a setting name with a dot (`lr0.01`) must not lose
+    // everything after it.
+    let svg_path = PathBuf::from(format!("{}.svg", base.display()));
+    let png_path = PathBuf::from(format!("{}.png", base.display()));
     let mut svg = String::new();
     let drawn = draw(SVGOrBitmap::Svg(SVGBackend::with_string(&mut svg, SIZE)))
         .map_err(|e| format!("{}: {e}", svg_path.display()))?;
@@ -363,4 +399,30 @@ fn render(
         svg_path,
         png_path,
     }))
+}
+
+#[cfg(test)]
+mod slug_tests {
+    use super::*;
+
+    fn setting(regularization: &str) -> Setting {
+        Setting {
+            kind: "active".into(),
+            dataset: "d".into(),
+            scenario: "none".into(),
+            model: "m".into(),
+            regularization: regularization.into(),
+            axis: "budget".into(),
+            axis_value: "b".into(),
+        }
+    }
+
+    #[test]
+    fn names_that_collapse_to_one_slug_get_distinct_stems() {
+        let (a, b, c) = (setting("lr 0.01"), setting("lr/0.01"), setting("lr0.05"));
+        let slugs = unique_slugs([&a, &b, &c].into_iter());
+        assert_ne!(slugs[&a], slugs[&b]);
+        assert_eq!(slugs[&c], c.slug(), "a unique slug stays readable");
+        assert!(slugs.values().all(|s| !s.contains('/') && !s.contains(' ')));
+    }
 }
