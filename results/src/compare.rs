@@ -51,6 +51,9 @@ pub struct CompareOptions {
     pub metric: Metric,
     /// The test. Default [`CompareTest::Auto`].
     pub test: CompareTest,
+    /// Whether a cell of BASE missing from NEW is allowed (default false: it fails the
+    /// gate, so a run that stopped early or lost a setting cannot pass).
+    pub allow_missing: bool,
 }
 
 impl Default for CompareOptions {
@@ -60,6 +63,7 @@ impl Default for CompareOptions {
             tolerance: 0.005,
             metric: Metric::TEST_ACCURACY,
             test: CompareTest::Auto,
+            allow_missing: false,
         }
     }
 }
@@ -172,9 +176,15 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Whether any cell regressed: the gate fails (exit 1).
+    /// Whether any cell regressed.
     pub fn any_regressed(&self) -> bool {
         self.cells.iter().any(|c| c.change == Change::Regressed)
+    }
+
+    /// Whether the gate fails (exit 1): a cell regressed, or a cell of BASE is missing
+    /// from NEW (unless `allow_missing`).
+    pub fn gate_fails(&self) -> bool {
+        self.any_regressed() || (!self.options.allow_missing && !self.only_in_base.is_empty())
     }
 
     /// Number of cells with `change`.
@@ -211,6 +221,13 @@ impl Comparison {
             self.only_in_base.len(),
             self.only_in_new.len()
         );
+        if !self.only_in_base.is_empty() && !o.allow_missing {
+            let _ = writeln!(
+                s,
+                "**FAILED**: {} cell(s) of BASE are missing from NEW (a run that stopped early, a lost setting); `--allow-missing` accepts that.\n",
+                self.only_in_base.len()
+            );
+        }
         s.push_str(
             "| setting | method | round | x | n base/new | base | new | Δ | p | test | status |\n",
         );
@@ -282,6 +299,13 @@ pub fn compare_dirs(
     };
     let b = read(base)?;
     let n = read(new)?;
+    for (dir, side) in [(base, &b), (new, &n)] {
+        if side.records.is_empty() {
+            return Err(ResultsError::NoRecords {
+                file: dir.join("records.csv").display().to_string(),
+            });
+        }
+    }
     let mut cmp = compare_records(&b.records, &n.records, options);
     cmp.base = base.display().to_string();
     cmp.new = new.display().to_string();

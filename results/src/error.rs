@@ -127,6 +127,13 @@ pub enum ResultsError {
         message: String,
     },
 
+    /// A records file with no rows (empty, or a header only): nothing to report or gate on.
+    #[error("{file} holds no records (empty or header only): nothing to summarise or compare")]
+    NoRecords {
+        /// The records file.
+        file: String,
+    },
+
     /// `sweep.json` is not a sieve sweep file.
     #[error("{file} is not a sieve sweep file: {message}")]
     BadSweepFile {

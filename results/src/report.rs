@@ -39,6 +39,11 @@ pub fn write_report(dir: &Path, options: &ReportOptions) -> Result<ReportOutcome
         });
     }
     let read = read_records(&records_path)?;
+    if read.records.is_empty() {
+        return Err(ResultsError::NoRecords {
+            file: records_path.display().to_string(),
+        });
+    }
     let summary = summarize_with(&read.records, options);
     let mut out = ReportOutcome {
         warnings: read.warnings,

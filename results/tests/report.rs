@@ -117,7 +117,8 @@ fn settings_whose_names_contain_dots_get_their_own_plots() {
         for strategy in ["random", "entropy"] {
             for repeat in 0..2 {
                 for round in 0..2 {
-                    let mut r = common::record(strategy, repeat, round, 0.5 + 0.1 * f64::from(round));
+                    let mut r =
+                        common::record(strategy, repeat, round, 0.5 + 0.1 * f64::from(round));
                     r.regularization = reg.into();
                     r.trial_id = format!("{reg}/{strategy}/{repeat}");
                     w.append(&r).unwrap();

@@ -83,6 +83,9 @@ enum Command {
         /// auto (paired t on matching seeds, else Welch), welch or mann_whitney.
         #[arg(long, default_value = "auto")]
         test: String,
+        /// Accept cells of BASE that NEW lacks (by default they fail the gate).
+        #[arg(long)]
+        allow_missing: bool,
     },
     /// List data sources, models, regularization presets and strategies with parameters.
     List,
@@ -174,28 +177,47 @@ fn main() -> ExitCode {
             }
         },
         Command::Report { dir, bootstrap, bootstrap_seed, test, alpha, confidence, reference_budget, no_plots } => {
-            let options = report::options_of_folder(&dir).and_then(|mut o| {
+            // Flags are usage: a bad one exits 2 before the folder is read.
+            let flags = (|| -> Result<Option<sieve_results::PairedTest>, String> {
+                if let Some(a) = alpha.filter(|a| !(*a > 0.0 && *a < 1.0)) {
+                    return Err(format!("--alpha: must be in (0, 1), got {a}"));
+                }
+                if let Some(c) = confidence.filter(|c| !(*c > 0.0 && *c < 1.0)) {
+                    return Err(format!("--confidence: must be in (0, 1), got {c}"));
+                }
+                if let Some(r) = bootstrap.filter(|r| *r < 100) {
+                    return Err(format!("--bootstrap: at least 100 resamples, got {r}"));
+                }
+                test.map(|t| parse_enum(&t).map_err(|_| format!("--test: expected t or wilcoxon, got `{t}`")))
+                    .transpose()
+            })();
+            let test = match flags {
+                Ok(test) => test,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            let options = report::options_of_folder(&dir).map(|mut o| {
                 if let Some(resamples) = bootstrap {
                     o.interval = sieve_results::IntervalMethod::Bootstrap { resamples, seed: bootstrap_seed };
                 }
-                if let Some(test) = test {
-                    o.test = parse_enum(&test).map_err(|_| anyhow::anyhow!("--test: expected t or wilcoxon, got `{test}`"))?;
-                }
+                o.test = test.unwrap_or(o.test);
                 o.alpha = alpha.unwrap_or(o.alpha);
                 o.confidence = confidence.unwrap_or(o.confidence);
                 o.reference_budget = reference_budget.or(o.reference_budget);
                 o.plots = o.plots && !no_plots;
-                Ok(o)
+                o
             });
             options.and_then(|o| report::report(&dir, &o, false)).map(|_| ())
         }
-        Command::Compare { base, new, alpha, tolerance, metric, test } => {
+        Command::Compare { base, new, alpha, tolerance, metric, test, allow_missing } => {
             let options = parse_enum(&metric)
                 .map_err(|_| format!("--metric: expected test_accuracy, balanced_accuracy or test_loss, got `{metric}`"))
                 .and_then(|metric| {
                     parse_enum(&test)
                         .map_err(|_| format!("--test: expected auto, welch or mann_whitney, got `{test}`"))
-                        .map(|test| sieve_results::CompareOptions { alpha, tolerance, metric, test })
+                        .map(|test| sieve_results::CompareOptions { alpha, tolerance, metric, test, allow_missing })
                 });
             let options = match options {
                 Ok(o) => o,
@@ -205,7 +227,7 @@ fn main() -> ExitCode {
                 }
             };
             return match compare::compare(&base, &new, &options) {
-                Ok(c) if c.any_regressed() => ExitCode::from(1),
+                Ok(c) if c.gate_fails() => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");

@@ -181,3 +181,80 @@ fn a_schema_1_baseline_compares_with_todays_records_cell_by_cell() {
         String::from_utf8_lossy(&report.stderr)
     );
 }
+
+#[test]
+fn the_gate_fails_on_an_empty_or_incomplete_new_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run_sweep(tmp.path());
+    // Header-only NEW: an input error (exit 2).
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let text = std::fs::read_to_string(base.join("records.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    std::fs::write(empty.join("records.csv"), format!("{header}\n")).unwrap();
+    let out = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no records"));
+    // NEW missing most cells: fails (exit 1) unless --allow-missing.
+    let partial = tmp.path().join("partial");
+    std::fs::create_dir(&partial).unwrap();
+    let keep: Vec<&str> = text.lines().take(4).collect();
+    std::fs::write(partial.join("records.csv"), keep.join("\n") + "\n").unwrap();
+    let out = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&partial)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("missing from NEW"));
+    let out = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&partial)
+        .arg("--allow-missing")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn report_refuses_empty_records_and_bad_flags_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run_sweep(tmp.path());
+    for (flag, value) in [("--test", "foo"), ("--alpha", "1.5"), ("--confidence", "0")] {
+        let out = sieve()
+            .arg("report")
+            .arg(&base)
+            .arg(flag)
+            .arg(value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(flag));
+    }
+    let text = std::fs::read_to_string(base.join("records.csv")).unwrap();
+    std::fs::write(
+        base.join("records.csv"),
+        format!("{}\n", text.lines().next().unwrap()),
+    )
+    .unwrap();
+    let out = sieve().arg("report").arg(&base).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no records"));
+}
