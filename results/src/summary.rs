@@ -454,10 +454,22 @@ fn whole_curve(
     let x_name = arms.values().next().map_or("", |rs| x_name(rs));
     let reference = reference_arm(arms);
     let ref_index = reference.and_then(|r| arms.keys().position(|a| a == r));
-    let curves: Vec<(&Arm, BTreeMap<u32, Trial>)> = arms
+    let mut curves: Vec<(&Arm, BTreeMap<u32, Trial>)> = arms
         .iter()
         .map(|(arm, rs)| (arm, trials(rs, metric)))
         .collect();
+    // A curve with fewer points than the setting's longest (a sweep still running, a
+    // trial cut short) covers another x range: it is incomplete, like a failed one.
+    let longest = curves
+        .iter()
+        .flat_map(|(_, t)| t.values().map(|(pts, _)| pts.len()))
+        .max()
+        .unwrap_or(0);
+    for (_, trials) in &mut curves {
+        for (pts, complete) in trials.values_mut() {
+            *complete &= pts.len() == longest;
+        }
+    }
 
     if summaries.contains(&CurveSummary::Aubc) {
         aubc_rows(setting, &curves, ref_index, metric, x_name, options, out);

@@ -238,3 +238,96 @@ fn several_evaluation_models_per_repeat_are_averaged_within_the_repeat() {
     // Sample std of 0.5..1.0 in steps of 0.1 = 0.187082869...
     close(row.std_evaluations, 0.187_082_869_338_697_07);
 }
+
+#[test]
+fn numerically_equal_whole_curves_are_indistinguishable_not_better() {
+    // Entropy's curve equals random's but its AUBC is summed in another order, so the
+    // difference is ~1e-16, not 0. Before, that was a 'better' verdict with p 0.
+    let mut rs = Vec::new();
+    for repeat in 0..4u32 {
+        for (round, acc) in [(0, 0.1f64), (1, 0.2), (2, 0.7)].iter().copied() {
+            let v = acc + f64::from(repeat) * 0.013;
+            rs.push(record("random", repeat, round, v));
+            // The same value reached another way: one ulp off (0.1 + 0.2 vs 0.3).
+            let other = v * (1.0 + f64::EPSILON);
+            assert_ne!(other, v);
+            rs.push(record("entropy", repeat, round, other));
+        }
+    }
+    let summary = sieve_results::summarize_with(&rs, &sieve_results::ReportOptions::default());
+    let checked: Vec<_> = summary
+        .rows
+        .iter()
+        .filter(|r| r.method == "entropy")
+        .filter(|r| r.metric == "test_accuracy" || r.metric == "test_accuracy_aubc")
+        .collect();
+    assert!(checked.len() >= 4);
+    for r in checked {
+        assert_eq!(r.verdict, "indistinguishable", "{r:?}");
+        assert_eq!(r.diff_vs_reference, Some(0.0), "{r:?}");
+    }
+}
+
+#[test]
+fn a_constant_difference_has_no_effect_size_and_a_clear_p() {
+    // Every repeat exactly one test item (1/300) apart, with float noise in the sums.
+    let mut rs = Vec::new();
+    for repeat in 0..5u32 {
+        let base = 0.5 + 0.01 * f64::from(repeat);
+        rs.push(record("random", repeat, 0, base));
+        rs.push(record("entropy", repeat, 0, base + 1.0 / 300.0));
+    }
+    let rows = summarize(&rs);
+    let row = find(&rows, "entropy", 0);
+    assert_eq!(row.effect_size, None, "s_d = 0: no effect size");
+    assert_eq!(
+        row.diff_p_value,
+        Some(0.0),
+        "a constant non-zero difference"
+    );
+    close(row.diff_ci_low, 1.0 / 300.0);
+}
+
+#[test]
+fn repeats_exactly_at_the_target_reach_it() {
+    use sieve_results::{labels_to_reach, LabelsNeeded};
+    // Random's mean of three 0.73s is 0.7300000000000001.
+    let target = 0.730_000_000_000_000_1_f64;
+    assert!(target > 0.73);
+    assert_eq!(
+        labels_to_reach(&[(10.0, 0.5), (20.0, 0.73)], target),
+        Some(LabelsNeeded::Reached(20.0))
+    );
+}
+
+#[test]
+fn a_curve_with_missing_rounds_has_no_aubc() {
+    // A sweep still running: entropy's repeat 2 has rounds 0 and 1 only, so its curve
+    // spans a shorter x range and its AUBC would not be comparable.
+    let mut rs = Vec::new();
+    for repeat in 0..3u32 {
+        for round in 0..3u32 {
+            rs.push(record(
+                "random",
+                repeat,
+                round,
+                0.5 + 0.1 * f64::from(round),
+            ));
+            if !(repeat == 2 && round == 2) {
+                rs.push(record(
+                    "entropy",
+                    repeat,
+                    round,
+                    0.52 + 0.1 * f64::from(round),
+                ));
+            }
+        }
+    }
+    let summary = sieve_results::summarize_with(&rs, &sieve_results::ReportOptions::default());
+    let aubc = summary
+        .rows
+        .iter()
+        .find(|r| r.method == "entropy" && r.metric == "test_accuracy_aubc")
+        .unwrap();
+    assert_eq!((aubc.n, aubc.failed), (2, 1));
+}

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::descriptive::estimate;
 use super::student_t::student_t_two_sided_p;
 
+/// Relative resolution of a difference: two values closer than this (relative to the
+/// larger) are equal, and differences that agree to this are one constant. Sums of the
+/// same numbers in another order (whole-curve summaries) differ by ~1e-16, which must
+/// count as zero, not as a tiny but significant effect.
+pub const RELATIVE_TOLERANCE: f64 = 1e-9;
+
 /// Mean difference (method - reference) over matched repeats, with its interval
 /// and a paired t test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,7 +55,16 @@ pub fn paired_values(method: &[(u32, f64)], reference: &[(u32, f64)]) -> Vec<f64
     // Sorted by repeat, so the result does not depend on input order.
     first_by_repeat(method)
         .into_iter()
-        .filter_map(|(repeat, m)| reference.get(&repeat).map(|r| m - r))
+        .filter_map(|(repeat, m)| {
+            reference.get(&repeat).map(|&r| {
+                let d = m - r;
+                if d.abs() <= RELATIVE_TOLERANCE * m.abs().max(r.abs()) {
+                    0.0
+                } else {
+                    d
+                }
+            })
+        })
         .filter(|d| d.is_finite())
         .collect()
 }
@@ -65,7 +80,16 @@ pub fn paired_difference(
     confidence: f64,
 ) -> Option<PairedDifference> {
     let diffs = paired_values(method, reference);
-    let e = estimate(&diffs, confidence)?;
+    let mut e = estimate(&diffs, confidence)?;
+    // Differences that agree to the resolution are one constant: no spread at all.
+    if e.std
+        .is_some_and(|s| s <= RELATIVE_TOLERANCE * e.mean.abs())
+    {
+        e.std = Some(0.0);
+        e.sem = Some(0.0);
+        e.ci_low = Some(e.mean);
+        e.ci_high = Some(e.mean);
+    }
     let df = (e.n.saturating_sub(1)) as f64;
     let (t_statistic, p_value) = match e.sem {
         None => (None, None),
