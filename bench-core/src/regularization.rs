@@ -303,8 +303,8 @@ impl RegularizationSpec {
             CoreError::invalid(
                 format!("{field}.{which}"),
                 format!(
-                    "unknown preset `{base_name}`; presets are {} (or give `preset = \"...\"` with a custom name)",
-                    PRESETS.join(", ")
+                    "{} (or give `preset = \"...\"` with a custom name)",
+                    crate::names::unknown_name_message("preset", base_name, PRESETS)
                 ),
             )
         })?;

@@ -55,6 +55,8 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
     let columns = Columns::new(&header);
     // (trial_id, round, eval_index) -> line of the first row with it.
     let mut seen: HashMap<(String, u32, u32), u64> = HashMap::new();
+    // (line, line of the first row with the same key) of each duplicate, reported once.
+    let mut duplicates: Vec<(u64, u64)> = Vec::new();
     for row in &rows.rows {
         let cells = Cells {
             row,
@@ -65,15 +67,34 @@ pub fn parse_records(bytes: &[u8], path: &Path) -> Result<RecordsRead, ResultsEr
         let record = cells.record()?;
         let key = (record.trial_id.clone(), record.round, record.eval_index);
         match seen.get(&key) {
-            Some(first) => out.warnings.push(format!(
-                "{file} line {}: duplicate of line {first} (trial_id `{}`, round {}), kept the first",
-                cells.line, record.trial_id, record.round
-            )),
+            Some(first) => duplicates.push((cells.line, *first)),
             None => {
                 seen.insert(key, cells.line);
                 out.records.push(record);
             }
         }
+    }
+    if let Some(&(line, first)) = duplicates.first() {
+        let more = if duplicates.len() > 1 {
+            format!(
+                " and {} more (lines {})",
+                duplicates.len() - 1,
+                duplicates
+                    .iter()
+                    .skip(1)
+                    .take(5)
+                    .map(|(l, _)| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + if duplicates.len() > 6 { ", ..." } else { "" }
+            )
+        } else {
+            String::new()
+        };
+        out.warnings.push(format!(
+            "{file}: {} duplicate row(s) skipped, the first row of each kept: line {line} repeats line {first}{more}",
+            duplicates.len()
+        ));
     }
     Ok(out)
 }

@@ -344,3 +344,24 @@ fn schema_version_0_is_refused() {
     let err = read_records(&path).unwrap_err().to_string();
     assert!(err.contains("line 2, column `schema_version`"), "{err}");
 }
+
+#[test]
+fn many_duplicates_are_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.csv");
+    let mut w = RecordWriter::open_append(&path, &common::METRICS).unwrap();
+    for _ in 0..3 {
+        for repeat in 0..20 {
+            w.append(&record("random", repeat, 0, 0.5)).unwrap();
+        }
+    }
+    drop(w);
+    let read = read_records(&path).unwrap();
+    assert_eq!(read.records.len(), 20);
+    assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
+    assert!(
+        read.warnings[0].contains("40 duplicate row(s)"),
+        "{}",
+        read.warnings[0]
+    );
+}

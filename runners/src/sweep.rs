@@ -298,14 +298,33 @@ pub fn expand(
 
     // Data sets: fields first (cheap), then load and check against shapes and sizes.
     for (i, dataset) in common.datasets.iter().enumerate() {
-        dataset
-            .validate()
-            .map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
+        dataset.validate().map_err(|e| {
+            // A misspelt built-in name (`digit`) reads as a missing source: suggest it.
+            let hint = match dataset.source {
+                None => {
+                    sieve_bench_core::names::did_you_mean(&dataset.name, &["digits", "synthetic"])
+                        .map(|n| format!(" (did you mean name = \"{n}\"?)"))
+                        .unwrap_or_default()
+                }
+                Some(_) => String::new(),
+            };
+            invalid(origin, format!("dataset[{i}]"), format!("{e}{hint}"))
+        })?;
     }
+    // Relative data paths are relative to the config file, not to the working directory.
+    let config_dir = std::path::Path::new(origin)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
     let mut data = Vec::new();
     for (i, dataset) in common.datasets.iter().enumerate() {
         on_load(&dataset.name);
-        let splits = dataset
+        let mut resolved = dataset.clone();
+        if let (Some(dir), Some(path)) = (config_dir, &dataset.path) {
+            if path.is_relative() {
+                resolved.path = Some(dir.join(path));
+            }
+        }
+        let splits = resolved
             .load(derive_seed(common.seed, &["dataset", &dataset.name]))
             .map_err(|e| invalid(origin, format!("dataset[{i}]"), e.to_string()))?;
         let shape = splits.train.shape;

@@ -126,3 +126,43 @@ fn a_refused_run_changes_nothing() {
     // The original config still continues its own folder.
     run(&original, &out);
 }
+
+#[test]
+fn ctrl_c_says_how_to_continue_and_orphan_temporaries_are_cleaned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "slow.toml", &slow());
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".sweep.json.tmp.999999"), "half").unwrap();
+    let child = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::fs::read_to_string(out.join("records.csv"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        < 3
+    {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !out.join(".sweep.json.tmp.999999").exists(),
+        "orphan removed"
+    );
+    std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("interrupted; rerun the same command"), "{err}");
+}

@@ -250,3 +250,65 @@ fn huge_values_are_refused_with_the_field_named_before_anything_is_allocated() {
         "validation must not allocate first"
     );
 }
+
+#[test]
+fn misspelt_model_dataset_and_preset_names_get_suggestions() {
+    for (from, to, says) in [
+        (
+            "name = \"mlp\"",
+            "name = \"lenett\"",
+            "did you mean `lenet`",
+        ),
+        (
+            "name = \"digits\"",
+            "name = \"digit\"",
+            "did you mean name = \"digits\"",
+        ),
+        ("name = \"none\"", "name = \"nnone\"", "did you mean `none`"),
+    ] {
+        let e = error_of(&BASE.replace(from, to));
+        assert!(e.contains(says), "{to}: {e}");
+    }
+}
+
+#[test]
+fn relative_data_paths_are_relative_to_the_config_file() {
+    // An IDX folder next to the config, named relatively: found whatever the working
+    // directory.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("configs").join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let labels: Vec<u8> = (0..40u8).map(|i| i % 4).collect();
+    let images = |n: usize| {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0x0803u32.to_be_bytes());
+        for d in [n as u32, 6, 6] {
+            out.extend_from_slice(&d.to_be_bytes());
+        }
+        out.extend((0..n * 36).map(|i| (i * 7 % 251) as u8));
+        out
+    };
+    let label_file = |l: &[u8]| {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0x0801u32.to_be_bytes());
+        out.extend_from_slice(&(l.len() as u32).to_be_bytes());
+        out.extend_from_slice(l);
+        out
+    };
+    std::fs::write(data.join("train-images-idx3-ubyte"), images(40)).unwrap();
+    std::fs::write(data.join("train-labels-idx1-ubyte"), label_file(&labels)).unwrap();
+    std::fs::write(data.join("t10k-images-idx3-ubyte"), images(20)).unwrap();
+    std::fs::write(
+        data.join("t10k-labels-idx1-ubyte"),
+        label_file(&labels[..20]),
+    )
+    .unwrap();
+    let text = BASE.replace(
+        "name = \"digits\"",
+        "name = \"tiny\"\nsource = \"idx\"\npath = \"data\"",
+    );
+    let origin = tmp.path().join("configs").join("sweep.toml");
+    let config = SweepConfig::from_toml(&text, &origin.display().to_string()).unwrap();
+    let sweep = expand(config, &origin.display().to_string(), &mut |_| {}).unwrap();
+    assert_eq!(sweep.data[0][0].pool.len(), 40);
+}

@@ -81,8 +81,11 @@ impl ModelSpec {
             other => Err(CoreError::invalid(
                 format!("{field}.kind"),
                 format!(
-                    "model `{other}` needs `kind = \"...\"`, one of {}",
-                    MODEL_KINDS.join(", ")
+                    "model `{other}` needs `kind = \"...\"`, one of {}{}",
+                    MODEL_KINDS.join(", "),
+                    crate::names::did_you_mean(other, MODEL_KINDS)
+                        .map(|k| format!(" (did you mean `{k}`?)"))
+                        .unwrap_or_default()
                 ),
             )),
         }

@@ -68,7 +68,16 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
             return Err(e);
         }
     };
+    remove_orphan_temporaries(&out);
     claim_folder(&out, &sweep)?;
+    // Ctrl-C: every row written so far is on disk (fsynced per row) and the lock goes
+    // with the process; say how to continue instead of dying silently.
+    let _ = ctrlc::set_handler(|| {
+        eprintln!(
+            "\ninterrupted; rerun the same command to continue (rows recorded so far are kept)"
+        );
+        std::process::exit(130);
+    });
     let mut writer = RecordWriter::open_append(&records_path, sweep.protocol.metrics())?;
     if writer.repaired_bytes() > 0 {
         eprintln!(
@@ -123,6 +132,24 @@ fn check_folder(out: &Path, sweep: &Sweep, records_path: &Path) -> anyhow::Resul
         )
     })?;
     recorded_rounds(records_path, &sweep.sweep_id)
+}
+
+/// Removes `.<name>.tmp.<pid>` files a run killed mid-write left behind: with the folder
+/// locked, no other sieve process can be writing them.
+fn remove_orphan_temporaries(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let orphan = name.starts_with('.')
+            && name
+                .rsplit_once(".tmp.")
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()));
+        if orphan {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `sweep.json` and `config.toml` into a folder that has none yet.
