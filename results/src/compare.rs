@@ -124,7 +124,8 @@ pub struct CellId {
 }
 
 impl CellId {
-    fn label(&self) -> String {
+    /// The arm's label (method with parameters if any).
+    pub fn label(&self) -> String {
         Arm::new(&self.setting.kind, &self.method, &self.method_params).label()
     }
 }

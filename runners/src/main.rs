@@ -86,6 +86,9 @@ enum Command {
         /// Accept cells of BASE that NEW lacks (by default they fail the gate).
         #[arg(long)]
         allow_missing: bool,
+        /// Also write the per-cell verdicts as JUnit XML (for CI test-report displays).
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// List data sources, models, regularization presets and strategies with parameters.
     List,
@@ -211,7 +214,7 @@ fn main() -> ExitCode {
             });
             options.and_then(|o| report::report(&dir, &o, false)).map(|_| ())
         }
-        Command::Compare { base, new, alpha, tolerance, metric, test, allow_missing } => {
+        Command::Compare { base, new, alpha, tolerance, metric, test, allow_missing, junit } => {
             let options = parse_enum(&metric)
                 .map_err(|_| format!("--metric: expected test_accuracy, balanced_accuracy or test_loss, got `{metric}`"))
                 .and_then(|metric| {
@@ -226,7 +229,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            return match compare::compare(&base, &new, &options) {
+            return match compare::compare(&base, &new, &options).and_then(|c| {
+                if let Some(path) = &junit {
+                    sieve_results::write_atomic(path, sieve_results::junit_xml(&c).as_bytes())?;
+                }
+                Ok(c)
+            }) {
                 Ok(c) if c.gate_fails() => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -258,3 +258,32 @@ fn report_refuses_empty_records_and_bad_flags_are_usage_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no records"));
 }
+
+#[test]
+fn compare_writes_junit_xml_with_a_failure_per_regressed_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run_sweep(tmp.path());
+    let worse = tmp.path().join("worse");
+    degraded_copy(&base, &worse, 0.2);
+    let junit = tmp.path().join("gate.xml");
+    let out = sieve()
+        .arg("compare")
+        .arg(&base)
+        .arg(&worse)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert!(xml.contains("<testsuites") && xml.contains("<testsuite "));
+    let failures = xml.matches("<failure ").count();
+    assert!(failures > 0, "{xml}");
+    assert!(xml.contains("regressed: test_accuracy"), "{xml}");
+    // Well formed enough for a CI parser: every opened suite and case is closed.
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        xml.matches("</testsuite>").count()
+    );
+}
