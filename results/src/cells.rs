@@ -90,8 +90,9 @@ impl Setting {
 }
 
 /// A method with its parameters, ordered reference first, then by name, then
-/// no parameters (`{}`) first, then parameters as text.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// no parameters (`{}`) first, then parameters as text. The display label is not part of
+/// its identity (equality, order and hash ignore it).
+#[derive(Clone, Debug)]
 pub struct Arm {
     not_reference: bool,
     /// Method name.
@@ -99,6 +100,46 @@ pub struct Arm {
     has_params: bool,
     /// Compact JSON of the method's parameters.
     pub method_params: String,
+    /// Display name (records' `method_label`); empty: the method with its parameters.
+    display: String,
+}
+
+impl Arm {
+    /// What identifies the arm (everything but the display label), in sort order.
+    fn key(&self) -> (bool, &str, bool, &str) {
+        (
+            self.not_reference,
+            &self.method,
+            self.has_params,
+            &self.method_params,
+        )
+    }
+}
+
+impl PartialEq for Arm {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Arm {}
+
+impl PartialOrd for Arm {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Arm {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl std::hash::Hash for Arm {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 impl Arm {
@@ -109,12 +150,19 @@ impl Arm {
             method: method.to_string(),
             has_params: method_params != NO_PARAMS,
             method_params: method_params.to_string(),
+            display: String::new(),
         }
+    }
+
+    /// The same arm, named `display` in tables and plots.
+    pub fn with_display(mut self, display: &str) -> Self {
+        display.clone_into(&mut self.display);
+        self
     }
 
     /// The arm of a record.
     pub fn of(r: &Record) -> Self {
-        Self::new(&r.kind, &r.method, &r.method_params)
+        Self::new(&r.kind, &r.method, &r.method_params).with_display(&r.method_label)
     }
 
     /// Whether this is (a variant of) the kind's reference method.
@@ -122,9 +170,12 @@ impl Arm {
         !self.not_reference
     }
 
-    /// Name for tables and legends: the method, with its parameters if any.
+    /// Name for tables and legends: the display label, else the method with its
+    /// parameters if any.
     pub fn label(&self) -> String {
-        if self.has_params {
+        if !self.display.is_empty() {
+            self.display.clone()
+        } else if self.has_params {
             format!("{} {}", self.method, self.method_params)
         } else {
             self.method.clone()

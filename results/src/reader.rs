@@ -234,12 +234,19 @@ impl Cells<'_> {
         for &m in metrics {
             values.set(m, self.metric(m)?);
         }
-        let (axis, axis_value, method, method_params, x_name, x) = if legacy {
+        let (axis, axis_value, method, method_params, method_label, x_name, x) = if legacy {
+            let (method, params) = (self.text("strategy")?, self.text("strategy_params")?);
+            let label = if params == "{}" {
+                method.clone()
+            } else {
+                format!("{method} {params}")
+            };
             (
                 "budget".to_string(),
                 self.text("budget")?,
-                self.text("strategy")?,
-                self.text("strategy_params")?,
+                method,
+                params,
+                label,
                 "labels".to_string(),
                 self.parse::<u64>("labeled", "a non-negative integer")? as f64,
             )
@@ -249,6 +256,7 @@ impl Cells<'_> {
                 self.text("axis_value")?,
                 self.text("method")?,
                 self.text("method_params")?,
+                self.text("method_label")?,
                 self.text("x_name")?,
                 self.finite("x")?,
             )
@@ -266,6 +274,7 @@ impl Cells<'_> {
             axis_value,
             method,
             method_params,
+            method_label,
             repeat: self.parse("repeat", "a non-negative integer")?,
             seed: self.parse("seed", "a non-negative integer")?,
             round: self.parse("round", "a non-negative integer")?,

@@ -24,7 +24,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 pub const STATUS_OK: &str = "ok";
 
 /// The columns before the metrics, in order.
-pub const LEADING_COLUMNS: [&str; 18] = [
+pub const LEADING_COLUMNS: [&str; 19] = [
     "schema_version",
     "sweep_id",
     "kind",
@@ -37,6 +37,7 @@ pub const LEADING_COLUMNS: [&str; 18] = [
     "axis_value",
     "method",
     "method_params",
+    "method_label",
     "repeat",
     "seed",
     "round",
@@ -86,6 +87,9 @@ pub struct Record {
     pub method: String,
     /// Compact JSON of the method's parameters, `"{}"` when none.
     pub method_params: String,
+    /// How tables and plots name the method: the config's `label`, or the name with
+    /// the parameters that differ from their defaults (`bald (samples=5)`).
+    pub method_label: String,
     /// Repeat index; comparisons against the reference pair on it.
     pub repeat: u32,
     /// The trial seed, shared by all methods at this repeat.
@@ -150,6 +154,7 @@ impl Record {
             self.axis_value.clone(),
             self.method.clone(),
             self.method_params.clone(),
+            self.method_label.clone(),
             self.repeat.to_string(),
             self.seed.to_string(),
             self.round.to_string(),
@@ -207,6 +212,7 @@ mod tests {
             axis_value: "small".into(),
             method: "random".into(),
             method_params: "{}".into(),
+            method_label: "random".into(),
             repeat: 0,
             seed: 1,
             round: 0,

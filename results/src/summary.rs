@@ -48,6 +48,8 @@ pub struct SummaryRow {
     pub method: String,
     /// Compact JSON of the method's parameters.
     pub method_params: String,
+    /// How tables and plots name the method.
+    pub method_label: String,
     /// Round; empty for whole-curve rows.
     pub round: Option<u32>,
     /// What `x` counts (`labels`, `fraction`, ...).
@@ -112,7 +114,7 @@ pub struct SummaryRow {
 }
 
 /// The header of summary.csv, in field order (checked against serde by a test).
-const SUMMARY_COLUMNS: [&str; 37] = [
+const SUMMARY_COLUMNS: [&str; 38] = [
     "kind",
     "dataset",
     "scenario",
@@ -122,6 +124,7 @@ const SUMMARY_COLUMNS: [&str; 37] = [
     "axis_value",
     "method",
     "method_params",
+    "method_label",
     "round",
     "x_name",
     "x",
@@ -182,7 +185,7 @@ impl SummaryRow {
 
     /// The arm of the row.
     pub fn arm(&self) -> Arm {
-        Arm::new(&self.kind, &self.method, &self.method_params)
+        Arm::new(&self.kind, &self.method, &self.method_params).with_display(&self.method_label)
     }
 }
 
@@ -314,6 +317,7 @@ fn row(
         axis_value: base.setting.axis_value.clone(),
         method: base.arm.method.clone(),
         method_params: base.arm.method_params.clone(),
+        method_label: base.arm.label(),
         round: base.round,
         x_name: base.x_name.to_string(),
         x: base.x,
@@ -654,6 +658,7 @@ mod tests {
             axis_value: "b".into(),
             method: "random".into(),
             method_params: "{}".into(),
+            method_label: "random".into(),
             round: Some(0),
             x_name: "labels".into(),
             x: Some(10.0),

@@ -131,6 +131,7 @@ fn record(setting: usize, strategy: &str, repeat: u32, accuracy: f64) -> Record 
         axis_value: "b".into(),
         method: strategy.into(),
         method_params: "{}".into(),
+        method_label: String::new(),
         repeat,
         seed: u64::from(repeat),
         round: 0,

@@ -284,3 +284,46 @@ share = 0.2
         cold[0].metric(Metric::TEST_LOSS)
     );
 }
+
+#[test]
+fn method_labels_name_methods_in_records_and_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace(
+            "name = \"margin\"",
+            "name = \"margin\"\nlabel = \"Margin sampling\"",
+        )
+        .replace(
+            "name = \"kcenter\"",
+            "name = \"kcenter\"\nparams = { metric = \"cosine\" }",
+        );
+    let config = write_config(tmp.path(), "labels.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    let label_of = |m: &str| {
+        rows.iter()
+            .find(|r| r.method == m)
+            .map(|r| r.method_label.clone())
+            .unwrap()
+    };
+    assert_eq!(label_of("random"), "random");
+    assert_eq!(label_of("margin"), "Margin sampling");
+    assert_eq!(label_of("kcenter"), "kcenter (metric=cosine)");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("Margin sampling") && md.contains("kcenter (metric=cosine)"),
+        "{md}"
+    );
+    // Parameters at their default do not clutter the label.
+    let text = SMALL.replace(
+        "name = \"kcenter\"",
+        "name = \"kcenter\"\nparams = { metric = \"euclidean\" }",
+    );
+    let config = write_config(tmp.path(), "defaults.toml", &text);
+    let out = tmp.path().join("defaults");
+    run(&config, &out);
+    assert!(records(&out)
+        .iter()
+        .any(|r| r.method == "kcenter" && r.method_label == "kcenter"));
+}

@@ -312,3 +312,13 @@ fn relative_data_paths_are_relative_to_the_config_file() {
     let sweep = expand(config, &origin.display().to_string(), &mut |_| {}).unwrap();
     assert_eq!(sweep.data[0][0].pool.len(), 40);
 }
+
+#[test]
+fn two_blocks_with_one_label_are_refused() {
+    let e = error_of(
+        &BASE
+            .replace("name = \"margin\"", "name = \"margin\"\nlabel = \"x\"")
+            .replace("name = \"random\"", "name = \"random\"\nlabel = \"x\""),
+    );
+    assert!(e.contains("label") && e.contains("already names"), "{e}");
+}

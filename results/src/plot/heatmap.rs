@@ -57,6 +57,9 @@ pub(crate) fn draw(
         .filter(|(a, _)| rows.iter().any(|r| &r.arm() == a))
         .map(|(a, _)| a.clone())
         .collect();
+    if arms.is_empty() || rounds.is_empty() {
+        return Ok(false);
+    }
     let max_abs = rows
         .iter()
         .filter_map(|r| r.diff_vs_reference)

@@ -65,6 +65,9 @@ pub(crate) fn draw(
         .iter()
         .filter(|(a, _)| points.iter().any(|p| &p.0 == a))
         .collect();
+    if arms.is_empty() {
+        return Ok(false);
+    }
     let ny = arms.len() as u32;
     let (x0, x1) = padded(
         points

@@ -30,6 +30,7 @@ pub fn record(strategy: &str, repeat: u32, round: u32, accuracy: f64) -> Record 
         } else {
             r#"{"batch":10,"note":"a, \"quoted\" value"}"#.into()
         },
+        method_label: String::new(),
         repeat,
         seed: 1000 + u64::from(repeat),
         round,

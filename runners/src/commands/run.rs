@@ -330,6 +330,7 @@ fn to_record(sweep: &Sweep, trial: &Trial, outcome: &Outcome, device: &str) -> R
         axis_value: key.axis_value.clone(),
         method: key.method.clone(),
         method_params: key.method_params.clone(),
+        method_label: sweep.protocol.arms()[trial.arm].label.clone(),
         repeat: trial.repeat,
         seed: trial.seed,
         round: outcome.round,

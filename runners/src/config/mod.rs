@@ -26,6 +26,10 @@ pub struct MethodSpec {
     pub name: String,
     #[serde(default)]
     pub params: Option<toml::Table>,
+    /// How tables and plots name it (e.g. "BatchBALD"); default: the name with the
+    /// parameters that differ from their defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The run kinds sieve knows, in the order `sieve list` shows them.

@@ -26,6 +26,8 @@ pub struct Arm {
     pub name: String,
     pub params: serde_json::Value,
     pub params_json: String,
+    /// The display name in records, tables and plots.
+    pub label: String,
 }
 
 /// One point of a trial's curve, handed to the writer as soon as it is known.
@@ -190,6 +192,31 @@ impl Protocol {
     }
 }
 
+/// The name, with the parameters whose values differ from the defaults:
+/// `bald (samples=5)`; the name alone when everything is at its default.
+fn auto_label(name: &str, params_json: &str, defaults_json: &str) -> String {
+    let parse = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    };
+    let (given, defaults) = (parse(params_json), parse(defaults_json));
+    let changed: Vec<String> = given
+        .iter()
+        .filter(|(k, v)| defaults.get(*k) != Some(*v))
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    if changed.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({})", changed.join(", "))
+    }
+}
+
 /// Why a method could not be built: `(the name is unknown, message)`.
 pub(crate) type BuildError = (bool, String);
 
@@ -238,10 +265,35 @@ pub(crate) fn resolve_arms(
                 ),
             ));
         }
+        let label = match &spec.label {
+            Some(label) if label.trim().is_empty() => {
+                return Err(invalid(
+                    origin,
+                    format!("{list}[{i}].label"),
+                    "must not be empty",
+                ))
+            }
+            Some(label) => label.clone(),
+            None => {
+                let defaults = build(&spec.name, &serde_json::Value::Null).unwrap_or_default();
+                auto_label(&spec.name, &params_json, &defaults)
+            }
+        };
+        if let Some(other) = arms.iter().find(|a| a.label == label) {
+            return Err(invalid(
+                origin,
+                format!("{list}[{i}].label"),
+                format!(
+                    "`{label}` already names `{}` {}; give each block its own label",
+                    other.name, other.params_json
+                ),
+            ));
+        }
         arms.push(Arm {
             name: spec.name.clone(),
             params,
             params_json,
+            label,
         });
     }
     if !arms.iter().any(|a| a.name == reference) {
