@@ -12,6 +12,7 @@ pub mod json;
 pub mod latex;
 pub mod markdown;
 pub(crate) mod table;
+pub mod terminal;
 
 /// What every exporter renders from.
 pub struct ExportInput<'a> {

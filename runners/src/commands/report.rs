@@ -28,11 +28,32 @@ pub fn report(dir: &Path, options: &ReportOptions, quiet: bool) -> anyhow::Resul
         eprintln!("{warning}");
     }
     if !quiet {
-        print!("{}", outcome.markdown);
+        use std::io::IsTerminal;
+        let terminal = std::io::stdout().is_terminal();
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok())
+            .filter(|&w| w >= 40)
+            .unwrap_or(100);
+        print!(
+            "{}",
+            sieve_results::export::terminal::terminal_summary(
+                &outcome.rows,
+                options,
+                width,
+                terminal
+            )
+        );
+        let html = dir.join("report.html");
         eprintln!(
-            "wrote {} files under {}",
+            "wrote {} files under {}{}",
             outcome.written.len(),
-            dir.display()
+            dir.display(),
+            if html.is_file() {
+                format!("; open {}", html.display())
+            } else {
+                String::new()
+            }
         );
     }
     Ok(outcome)
