@@ -135,3 +135,71 @@ fn settings_whose_names_contain_dots_get_their_own_plots() {
         assert!(svg.is_file(), "{} missing", svg.display());
     }
 }
+
+#[test]
+fn summary_tex_compiles_and_fits_a_landscape_page_when_pdflatex_is_installed() {
+    let Ok(found) = std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("pdflatex not installed: skipped");
+        return;
+    };
+    if !found.status.success() {
+        return;
+    }
+    let (_tmp, dir) = fixture();
+    write_report(&dir, &ReportOptions::default()).unwrap();
+    let tables = std::fs::read_to_string(dir.join("summary.tex")).unwrap();
+    let doc = format!(
+        "\\documentclass{{article}}\n\\usepackage[landscape,margin=1cm]{{geometry}}\n\
+         \\usepackage[T1]{{fontenc}}\n\\usepackage{{booktabs}}\n\\usepackage{{graphicx}}\n\
+         \\begin{{document}}\n{tables}\n\\end{{document}}\n"
+    );
+    std::fs::write(dir.join("doc.tex"), doc).unwrap();
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        !log.contains("Overfull \\hbox"),
+        "a table is wider than the page: {log}"
+    );
+}
+
+#[test]
+fn the_spread_plot_stays_within_the_metrics_range_and_marks_a_clipped_interval() {
+    if sieve_results::plot::font::ensure_font().is_err() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    let mut w =
+        sieve_results::RecordWriter::open_append(&dir.join("records.csv"), &common::METRICS)
+            .unwrap();
+    // Two repeats far apart: the t interval of the AUBC runs past 100%.
+    for (repeat, level) in [(0u32, 0.5), (1, 0.97)] {
+        for strategy in ["random", "entropy"] {
+            for round in 0..2 {
+                w.append(&common::record(strategy, repeat, round, level))
+                    .unwrap();
+            }
+        }
+    }
+    drop(w);
+    write_report(&dir, &ReportOptions::default()).unwrap();
+    let svg = std::fs::read_to_string(
+        dir.join("plots")
+            .join("active-digits-none-mlp-none-small-spread.svg"),
+    )
+    .unwrap();
+    assert!(svg.contains('▶'), "the clipped interval is marked");
+    assert!(
+        !svg.contains(">120<") && !svg.contains(">140<"),
+        "axis beyond 100%"
+    );
+}

@@ -1,6 +1,7 @@
 //! summary.tex: one booktabs table per setting, mean ± std per method and
 //! budget, the best of each column in bold, ↑/↓ for significant differences to
-//! random. Needs only `\usepackage{booktabs}`.
+//! the reference. Every table is scaled to `\linewidth` (so a wide one never runs off
+//! a page, landscape or not). Needs `\usepackage{booktabs}` and `\usepackage{graphicx}`.
 
 use std::fmt::Write as _;
 
@@ -23,6 +24,9 @@ pub fn tex_escape(s: &str) -> String {
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
             '·' => out.push_str("$\\cdot$"),
+            // A straight quote (JSON parameters), not the typographic ” of `"`.
+            '"' => out.push_str("\\textquotedbl{}"),
+            '…' => out.push_str("\\dots{}"),
             _ => out.push(c),
         }
     }
@@ -32,7 +36,10 @@ pub fn tex_escape(s: &str) -> String {
 /// The LaTeX tables for the primary metric of `options`.
 pub fn summary_latex(rows: &[SummaryRow], options: &ReportOptions) -> String {
     let metric = options.primary_metric();
-    let mut s = String::from("% Written by sieve report. Needs \\usepackage{booktabs}.\n");
+    let mut s = String::from(
+        "% Written by sieve report. Needs \\usepackage{booktabs}, \\usepackage{graphicx} and\n\
+         % \\usepackage[T1]{fontenc} (for straight quotes).\n",
+    );
     for table in setting_tables(rows, metric) {
         let _ = writeln!(s, "\\begin{{table}}[t]\n\\centering\n\\small");
         let _ = writeln!(
@@ -46,7 +53,7 @@ pub fn summary_latex(rows: &[SummaryRow], options: &ReportOptions) -> String {
         );
         let _ = writeln!(
             s,
-            "\\begin{{tabular}}{{l{}}}\n\\toprule",
+            "\\resizebox{{\\linewidth}}{{!}}{{%\n\\begin{{tabular}}{{l{}}}\n\\toprule",
             "r".repeat(table.columns.len())
         );
         s.push_str("Method");
@@ -76,7 +83,7 @@ pub fn summary_latex(rows: &[SummaryRow], options: &ReportOptions) -> String {
             }
             s.push_str(" \\\\\n");
         }
-        s.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
+        s.push_str("\\bottomrule\n\\end{tabular}%\n}\n\\end{table}\n\n");
     }
     s
 }
@@ -88,6 +95,9 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(tex_escape("a_b & 50%"), "a\\_b \\& 50\\%");
-        assert_eq!(tex_escape(r#"{"k":1}"#), "\\{\"k\":1\\}");
+        assert_eq!(
+            tex_escape(r#"{"k":1}"#),
+            "\\{\\textquotedbl{}k\\textquotedbl{}:1\\}"
+        );
     }
 }

@@ -69,13 +69,22 @@ pub(crate) fn draw(
         return Ok(false);
     }
     let ny = arms.len() as u32;
-    let (x0, x1) = padded(
+    let (mut x0, mut x1) = padded(
         points
             .iter()
             .map(|p| p.2)
             .chain(means.values().flat_map(|m| [m.1, m.2])),
         0.08,
     );
+    // Never beyond what the metric can be (an accuracy interval of 2 repeats can reach
+    // 140%); an interval cut at the frame is marked with an arrow head.
+    if let Some((lo, hi)) = metric.def().range {
+        x0 = x0.max(lo * scale);
+        x1 = x1.min(hi * scale);
+        if x1 <= x0 {
+            (x0, x1) = (lo * scale, (hi * scale).min(lo * scale + 1.0));
+        }
+    }
     let mut chart = ChartBuilder::on(area)
         .margin(20)
         .margin_right(40)
@@ -109,12 +118,23 @@ pub(crate) fn draw(
         let y = ny - 1 - k as u32;
         let yc = SegmentValue::CenterOf(y);
         if let Some(&(m, lo, hi)) = means.get(arm) {
+            let (clo, chi) = (lo.max(x0), hi.min(x1));
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(lo, yc.clone()), (hi, yc.clone())],
+                    vec![(clo, yc.clone()), (chi, yc.clone())],
                     look.colour.stroke_width(3),
                 )))
                 .map_err(|e| e.to_string())?;
+            for (clipped, at, text) in [(lo < x0, clo, "◀"), (hi > x1, chi, "▶")] {
+                if clipped {
+                    chart
+                        .draw_series(std::iter::once(
+                            EmptyElement::at((at, yc.clone()))
+                                + Text::new(text, (-7, -9), (FAMILY, 18).into_font()),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((m, yc.clone()))
