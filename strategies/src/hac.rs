@@ -78,10 +78,7 @@ pub fn average_linkage(points: &Matrix, clusters: usize) -> Vec<usize> {
     // average linkage has no inversions, so this is a cut of the dendrogram).
     let mut order: Vec<usize> = (0..merges.len()).collect();
     order.sort_by(|&x, &y| {
-        merges[x]
-            .0
-            .partial_cmp(&merges[y].0)
-            .unwrap_or(std::cmp::Ordering::Equal)
+        crate::ranking::ascending_nan_last(f64::from(merges[x].0), f64::from(merges[y].0))
             .then(x.cmp(&y))
     });
     let mut parent: Vec<usize> = (0..m).collect();

@@ -107,12 +107,8 @@ pub fn check_shape(
 /// The `count` rows with the smallest `values`; ties go to the lower row.
 pub fn smallest_k(values: &[f64], count: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| {
-        values[a]
-            .partial_cmp(&values[b])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(&b))
-    });
+    order
+        .sort_by(|&a, &b| crate::ranking::ascending_nan_last(values[a], values[b]).then(a.cmp(&b)));
     order.truncate(count);
     order
 }
@@ -137,6 +133,22 @@ mod fast_distance_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smallest_k_puts_nan_last_and_never_panics() {
+        let values = [0.3, f64::NAN, 0.1, f64::NAN, 0.2];
+        assert_eq!(smallest_k(&values, 5), vec![2, 4, 0, 1, 3]);
+        let many: Vec<f64> = (0..4000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    f64::NAN
+                } else {
+                    (i % 13) as f64
+                }
+            })
+            .collect();
+        assert_eq!(smallest_k(&many, 4000).len(), 4000);
+    }
     use rand::SeedableRng;
 
     #[test]

@@ -3,6 +3,22 @@
 
 use std::cmp::Ordering;
 
+/// A total order for ascending sorts: smaller first, NaN after every number (so a NaN
+/// score never wins and never panics a sort).
+pub fn ascending_nan_last(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.total_cmp(&b),
+    }
+}
+
+/// A total order for descending sorts: larger first, NaN after every number.
+pub fn descending_nan_last(a: f64, b: f64) -> Ordering {
+    descending(a, b)
+}
+
 /// Compares two scores for a descending ranking: larger first, NaN after every number.
 fn descending(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {

@@ -54,18 +54,22 @@ pub fn kmeans(points: &Matrix, k: usize, max_iter: usize, rng: &mut ChaCha8Rng) 
                 *s += f64::from(v);
             }
         }
+        // Rows already used to re-seed an empty cluster in this iteration: several empty
+        // clusters must not all land on the same farthest point.
+        let mut reseeded: Vec<usize> = Vec::new();
         for c in 0..k {
             if counts[c] == 0 {
                 // Re-seed an empty cluster at the row farthest from its own centroid.
                 let far = (0..n)
+                    .filter(|r| !reseeded.contains(r))
                     .max_by(|&a, &b| {
                         let da = squared_distance(points.row(a), centroids.row(assignment[a]));
                         let db = squared_distance(points.row(b), centroids.row(assignment[b]));
-                        da.partial_cmp(&db)
-                            .unwrap_or(std::cmp::Ordering::Equal)
+                        crate::ranking::ascending_nan_last(f64::from(da), f64::from(db))
                             .then(b.cmp(&a))
                     })
                     .unwrap_or(0);
+                reseeded.push(far);
                 centroids.data[c * d..(c + 1) * d].copy_from_slice(points.row(far));
                 changed = true;
             } else {
@@ -117,4 +121,27 @@ pub fn nearest_distinct_to_centroids(points: &Matrix, centroids: &Matrix) -> Vec
         }
     }
     picks
+}
+
+#[cfg(test)]
+mod reseed_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn several_empty_clusters_are_reseeded_on_distinct_points() {
+        // Mostly duplicates: k-means++ may put several centres on one location, which
+        // leaves clusters empty in the same iteration.
+        let mut values = vec![0.0f32; 12];
+        values.extend(vec![1.0; 12]);
+        values.extend([2.0, 3.0]);
+        let points = Matrix::new(values.len(), 1, values);
+        for seed in 0..20 {
+            let result = kmeans(&points, 4, 20, &mut ChaCha8Rng::seed_from_u64(seed));
+            let mut centres: Vec<f32> = result.centroids.data.clone();
+            centres.sort_by(f32::total_cmp);
+            centres.dedup();
+            assert_eq!(centres.len(), 4, "seed {seed}: {:?}", result.centroids.data);
+        }
+    }
 }

@@ -92,10 +92,7 @@ pub fn pca_project(
     let (values, vectors) = jacobi_eigen(s);
     let mut order: Vec<usize> = (0..l).collect();
     order.sort_by(|&a, &b| {
-        values[b]
-            .partial_cmp(&values[a])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(&b))
+        crate::ranking::descending_nan_last(values[a], values[b]).then(a.cmp(&b))
     });
     let components: Vec<Vec<f64>> = order
         .iter()
@@ -212,7 +209,7 @@ mod tests {
     fn jacobi_recovers_a_known_spectrum() {
         // [[2, 1], [1, 2]] has eigenvalues 3 and 1.
         let (mut values, _) = jacobi_eigen(vec![vec![2.0, 1.0], vec![1.0, 2.0]]);
-        values.sort_by(|a, b| b.partial_cmp(a).unwrap());
+        values.sort_by(|a, b| b.total_cmp(a));
         assert!(
             (values[0] - 3.0).abs() < 1e-12 && (values[1] - 1.0).abs() < 1e-12,
             "{values:?}"

@@ -72,7 +72,7 @@ pub fn typicality(points: &Matrix, members: &[usize], reference: &[usize], knn: 
                 return 0.0;
             }
             buffer.select_nth_unstable_by(k - 1, |a, b| {
-                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+                crate::ranking::ascending_nan_last(f64::from(*a), f64::from(*b))
             });
             let mean = buffer[..k].iter().map(|&d| f64::from(d)).sum::<f64>() / k as f64;
             1.0 / (mean + 1e-12)
@@ -116,9 +116,7 @@ impl InitStrategy for TypiClust {
             let scores = typicality(&points, group, &reference, self.params.knn);
             let mut order: Vec<usize> = (0..group.len()).collect();
             order.sort_by(|&a, &b| {
-                scores[b]
-                    .partial_cmp(&scores[a])
-                    .unwrap_or(std::cmp::Ordering::Equal)
+                crate::ranking::descending_nan_last(scores[a], scores[b])
                     .then(group[a].cmp(&group[b]))
             });
             ranked.push(order.into_iter().map(|o| group[o]).collect());
