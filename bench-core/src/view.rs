@@ -6,6 +6,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use sieve_datasets::LabeledSet;
 
+use crate::model::consistent_masks;
 use crate::train::{map_batches, read_f32};
 use crate::{CoreError, Matrix, Network};
 
@@ -86,10 +87,13 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
             ));
         }
         B::seed(&self.device, self.inference_seed);
+        let widths = self.model.dropout_widths();
         (0..samples)
             .map(|_| {
+                // One sampled network per pass, shared by every example and batch.
+                let masks = consistent_masks::<B>(&widths, self.dropout, &self.device);
                 let data = self.batched(indices, |x| {
-                    read_f32(softmax(self.model.forward(x, self.dropout, true), 1))
+                    read_f32(softmax(self.model.forward_with_masks(x, &masks), 1))
                 })?;
                 Ok(Matrix::new(indices.len(), self.num_classes(), data))
             })

@@ -196,6 +196,84 @@ fn mc_dropout_samples_vary_and_are_seeded() {
     );
 }
 
+/// A pool where example `2i+1` is an exact copy of example `2i`.
+fn twins(shape: ExampleShape) -> LabeledSet {
+    let base = separable(shape, 4);
+    let len = shape.len();
+    let mut data = base.clone();
+    data.features = Vec::with_capacity(base.features.len() * 2);
+    data.labels = Vec::with_capacity(base.len() * 2);
+    for i in 0..base.len() {
+        for _ in 0..2 {
+            data.features
+                .extend_from_slice(&base.features[i * len..(i + 1) * len]);
+            data.labels.push(base.labels[i]);
+        }
+    }
+    data
+}
+
+#[test]
+fn mc_dropout_gives_identical_inputs_identical_rows_within_a_pass() {
+    let _rng = rng_lock();
+    let image = ExampleShape {
+        channels: 1,
+        height: 8,
+        width: 8,
+    };
+    let mlp = ModelSpec {
+        hidden: Some(vec![32, 16]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    for (spec, shape) in [
+        (mlp, ExampleShape::flat(8)),
+        (ModelSpec::of(ModelKind::Lenet), image),
+        (ModelSpec::of(ModelKind::Convnet), image),
+    ] {
+        let data = twins(shape);
+        let net = Network::<Flex>::init(&spec, shape, data.num_classes, &FlexDevice).unwrap();
+        // Batches of 5 split twins across batches too: the mask is the pass's, not the batch's.
+        let view = TrainedModel {
+            model: net,
+            pool: &data,
+            classes: data.num_classes,
+            device: FlexDevice,
+            batch_size: 5,
+            dropout: 0.5,
+            inference_seed: 3,
+        };
+        let indices: Vec<usize> = (0..data.len()).collect();
+        let samples = view.mc_dropout_probabilities(&indices, 6).unwrap();
+        for (s, pass) in samples.iter().enumerate() {
+            for i in (0..data.len()).step_by(2) {
+                assert_eq!(
+                    pass.row(i),
+                    pass.row(i + 1),
+                    "{:?}: twins {i} and {} differ in pass {s}",
+                    spec.kind,
+                    i + 1
+                );
+            }
+        }
+        assert!(
+            samples.windows(2).any(|w| w[0] != w[1]),
+            "{:?}: passes must sample different networks",
+            spec.kind
+        );
+        // The masks belong to the pass: another inference batch size gives the same samples.
+        let rebatched = TrainedModel {
+            batch_size: 64,
+            ..view
+        };
+        let again = rebatched.mc_dropout_probabilities(&indices, 6).unwrap();
+        for (a, b) in samples.iter().zip(&again) {
+            for (x, y) in a.data.iter().zip(&b.data) {
+                assert!((x - y).abs() < 1e-5, "{:?}: {x} vs {y}", spec.kind);
+            }
+        }
+    }
+}
+
 #[test]
 fn strong_regularization_with_swa_trains_on_images() {
     let _rng = rng_lock();

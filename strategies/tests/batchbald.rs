@@ -154,3 +154,99 @@ fn batchbald_parameters_are_checked() {
         r#"{"samples":20,"max_configurations":10000,"max_candidates":1000}"#
     );
 }
+
+/// A trained MLP with dropout over a pool of exact twins (example `2i+1` copies `2i`).
+/// With one dropout mask per MC pass both twins get the same samples, so once one twin
+/// is chosen the other can only add I(y_2; w | y_1), which is near 0 when each pass is
+/// confident: BatchBALD must not take both. The pool is the training data scaled by 20
+/// (a ReLU network's logits grow with the input, so every pass is confident while
+/// passes still disagree near the boundaries), and K = 100 samples keep the joint
+/// information of 10 picks below its ceiling ln K. With per-example masks (the bug this
+/// guards) the same setting picks 2-4 twin pairs per batch.
+#[test]
+fn batchbald_never_picks_both_of_two_exact_twins_from_a_real_network() {
+    use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+    use sieve_bench_core::train::{train_model, TrainRequest};
+    use sieve_bench_core::TrainedModel;
+    use sieve_bench_core::{ModelKind, ModelSpec, Regularization, SelectionRequest, Strategy};
+    use sieve_datasets::{generate_synthetic, ExampleShape, SyntheticConfig};
+
+    let config = SyntheticConfig {
+        classes: 3,
+        per_class: 30,
+        shape: ExampleShape::flat(6),
+        separation: 2.0,
+        noise: 1.0,
+    };
+    let base = generate_synthetic(&config, 11).unwrap();
+    let mut pool = base.clone();
+    pool.features.clear();
+    pool.labels.clear();
+    for i in 0..base.len() {
+        for _ in 0..2 {
+            pool.features
+                .extend_from_slice(&base.features[i * 6..(i + 1) * 6]);
+            pool.labels.push(base.labels[i]);
+        }
+    }
+    let mut sharp = pool.clone();
+    for v in &mut sharp.features {
+        *v *= 20.0;
+    }
+    let labeled: Vec<usize> = (0..12).map(|i| i * 14).collect();
+    let unlabeled: Vec<usize> = (0..pool.len()).filter(|i| !labeled.contains(i)).collect();
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.batch_size = 4;
+    reg.dropout = 0.5;
+    let spec = ModelSpec {
+        hidden: Some(vec![64]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    for seed in 0..3 {
+        let request = TrainRequest::<Autodiff<Flex>> {
+            spec: &spec,
+            regularization: &reg,
+            data: &pool,
+            indices: &labeled,
+            classes: pool.num_classes,
+            init_seed: seed,
+            train_seed: 2,
+            warm_start: None,
+            example_weights: None,
+            device: &FlexDevice,
+        };
+        let model = train_model(request, &mut |_, _| {}).unwrap().model;
+        let view = TrainedModel {
+            model,
+            pool: &sharp,
+            classes: pool.num_classes,
+            device: FlexDevice,
+            batch_size: 16,
+            dropout: 0.5,
+            inference_seed: seed,
+        };
+        let mut strategy = BatchBald {
+            params: BatchBaldParams {
+                samples: 100,
+                ..BatchBaldParams::default()
+            },
+        };
+        let request = SelectionRequest {
+            labeled: &labeled,
+            unlabeled: &unlabeled,
+            count: 10,
+        };
+        let picked = strategy
+            .select(&request, &view, &mut ChaCha8Rng::seed_from_u64(3))
+            .unwrap();
+        assert_eq!(picked.len(), 10);
+        for &i in &picked {
+            assert!(
+                !picked.contains(&(i ^ 1)),
+                "seed {seed}: picked both twins {} and {}: {picked:?}",
+                i & !1,
+                i | 1
+            );
+        }
+    }
+}

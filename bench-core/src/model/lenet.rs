@@ -62,4 +62,9 @@ impl<B: Backend> LeNet<B> {
     pub fn head(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
         self.head.forward(h)
     }
+
+    /// Width of the embedding the head reads.
+    pub fn head_input_width(&self) -> usize {
+        self.head.weight.dims()[0]
+    }
 }

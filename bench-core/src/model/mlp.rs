@@ -31,19 +31,44 @@ impl<B: Backend> Mlp<B> {
     /// Penultimate activations; dropout between hidden layers when `drop_active` (the
     /// last hidden layer's dropout is the one [`crate::Network::head`] applies).
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
+        self.embed_with(x, |_, h| dropout(h, p, drop_active))
+    }
+
+    /// Penultimate activations with `drop(site, h)` between hidden layers; site `i` is
+    /// after hidden layer `i` (the last hidden layer's site belongs to the head).
+    pub fn embed_with(
+        &self,
+        x: Tensor<B, 4>,
+        mut drop: impl FnMut(usize, Tensor<B, 2>) -> Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
         let mut h: Tensor<B, 2> = x.flatten(1, 3);
         let last = self.hidden.len().saturating_sub(1);
         for (i, layer) in self.hidden.iter().enumerate() {
             h = relu(layer.forward(h));
             if i < last {
-                h = dropout(h, p, drop_active);
+                h = drop(i, h);
             }
         }
         h
     }
 
+    /// Widths of the dropout sites inside [`Self::embed`], in order.
+    pub fn inner_dropout_widths(&self) -> Vec<usize> {
+        let last = self.hidden.len().saturating_sub(1);
+        self.hidden
+            .iter()
+            .take(last)
+            .map(|layer| layer.weight.dims()[1])
+            .collect()
+    }
+
     /// Logits from the embedding.
     pub fn head(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
         self.head.forward(h)
+    }
+
+    /// Width of the embedding the head reads.
+    pub fn head_input_width(&self) -> usize {
+        self.head.weight.dims()[0]
     }
 }

@@ -10,7 +10,7 @@ mod network;
 mod spec;
 
 pub use convnet::ConvNet;
-pub use dropout::dropout;
+pub use dropout::{consistent_masks, dropout};
 pub use lenet::LeNet;
 pub use mlp::Mlp;
 pub use network::Network;

@@ -78,6 +78,39 @@ impl<B: Backend> Network<B> {
         let h = self.embed(x, p, drop_active);
         self.head(h, p, drop_active)
     }
+
+    /// Widths of the dropout sites of [`Self::forward`], in the order they act; the last
+    /// is the embedding's (before the head).
+    pub fn dropout_widths(&self) -> Vec<usize> {
+        let (mut widths, embedding) = match self {
+            Network::Mlp(m) => (m.inner_dropout_widths(), m.head_input_width()),
+            Network::Lenet(m) => (Vec::new(), m.head_input_width()),
+            Network::Convnet(m) => (Vec::new(), m.head_input_width()),
+        };
+        widths.push(embedding);
+        widths
+    }
+
+    /// Logits with fixed dropout masks, one per site of [`Self::dropout_widths`] (shape
+    /// `[1, width]`, broadcast over the batch): consistent MC dropout.
+    pub fn forward_with_masks(&self, x: Tensor<B, 4>, masks: &[Tensor<B, 2>]) -> Tensor<B, 2> {
+        debug_assert_eq!(masks.len(), self.dropout_widths().len());
+        let apply = |site: usize, h: Tensor<B, 2>| match masks.get(site) {
+            Some(mask) => h * mask.clone(),
+            None => h,
+        };
+        let h = match self {
+            Network::Mlp(m) => m.embed_with(x, apply),
+            Network::Lenet(m) => m.embed(x),
+            Network::Convnet(m) => m.embed(x),
+        };
+        let h = apply(masks.len().saturating_sub(1), h);
+        match self {
+            Network::Mlp(m) => m.head(h),
+            Network::Lenet(m) => m.head(h),
+            Network::Convnet(m) => m.head(h),
+        }
+    }
 }
 
 impl<B: AutodiffBackend> Network<B> {
