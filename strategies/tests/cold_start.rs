@@ -50,12 +50,13 @@ fn kmeans_medoids_pick_each_blob_centre() {
 #[test]
 fn typiclust_picks_the_most_typical_point_of_each_cluster() {
     let data = blobs();
-    // With K = 8 (the rest of the blob), by hand: the centre's mean distance is 0.5; a ring
-    // point's is (2*0.383 + 2*0.707 + 2*0.924 + 1.0 + 0.5) / 8 = 0.691, so the centre is
-    // the most typical. (With K = 4 a ring point would win: 0.493 < 0.5.)
+    // A blob has 9 members, so K = min(20, 9/2) = 4. By hand, in squared distances: the
+    // centre's 4 nearest are all 0.25 (mean 0.25); a ring point's are its two ring
+    // neighbours (0.3827^2 = 0.1464 each), the centre (0.25) and the next ring point
+    // (0.7071^2 = 0.5): mean 0.2607. The centre is the most typical.
     let mut picks = select(
         "typiclust",
-        serde_json::json!({"representation": "raw", "knn": 8}),
+        serde_json::json!({"representation": "raw"}),
         &data,
         27,
         3,
@@ -69,13 +70,79 @@ fn typiclust_picks_the_most_typical_point_of_each_cluster() {
     // With PCA to 2 dimensions (a rotation here) the answer is the same.
     let mut picks = select(
         "typiclust",
-        serde_json::json!({"pca_dims": 2, "knn": 8}),
+        serde_json::json!({"pca_dims": 2}),
         &data,
         27,
         3,
     );
     picks.sort_unstable();
     assert_eq!(picks, vec![0, 9, 18]);
+}
+
+#[test]
+fn typicality_is_the_inverse_mean_squared_distance_to_the_nearest_neighbours() {
+    use sieve_bench_core::Matrix;
+    use sieve_strategies::init::typicality;
+    // (0,0) to (3,4) and (6,8): squared distances 25 and 100.
+    let points = Matrix::new(3, 2, vec![0.0, 0.0, 3.0, 4.0, 6.0, 8.0]);
+    let t = typicality(&points, &[0], &[0, 1, 2], 2);
+    assert!((t[0] - 1.0 / (62.5 + 1e-5)).abs() < 1e-12, "{t:?}");
+    let t = typicality(&points, &[0], &[0, 1, 2], 1);
+    assert!((t[0] - 1.0 / (25.0 + 1e-5)).abs() < 1e-12, "{t:?}");
+}
+
+#[test]
+fn typiclust_uses_half_the_cluster_as_neighbours_and_squared_distances() {
+    // One cluster of 10 points on a line: K = min(20, 10/2) = 5. Mean squared distance
+    // to the 5 nearest, by hand: 0.1405 0.0865 0.0565 0.0505 0.0865 0.1765 for the left
+    // six, above 2.4 for the right four, so point 3 (at 0.3) is the most typical. With
+    // K = 9 (every other member) point 5 would win (2.82), and with plain distances
+    // point 2 (0.21, tied with 3, first wins).
+    let data = [0.0f32, 0.1, 0.2, 0.3, 0.45, 0.6, 3.0, 3.05, 3.1, 3.15];
+    let picks = select(
+        "typiclust",
+        serde_json::json!({"representation": "raw"}),
+        &data,
+        10,
+        1,
+    );
+    assert_eq!(picks, vec![3]);
+}
+
+#[test]
+fn typiclust_drops_clusters_of_at_most_five_and_cycles_over_the_rest() {
+    // A spread cluster of 20 on the line and a tight one of 5 far away. Two clusters for
+    // two picks; the cluster of 5 is dropped, so both picks come from the large one
+    // (the most typical, then the most typical of what remains).
+    let mut data: Vec<f32> = (0..20).map(|i| i as f32 * 0.1).collect();
+    data.extend([100.0f32, 100.01, 100.02, 100.03, 100.04]);
+    let picks = select(
+        "typiclust",
+        serde_json::json!({"representation": "raw"}),
+        &data,
+        25,
+        2,
+    );
+    assert!(picks.iter().all(|&i| i < 20), "{picks:?}");
+    // Keeping clusters above 4 members: one pick each, the larger cluster first.
+    let picks = select(
+        "typiclust",
+        serde_json::json!({"representation": "raw", "min_cluster_size": 4}),
+        &data,
+        25,
+        2,
+    );
+    assert!(picks[0] < 20 && picks[1] >= 20, "{picks:?}");
+    // Three picks over a kept 20 and a kept 5: large, small, large.
+    let picks = select(
+        "typiclust",
+        serde_json::json!({"representation": "raw", "min_cluster_size": 4}),
+        &data,
+        25,
+        3,
+    );
+    let from_large = picks.iter().filter(|&&i| i < 20).count();
+    assert_eq!(from_large, 2, "{picks:?}");
 }
 
 #[test]

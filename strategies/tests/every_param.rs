@@ -106,6 +106,7 @@ fn init_value(strategy: &str, param: &str) -> Value {
         (_, "max_iter") => json!(1),
         ("typiclust", "knn") => json!(3),
         ("typiclust", "min_cluster_size") => json!(40),
+        ("typiclust", "max_clusters") => json!(3),
         ("typiclust", "max_reference") => json!(4),
         _ => panic!("{strategy}.{param} needs a case in init_value"),
     }

@@ -19,7 +19,7 @@ pub use random::RandomInit;
 pub use registry::{
     build_init_strategy, init_strategy_infos, init_strategy_names, InitStrategyInfo,
 };
-pub use typiclust::{TypiClust, TypiClustParams};
+pub use typiclust::{typicality, TypiClust, TypiClustParams};
 
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::StrategyError;

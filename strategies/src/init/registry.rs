@@ -61,7 +61,12 @@ static INFOS: &[InitStrategyInfo] = &[
             ParamInfo {
                 name: "min_cluster_size",
                 default: "5",
-                help: "smaller clusters only when larger ones run out",
+                help: "clusters of at most this size are dropped (used only if the rest run out)",
+            },
+            ParamInfo {
+                name: "max_clusters",
+                default: "500",
+                help: "k-means clusters: min(initial, this)",
             },
             ParamInfo {
                 name: "max_reference",
@@ -123,9 +128,10 @@ pub fn build_init_strategy(
         "typiclust" => {
             let params: TypiClustParams = parse(name, params)?;
             params.representation.validate().map_err(bad)?;
-            if params.knn == 0 || params.max_reference < 2 {
+            if params.knn == 0 || params.max_reference < 2 || params.max_clusters == 0 {
                 return Err(bad(
-                    "parameters `knn` must be >= 1 and `max_reference` >= 2".into(),
+                    "parameters `knn` and `max_clusters` must be >= 1 and `max_reference` >= 2"
+                        .into(),
                 ));
             }
             Ok(Box::new(TypiClust { params }))

@@ -1,8 +1,10 @@
-//! TypiClust (Hacohen, Dekel & Weinshall, 2022, "Active learning on a budget"): cluster
-//! the unsupervised representation into as many clusters as labels to buy, then from
-//! each cluster, largest first, label its most *typical* point — the inverse of the mean
-//! distance to its K nearest neighbours within the cluster. Clusters smaller than
-//! `min_cluster_size` are skipped while larger ones remain.
+//! TypiClust (Hacohen, Dekel & Weinshall, ICML 2022, "Active learning on a budget"), as
+//! in the authors' code (avihu111/TypiClust, `deep-al/pycls/al/typiclust.py`): k-means
+//! into min(budget, 500) clusters; clusters of at most 5 members are dropped; the kept
+//! clusters are visited largest first, cyclically, and each visit labels the most
+//! *typical* remaining member — typicality = 1 / (mean *squared* L2 distance to its K
+//! nearest remaining members + 1e-5), with K = min(20, ⌊remaining / 2⌋) — recomputed
+//! after every pick, since a pick leaves the cluster.
 
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
@@ -11,18 +13,23 @@ use sieve_bench_core::{Matrix, StrategyError};
 
 use super::{check_count, kmeans, Features, InitStrategy, RepresentationParams};
 
-/// Parameters of TypiClust.
+/// Parameters of TypiClust (defaults: the reference's constants).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TypiClustParams {
     #[serde(flatten)]
     pub representation: RepresentationParams,
-    /// Neighbours in the typicality estimate (the paper's K = 20).
+    /// Most neighbours in the typicality estimate (`K_NN` = 20); a cluster with `n`
+    /// remaining members uses min(knn, ⌊n/2⌋).
     pub knn: usize,
-    /// Clusters below this size are used only when larger ones run out (paper: 5).
+    /// Clusters with at most this many members are dropped (`MIN_CLUSTER_SIZE` = 5).
     pub min_cluster_size: usize,
+    /// Most clusters (`MAX_NUM_CLUSTERS` = 500); fewer when the budget is smaller.
+    pub max_clusters: usize,
     /// Neighbours are searched among at most this many members of a cluster (a seeded
-    /// sample), bounding the work at O(size x max_reference) per cluster.
+    /// sample), bounding the work at O(size x max_reference) per visit. Not in the
+    /// reference (exact faiss search); at the default it only matters for clusters
+    /// above 1,000 members.
     pub max_reference: usize,
     pub max_iter: usize,
 }
@@ -33,6 +40,7 @@ impl Default for TypiClustParams {
             representation: RepresentationParams::default(),
             knn: 20,
             min_cluster_size: 5,
+            max_clusters: 500,
             max_reference: 1000,
             max_iter: 50,
         }
@@ -45,16 +53,15 @@ pub struct TypiClust {
     pub params: TypiClustParams,
 }
 
-fn distance(a: &[f32], b: &[f32]) -> f32 {
+fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
     a.iter()
         .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
+        .map(|(x, y)| f64::from(x - y) * f64::from(x - y))
+        .sum()
 }
 
-/// Typicality of each member (same order): 1 / mean distance to its `knn` nearest other
-/// members among `reference`; 0 for a cluster of one.
+/// Typicality of each member (same order): 1 / (mean squared distance to its `knn`
+/// nearest other members among `reference` + 1e-5); 0 when it has no neighbour.
 pub fn typicality(points: &Matrix, members: &[usize], reference: &[usize], knn: usize) -> Vec<f64> {
     let mut buffer = Vec::with_capacity(reference.len());
     members
@@ -65,19 +72,49 @@ pub fn typicality(points: &Matrix, members: &[usize], reference: &[usize], knn: 
                 reference
                     .iter()
                     .filter(|&&j| j != i)
-                    .map(|&j| distance(points.row(i), points.row(j))),
+                    .map(|&j| squared_distance(points.row(i), points.row(j))),
             );
             let k = knn.min(buffer.len());
             if k == 0 {
                 return 0.0;
             }
-            buffer.select_nth_unstable_by(k - 1, |a, b| {
-                crate::ranking::ascending_nan_last(f64::from(*a), f64::from(*b))
-            });
-            let mean = buffer[..k].iter().map(|&d| f64::from(d)).sum::<f64>() / k as f64;
-            1.0 / (mean + 1e-12)
+            buffer.select_nth_unstable_by(k - 1, |a, b| crate::ranking::ascending_nan_last(*a, *b));
+            let mean = buffer[..k].iter().sum::<f64>() / k as f64;
+            1.0 / (mean + 1e-5)
         })
         .collect()
+}
+
+/// One k-means cluster while picks are taken from it.
+struct Cluster {
+    /// Members not yet picked, in pool order.
+    remaining: Vec<usize>,
+    /// Members the neighbour search may use (all, or a seeded sample of `max_reference`).
+    reference: Vec<usize>,
+}
+
+impl Cluster {
+    /// Takes the most typical remaining member (ties: the lowest pool index).
+    fn take_most_typical(&mut self, points: &Matrix, knn: usize) -> Option<usize> {
+        if self.remaining.is_empty() {
+            return None;
+        }
+        let k = knn.min(self.remaining.len() / 2);
+        let reference: Vec<usize> = self
+            .reference
+            .iter()
+            .copied()
+            .filter(|i| self.remaining.binary_search(i).is_ok())
+            .collect();
+        let scores = typicality(points, &self.remaining, &reference, k);
+        let mut best = 0;
+        for (at, &score) in scores.iter().enumerate() {
+            if crate::ranking::descending_nan_last(score, scores[best]).is_lt() {
+                best = at;
+            }
+        }
+        Some(self.remaining.remove(best))
+    }
 }
 
 impl InitStrategy for TypiClust {
@@ -97,51 +134,60 @@ impl InitStrategy for TypiClust {
     ) -> Result<Vec<usize>, StrategyError> {
         check_count(self.name(), count, features.rows)?;
         let points = self.params.representation.embed(features, rng);
-        let clusters = kmeans(&points, count, self.params.max_iter, rng);
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters.centroids.rows];
-        for (i, &c) in clusters.assignment.iter().enumerate() {
+        let k = count.min(self.params.max_clusters);
+        let assignment = kmeans(&points, k, self.params.max_iter, rng);
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); assignment.centroids.rows];
+        for (i, &c) in assignment.assignment.iter().enumerate() {
             members[c].push(i);
         }
-        // Members of each cluster, most typical first.
-        let mut ranked: Vec<Vec<usize>> = Vec::with_capacity(members.len());
-        for group in &members {
-            let reference: Vec<usize> = if group.len() > self.params.max_reference {
-                sample(rng, group.len(), self.params.max_reference)
-                    .into_iter()
-                    .map(|r| group[r])
-                    .collect()
-            } else {
-                group.clone()
-            };
-            let scores = typicality(&points, group, &reference, self.params.knn);
-            let mut order: Vec<usize> = (0..group.len()).collect();
-            order.sort_by(|&a, &b| {
-                crate::ranking::descending_nan_last(scores[a], scores[b])
-                    .then(group[a].cmp(&group[b]))
-            });
-            ranked.push(order.into_iter().map(|o| group[o]).collect());
-        }
-        let mut by_size: Vec<usize> = (0..ranked.len()).collect();
-        by_size.sort_by(|&a, &b| ranked[b].len().cmp(&ranked[a].len()).then(a.cmp(&b)));
+        let mut clusters: Vec<Cluster> = members
+            .into_iter()
+            .map(|group| {
+                let mut reference: Vec<usize> = if group.len() > self.params.max_reference {
+                    sample(rng, group.len(), self.params.max_reference)
+                        .into_iter()
+                        .map(|r| group[r])
+                        .collect()
+                } else {
+                    group.clone()
+                };
+                reference.sort_unstable();
+                Cluster {
+                    remaining: group,
+                    reference,
+                }
+            })
+            .collect();
+        // Largest first; the reference drops clusters of <= min_cluster_size members.
+        // Where it would then fail (every kept cluster exhausted), sieve goes on with the
+        // dropped ones, largest first, so a small pool still gets its initial set.
+        let mut by_size: Vec<usize> = (0..clusters.len()).collect();
+        by_size.sort_by(|&a, &b| {
+            clusters[b]
+                .remaining
+                .len()
+                .cmp(&clusters[a].remaining.len())
+                .then(a.cmp(&b))
+        });
+        let (kept, dropped): (Vec<usize>, Vec<usize>) = by_size
+            .into_iter()
+            .partition(|&c| clusters[c].remaining.len() > self.params.min_cluster_size);
         let mut picks = Vec::with_capacity(count);
-        let mut depth = vec![0usize; ranked.len()];
-        // Pass 1: one per cluster of adequate size; later passes fill from any cluster.
-        for pass in 0.. {
-            let before = picks.len();
-            for &c in &by_size {
-                if picks.len() == count {
-                    return Ok(picks);
+        for order in [kept, dropped] {
+            // Cyclic visits (the reference's `i % len(clusters)`), skipping exhausted ones.
+            while picks.len() < count {
+                let before = picks.len();
+                for &c in &order {
+                    if picks.len() == count {
+                        break;
+                    }
+                    if let Some(i) = clusters[c].take_most_typical(&points, self.params.knn) {
+                        picks.push(i);
+                    }
                 }
-                if pass == 0 && ranked[c].len() < self.params.min_cluster_size {
-                    continue;
+                if picks.len() == before {
+                    break;
                 }
-                if let Some(&i) = ranked[c].get(depth[c]) {
-                    depth[c] += 1;
-                    picks.push(i);
-                }
-            }
-            if picks.len() == count || (pass > 0 && picks.len() == before) {
-                break;
             }
         }
         Ok(picks)
