@@ -32,4 +32,4 @@ pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};
 pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
-pub use view::{FixedModelView, ModelView, TrainedModel};
+pub use view::{FixedModelView, LinearHead, ModelView, TrainedModel, WithLinearHead};

@@ -24,6 +24,68 @@ pub trait ModelView {
         indices: &[usize],
         samples: usize,
     ) -> Result<Vec<Matrix>, CoreError>;
+    /// The last layer, `logits = W · embedding + b`: for distances to the decision
+    /// boundary in feature space (BASE). Views without one say so.
+    fn linear_head(&self) -> Result<LinearHead, CoreError> {
+        Err(CoreError::invalid(
+            "model",
+            "this model view exposes no linear head (the last layer's weights)",
+        ))
+    }
+}
+
+/// The linear classification head over the embeddings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearHead {
+    /// `classes x width`: row c is w_c.
+    pub weights: Matrix,
+    /// One bias per class.
+    pub bias: Vec<f32>,
+}
+
+impl LinearHead {
+    /// Logits of one embedding, accumulated in f64.
+    pub fn logits(&self, embedding: &[f32]) -> Vec<f64> {
+        self.weights
+            .iter_rows()
+            .zip(&self.bias)
+            .map(|(w, &b)| {
+                w.iter()
+                    .zip(embedding)
+                    .map(|(&a, &x)| f64::from(a) * f64::from(x))
+                    .sum::<f64>()
+                    + f64::from(b)
+            })
+            .collect()
+    }
+}
+
+/// Any view plus a hand-built linear head (tests of head-based strategies).
+pub struct WithLinearHead<V> {
+    pub view: V,
+    pub head: LinearHead,
+}
+
+impl<V: ModelView> ModelView for WithLinearHead<V> {
+    fn num_classes(&self) -> usize {
+        self.view.num_classes()
+    }
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.view.probabilities(indices)
+    }
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.view.embeddings(indices)
+    }
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError> {
+        self.view.mc_dropout_probabilities(indices, samples)
+    }
+    fn linear_head(&self) -> Result<LinearHead, CoreError> {
+        Ok(self.head.clone())
+    }
 }
 
 /// A trained network over a pool, on the inner backend.
@@ -98,6 +160,26 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
                 Ok(Matrix::new(indices.len(), self.num_classes(), data))
             })
             .collect()
+    }
+
+    fn linear_head(&self) -> Result<LinearHead, CoreError> {
+        let (weights, bias) = self.model.head_parameters();
+        let [width, classes] = weights.dims();
+        let stored = read_f32(weights)?; // `width x classes`, burn's Linear layout
+        let mut transposed = vec![0f32; classes * width];
+        for (i, row) in stored.chunks(classes.max(1)).enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                transposed[c * width + i] = v;
+            }
+        }
+        let bias = match bias {
+            Some(b) => read_f32(b)?,
+            None => vec![0.0; classes],
+        };
+        Ok(LinearHead {
+            weights: Matrix::new(classes, width, transposed),
+            bias,
+        })
     }
 }
 

@@ -121,6 +121,19 @@ fn the_cnns_fit_small_images_and_expose_embeddings() {
         };
         let emb = view.embeddings(&[0, 5, 9]).unwrap();
         assert_eq!((emb.rows, emb.cols), (3, width));
+        // The head's logits from the embeddings give the view's probabilities.
+        let head = view.linear_head().unwrap();
+        assert_eq!((head.weights.rows, head.weights.cols), (3, width));
+        let probs = view.probabilities(&[0, 5, 9]).unwrap();
+        for (e, p) in emb.iter_rows().zip(probs.iter_rows()) {
+            let z = head.logits(e);
+            let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = z.iter().map(|v| (v - max).exp()).sum();
+            for (zc, &pc) in z.iter().zip(p) {
+                let softmax = (zc - max).exp() / total;
+                assert!((softmax - f64::from(pc)).abs() < 1e-4, "{softmax} vs {pc}");
+            }
+        }
         let probs = view.probabilities(&[0, 5, 9]).unwrap();
         for row in probs.iter_rows() {
             assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);

@@ -62,10 +62,12 @@ pub fn lower_min_distances(points: &Matrix, center: &[f32], min_dist: &mut [f32]
 }
 
 /// Index of the largest value; ties go to the lower index (NaN never wins).
-pub fn argmax(row: &[f32]) -> usize {
+pub fn argmax<T: Copy + PartialOrd>(row: &[T]) -> usize {
+    // `x.partial_cmp(&x)` is `None` only for NaN: any number beats a NaN.
+    let is_nan = |x: T| x.partial_cmp(&x).is_none();
     let mut best = 0;
     for (i, &v) in row.iter().enumerate() {
-        if v > row[best] || row[best].is_nan() && !v.is_nan() {
+        if v > row[best] || is_nan(row[best]) && !is_nan(v) {
             best = i;
         }
     }

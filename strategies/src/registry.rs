@@ -235,7 +235,7 @@ static REGISTRY: &[StrategyInfo] = &[
     StrategyInfo {
         name: "base",
         family: "active",
-        summary: "BASE: equal share per class, closest to that class's decision boundary",
+        summary: "BASE: equal share per class, closest to that class's boundary in feature space",
         params: &[],
         needs_dropout: false,
         build: |v| no_params(v).map(|_| Box::new(BalancedSelection) as Box<dyn Strategy>),

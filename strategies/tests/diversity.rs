@@ -176,35 +176,78 @@ fn badge_factorised_equals_materialised_on_a_small_pool() {
     assert_eq!(via_strategy, reference);
 }
 
-/// Class 0's boundary is closest at row 3, class 1's at row 1, class 2's at rows 1 and 3
-/// (both taken) then row 4. Round-robin over classes gives [3, 1, 4]; plain margin
-/// would rank [1, 3, 4, 0, 2].
+/// Head w_0 = (1, 0), w_1 = (0, 1), w_2 = (0, 0), no bias; ‖w_0 - w_1‖ = √2, the other
+/// pairs 1. By hand, r_c = (z_ŷ - z_c) / ‖w_ŷ - w_c‖ and m = min_c r_c:
+///
+/// | row | e | ŷ | r_0 | r_1 | r_2 | m |
+/// |---|---|---|---|---|---|---|
+/// | 0 | (2, 0) | 0 | ∞ | 1.414 | 2 | 1.414 |
+/// | 1 | (0.5, 0.4) | 0 | ∞ | 0.0707 | 0.5 | 0.0707 |
+/// | 2 | (0, 1) | 1 | 0.707 | ∞ | 1 | 0.707 |
+/// | 3 | (-1, -1) | 2 | 1 | 1 | ∞ | 1 |
+/// | 4 | (0.3, 0.35) | 1 | 0.0354 | ∞ | 0.35 | 0.0354 |
+/// | 5 | (-0.2, -0.1) | 2 | 0.2 | 0.1 | ∞ | 0.1 |
+///
+/// Class 0 (d = m where ŷ = 0, else r_0): row 4 (0.0354). Class 1: row 1 (0.0707).
+/// Class 2: row 5 (m = 0.1). With four labels the quotas are 2, 1, 1: class 0 fills its
+/// quota first (rows 4 and 1), class 1 then takes row 5 (r_1 = 0.1), and class 2 ties
+/// rows 2 (r_2 = 1) and 3 (m = 1) and takes the lower index.
 #[test]
-fn base_takes_an_equal_share_closest_to_each_class_boundary() {
-    let probabilities = Matrix::from_rows(&[
-        vec![0.50, 0.48, 0.02],
-        vec![0.10, 0.45, 0.45],
-        vec![0.90, 0.05, 0.05],
-        vec![0.40, 0.20, 0.40],
-        vec![0.34, 0.33, 0.33],
+fn base_fills_each_class_quota_closest_to_its_boundary_in_feature_space() {
+    use sieve_bench_core::{LinearHead, WithLinearHead};
+    use sieve_strategies::active::base::boundary_distances;
+    let embeddings = Matrix::from_rows(&[
+        vec![2.0, 0.0],
+        vec![0.5, 0.4],
+        vec![0.0, 1.0],
+        vec![-1.0, -1.0],
+        vec![0.3, 0.35],
+        vec![-0.2, -0.1],
     ]);
-    let view = FixedModelView {
-        embeddings: Matrix::new(5, 1, vec![0.0; 5]),
-        probabilities,
-        mc_samples: vec![],
+    let head = LinearHead {
+        weights: Matrix::from_rows(&[vec![1.0, 0.0], vec![0.0, 1.0], vec![0.0, 0.0]]),
+        bias: vec![0.0; 3],
+    };
+    let d = boundary_distances(&embeddings, &head);
+    assert_eq!(d.predicted, vec![0, 0, 1, 2, 1, 2]);
+    let root2 = std::f32::consts::SQRT_2;
+    let expected = [
+        [f32::INFINITY, 2.0 / root2, 2.0],
+        [f32::INFINITY, 0.1 / root2, 0.5],
+        [1.0 / root2, f32::INFINITY, 1.0],
+        [1.0, 1.0, f32::INFINITY],
+        [0.05 / root2, f32::INFINITY, 0.35],
+        [0.2, 0.1, f32::INFINITY],
+    ];
+    for (row, want) in expected.iter().enumerate() {
+        for (c, &w) in want.iter().enumerate() {
+            let got = d.radius.row(row)[c];
+            assert!(
+                got == w || (got - w).abs() < 1e-6,
+                "r_{c}(row {row}) = {got}, by hand {w}"
+            );
+        }
+    }
+    let view = WithLinearHead {
+        view: FixedModelView {
+            probabilities: Matrix::new(6, 3, vec![1.0 / 3.0; 18]),
+            embeddings,
+            mc_samples: vec![],
+        },
+        head,
     };
     let mut base = sieve_strategies::active::BalancedSelection;
-    assert_eq!(
-        select(&mut base, &view, &[], &[0, 1, 2, 3, 4], 3),
-        vec![3, 1, 4]
-    );
-    // A fourth slot goes back to class 0: its next closest untaken is row 0 (0.02).
-    assert_eq!(
-        select(&mut base, &view, &[], &[0, 1, 2, 3, 4], 4),
-        vec![3, 1, 4, 0]
-    );
-    let d = sieve_strategies::active::base::boundary_distances(&[0.5, 0.3, 0.2]);
-    assert!((d[0] - 0.2).abs() < 1e-6 && (d[1] - 0.2).abs() < 1e-6 && (d[2] - 0.3).abs() < 1e-6);
+    let all = [0, 1, 2, 3, 4, 5];
+    assert_eq!(select(&mut base, &view, &[], &all, 3), vec![4, 1, 5]);
+    assert_eq!(select(&mut base, &view, &[], &all, 4), vec![4, 1, 5, 2]);
+    // Without a linear head BASE refuses rather than guess.
+    let plain = FixedModelView {
+        probabilities: Matrix::new(6, 3, vec![1.0 / 3.0; 18]),
+        embeddings: Matrix::new(6, 2, vec![0.0; 12]),
+        mc_samples: vec![],
+    };
+    let err = try_select(&mut base, &plain, &[], &all, 3, 1).unwrap_err();
+    assert!(err.to_string().contains("linear head"), "{err}");
 }
 
 /// Six low-margin candidates in two far embedding groups (three near x = 0, three near

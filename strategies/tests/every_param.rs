@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{random_view, try_select};
+use common::{random_head_view, try_select};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
@@ -46,7 +46,7 @@ fn json_keys(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_strategy_parameter_changes_the_selection() {
-    let view = random_view(200, 5, 16, 6);
+    let view = random_head_view(200, 5, 16, 6);
     let labeled: Vec<usize> = (0..200).filter(|i| i % 10 == 3).collect();
     let unlabeled: Vec<usize> = (0..200).filter(|i| i % 10 != 3).collect();
     for info in strategy_infos() {
@@ -217,7 +217,7 @@ fn coreset_value(method: &str, param: &str) -> Value {
 fn every_coreset_parameter_changes_what_the_method_uses() {
     use sieve_bench_core::{CoresetRequest, EarlyScoreValues, FixedContext, TrainingDynamics};
     use sieve_strategies::coreset::{build_coreset_method, coreset_method_infos};
-    let view = random_view(80, 5, 8, 0);
+    let view = common::random_view(80, 5, 8, 0);
     let n = 80;
     let dynamics = TrainingDynamics {
         forgetting_events: (0..n as u32).map(|i| i % 3).collect(),

@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::{random_view, try_select};
+use common::{random_head_view, try_select};
 use sieve_strategies::{build_strategy, strategy_infos};
 
 #[test]
 fn every_registered_strategy_returns_valid_distinct_unlabeled_indices() {
-    let view = random_view(200, 5, 16, 6);
+    let view = random_head_view(200, 5, 16, 6);
     let labeled: Vec<usize> = (0..200).filter(|i| i % 10 == 3).collect();
     let unlabeled: Vec<usize> = (0..200).filter(|i| i % 10 != 3).collect();
     let infos = strategy_infos();

@@ -67,6 +67,11 @@ impl<B: Backend> Mlp<B> {
         self.head.forward(h)
     }
 
+    /// The linear head.
+    pub fn head_layer(&self) -> &Linear<B> {
+        &self.head
+    }
+
     /// Width of the embedding the head reads.
     pub fn head_input_width(&self) -> usize {
         self.head.weight.dims()[0]

@@ -79,6 +79,16 @@ impl<B: Backend> Network<B> {
         self.head(h, p, drop_active)
     }
 
+    /// The head's weight (`width x classes`, burn's layout) and bias.
+    pub fn head_parameters(&self) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
+        let head = match self {
+            Network::Mlp(m) => m.head_layer(),
+            Network::Lenet(m) => m.head_layer(),
+            Network::Convnet(m) => m.head_layer(),
+        };
+        (head.weight.val(), head.bias.as_ref().map(|b| b.val()))
+    }
+
     /// Widths of the dropout sites of [`Self::forward`], in the order they act; the last
     /// is the embedding's (before the head).
     pub fn dropout_widths(&self) -> Vec<usize> {

@@ -3,12 +3,14 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sieve_bench_core::{FixedModelView, Matrix, SelectionRequest, Strategy, StrategyError};
+use sieve_bench_core::{
+    FixedModelView, Matrix, ModelView, SelectionRequest, Strategy, StrategyError,
+};
 
 /// Runs one selection with a fixed strategy seed.
 pub fn try_select(
     strategy: &mut dyn Strategy,
-    view: &FixedModelView,
+    view: &dyn ModelView,
     labeled: &[usize],
     unlabeled: &[usize],
     count: usize,
@@ -25,7 +27,7 @@ pub fn try_select(
 /// Runs one selection with seed 7 and unwraps.
 pub fn select(
     strategy: &mut dyn Strategy,
-    view: &FixedModelView,
+    view: &dyn ModelView,
     labeled: &[usize],
     unlabeled: &[usize],
     count: usize,
@@ -97,5 +99,28 @@ pub fn random_view(n: usize, c: usize, d: usize, passes: usize) -> FixedModelVie
         probabilities,
         embeddings,
         mc_samples,
+    }
+}
+
+/// [`random_view`] with a random linear head (`c x d`), for strategies that read the
+/// last layer's weights.
+pub fn random_head_view(
+    n: usize,
+    c: usize,
+    d: usize,
+    passes: usize,
+) -> sieve_bench_core::WithLinearHead<FixedModelView> {
+    let mut rng = ChaCha8Rng::seed_from_u64(2025);
+    let weights = Matrix::new(
+        c,
+        d,
+        (0..c * d)
+            .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+            .collect(),
+    );
+    let bias = (0..c).map(|_| rng.random::<f32>() - 0.5).collect();
+    sieve_bench_core::WithLinearHead {
+        view: random_view(n, c, d, passes),
+        head: sieve_bench_core::LinearHead { weights, bias },
     }
 }
