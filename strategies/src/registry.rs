@@ -267,22 +267,32 @@ static REGISTRY: &[StrategyInfo] = &[
     StrategyInfo {
         name: "dacs",
         family: "active",
-        summary: "density-aware core-set: LSH density, k-center greedy over the sparsest share",
+        summary: "density-aware core-set: kNN density via LSH, density groups, k-center per group, sparse groups first",
         params: &[
             ParamInfo {
+                name: "knn",
+                default: "10",
+                help: "neighbours in the density (mean cosine similarity), >= 1",
+            },
+            ParamInfo {
                 name: "hash_bits",
-                default: "8",
-                help: "random hyperplanes per hash table, 1..=64",
+                default: "0",
+                help: "hyperplanes per LSH table, 0 = buckets of about 2 x knn",
             },
             ParamInfo {
                 name: "tables",
-                default: "10",
-                help: "hash tables averaged for the density, >= 1",
+                default: "4",
+                help: "LSH tables searched for neighbours, 1..=64",
             },
             ParamInfo {
-                name: "candidate_share",
-                default: "0.5",
-                help: "lowest-density share of the pool k-center runs on, (0, 1]",
+                name: "groups",
+                default: "3",
+                help: "density groups (natural breaks), >= 1",
+            },
+            ParamInfo {
+                name: "temperature",
+                default: "0.1",
+                help: "softmax temperature of the groups' shares, > 0",
             },
         ],
         needs_dropout: false,

@@ -311,8 +311,8 @@ fn cluster_margin_spreads_low_margin_candidates_over_clusters() {
 
 /// A tight dense cluster of 20 examples far away at (100, 100), and five sparse
 /// examples around the origin, one of them labeled. Plain k-center would go to the
-/// dense cluster first (it is farthest); DACS restricted to the sparsest share must
-/// pick only sparse examples.
+/// dense cluster first (it is farthest); DACS with a low temperature gives the batch to
+/// the sparse groups and must pick only sparse examples.
 #[test]
 fn dacs_prefers_sparse_regions() {
     let mut rows = vec![
@@ -338,7 +338,7 @@ fn dacs_prefers_sparse_regions() {
         kcenter[0] >= 5,
         "plain k-center goes to the dense cluster: {kcenter:?}"
     );
-    let params = serde_json::json!({"candidate_share": 0.15, "tables": 16});
+    let params = serde_json::json!({"temperature": 0.001});
     for seed in 0..5 {
         let mut s = build_strategy("dacs", &params).unwrap();
         let picks = try_select(s.as_mut(), &view, &[0], &unlabeled, 3, seed).unwrap();
@@ -354,22 +354,76 @@ fn dacs_prefers_sparse_regions() {
             0
         );
     }
-    let density = sieve_strategies::active::dacs::lsh_density(
-        &Matrix::from_rows(&rows),
-        8,
-        16,
-        &mut ChaCha8Rng::seed_from_u64(1),
-    );
-    assert!(density[10] > 15.0 && density[1] < 8.0, "{density:?}");
     for bad in [
-        serde_json::json!({"hash_bits": 0}),
+        serde_json::json!({"knn": 0}),
         serde_json::json!({"hash_bits": 65}),
         serde_json::json!({"tables": 0}),
-        serde_json::json!({"candidate_share": 0.0}),
-        serde_json::json!({"candidate_share": 1.5}),
+        serde_json::json!({"groups": 0}),
+        serde_json::json!({"temperature": 0.0}),
+        serde_json::json!({"candidate_share": 0.5}),
     ] {
         let err = build_strategy("dacs", &bad).err().unwrap().to_string();
         let name = bad.as_object().unwrap().keys().next().unwrap().clone();
-        assert!(err.contains(&format!("`{name}`")), "{err}");
+        assert!(
+            err.contains(&format!("`{name}`")) || err.contains("unknown field"),
+            "{err}"
+        );
     }
+}
+
+/// Unit vectors at 0, 10, 20, 90 and 180 degrees; with knn = 4 every other point is a
+/// neighbour, so by hand the density of the 0-degree point is
+/// (cos 10 + cos 20 + cos 90 + cos 180) / 4 = (0.98481 + 0.93969 + 0 - 1) / 4 = 0.23112
+/// and of the 180-degree point (-1 - 0.98481 - 0.93969 + 0) / 4 = -0.73112.
+#[test]
+fn dacs_density_is_the_mean_cosine_similarity_to_the_nearest_neighbours() {
+    use sieve_strategies::active::dacs::density::{knn_density, normalized};
+    let degrees = [0.0f32, 10.0, 20.0, 90.0, 180.0];
+    // Scaled rows: the density is on directions only.
+    let rows: Vec<Vec<f32>> = degrees
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let r = d.to_radians();
+            vec![(i + 1) as f32 * r.cos(), (i + 1) as f32 * r.sin()]
+        })
+        .collect();
+    let unit = normalized(&Matrix::from_rows(&rows));
+    let density = knn_density(&unit, 4, 3, 2, &mut ChaCha8Rng::seed_from_u64(1));
+    assert!((density[0] - 0.23112).abs() < 1e-4, "{density:?}");
+    assert!((density[4] + 0.73112).abs() < 1e-4, "{density:?}");
+    // With knn = 1: the nearest neighbour's similarity (0-degree point: cos 10), whether
+    // the LSH bucket holds it or the exact fallback finds it.
+    for seed in 0..5 {
+        let density = knn_density(&unit, 1, 1, 1, &mut ChaCha8Rng::seed_from_u64(seed));
+        assert!(
+            (density[1] - 0.98481).abs() < 1e-4,
+            "seed {seed}: {density:?}"
+        );
+    }
+}
+
+#[test]
+fn dacs_groups_are_natural_breaks_and_sparse_groups_get_the_batch() {
+    use sieve_strategies::active::dacs::groups::{density_groups, group_quotas};
+    let (groups, means) = density_groups(&[0.9, 0.1, 0.5, 0.12, 0.91, 0.11, 0.52], 3, 100);
+    assert_eq!(groups, vec![2, 0, 1, 0, 2, 0, 1]);
+    assert!((means[0] - 0.11).abs() < 1e-12 && (means[1] - 0.51).abs() < 1e-12);
+    assert!((means[2] - 0.905).abs() < 1e-12);
+    // softmax(-[0.2, 0.5, 0.9] / 0.1) = [0.95175, 0.04739, 0.00087]; 10 picks ->
+    // floors [9, 0, 0], the remaining one to the largest remainder (group 0): [10, 0, 0].
+    assert_eq!(
+        group_quotas(&[0.2, 0.5, 0.9], &[50, 50, 50], 10, 0.1),
+        vec![10, 0, 0]
+    );
+    // Group 0 has only 4: the 6 it cannot take go to the next sparsest.
+    assert_eq!(
+        group_quotas(&[0.2, 0.5, 0.9], &[4, 20, 20], 10, 0.1),
+        vec![4, 6, 0]
+    );
+    // A high temperature spreads the batch evenly.
+    assert_eq!(
+        group_quotas(&[0.2, 0.5, 0.9], &[50, 50, 50], 9, 1e6),
+        vec![3, 3, 3]
+    );
 }

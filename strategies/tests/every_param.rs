@@ -29,9 +29,11 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("cluster_margin", "candidate_factor") => json!(2),
         ("cluster_margin", "max_candidates") => json!(30),
         ("cluster_margin", "clusters") => json!(5),
+        ("dacs", "knn") => json!(2),
         ("dacs", "hash_bits") => json!(2),
         ("dacs", "tables") => json!(1),
-        ("dacs", "candidate_share") => json!(0.2),
+        ("dacs", "groups") => json!(5),
+        ("dacs", "temperature") => json!(0.001),
         _ => return None,
     })
 }
