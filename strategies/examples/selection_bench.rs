@@ -1,8 +1,10 @@
-//! Times k-center greedy and BADGE at pool scale on synthetic data, and reports the
-//! process's peak resident memory (VmHWM), to show both stay O(N·(C+D)) in memory.
+//! Times a selection strategy (any registered name without MC dropout, default
+//! parameters) at pool scale on synthetic data, and reports the process's peak resident
+//! memory (VmHWM), to show the diversity methods stay O(N·(C+D)) in memory.
 //!
 //! cargo run --release -p sieve-strategies --example selection_bench -- kcenter
 //! cargo run --release -p sieve-strategies --example selection_bench -- badge
+//! cargo run --release -p sieve-strategies --example selection_bench -- dacs
 //!
 //! Optional arguments after the method: pool size, embedding width, classes, batch,
 //! labeled count (defaults 60000 128 10 1000 1000). Run one method per process, so
@@ -14,7 +16,6 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{FixedModelView, Matrix, SelectionRequest, Strategy};
-use sieve_strategies::active::{Badge, KCenterGreedy};
 use sieve_strategies::linalg::standard_normal;
 
 /// Peak resident set size in MiB, from /proc/self/status (0 where unavailable).
@@ -89,10 +90,14 @@ fn main() {
     labeled.iter().for_each(|&i| is_labeled[i] = true);
     let unlabeled: Vec<usize> = (0..n).filter(|&i| !is_labeled[i]).collect();
     let data_mib = peak_rss_mib();
-    let mut strategy: Box<dyn Strategy> = match method.as_str() {
-        "badge" => Box::new(Badge),
-        _ => Box::new(KCenterGreedy::default()),
-    };
+    let mut strategy: Box<dyn Strategy> =
+        match sieve_strategies::build_strategy(&method, &serde_json::Value::Null) {
+            Ok(strategy) => strategy,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        };
     let request = SelectionRequest {
         labeled: &labeled,
         unlabeled: &unlabeled,

@@ -267,7 +267,7 @@ static REGISTRY: &[StrategyInfo] = &[
     StrategyInfo {
         name: "dacs",
         family: "active",
-        summary: "density-aware core-set: kNN density via LSH, density groups, k-center per group, sparse groups first",
+        summary: "density-aware core-set: kNN density via random-projection trees, density groups, k-center per group, sparse groups first",
         params: &[
             ParamInfo {
                 name: "knn",
@@ -275,14 +275,14 @@ static REGISTRY: &[StrategyInfo] = &[
                 help: "neighbours in the density (mean cosine similarity), >= 1",
             },
             ParamInfo {
-                name: "hash_bits",
+                name: "leaf_size",
                 default: "0",
-                help: "hyperplanes per LSH table, 0 = buckets of about 2 x knn",
+                help: "most examples per random-projection-tree leaf, 0 = 4 x (knn + 1), else >= 2 x (knn + 1)",
             },
             ParamInfo {
-                name: "tables",
+                name: "trees",
                 default: "4",
-                help: "LSH tables searched for neighbours, 1..=64",
+                help: "random-projection trees searched for neighbours, 1..=64",
             },
             ParamInfo {
                 name: "groups",

@@ -356,8 +356,8 @@ fn dacs_prefers_sparse_regions() {
     }
     for bad in [
         serde_json::json!({"knn": 0}),
-        serde_json::json!({"hash_bits": 65}),
-        serde_json::json!({"tables": 0}),
+        serde_json::json!({"leaf_size": 5}),
+        serde_json::json!({"trees": 0}),
         serde_json::json!({"groups": 0}),
         serde_json::json!({"temperature": 0.0}),
         serde_json::json!({"candidate_share": 0.5}),
@@ -389,18 +389,48 @@ fn dacs_density_is_the_mean_cosine_similarity_to_the_nearest_neighbours() {
         })
         .collect();
     let unit = normalized(&Matrix::from_rows(&rows));
-    let density = knn_density(&unit, 4, 3, 2, &mut ChaCha8Rng::seed_from_u64(1));
+    // A pool no larger than a leaf is searched exactly.
+    let density = knn_density(&unit, 4, 0, 2, &mut ChaCha8Rng::seed_from_u64(1));
     assert!((density[0] - 0.23112).abs() < 1e-4, "{density:?}");
     assert!((density[4] + 0.73112).abs() < 1e-4, "{density:?}");
-    // With knn = 1: the nearest neighbour's similarity (0-degree point: cos 10), whether
-    // the LSH bucket holds it or the exact fallback finds it.
-    for seed in 0..5 {
-        let density = knn_density(&unit, 1, 1, 1, &mut ChaCha8Rng::seed_from_u64(seed));
-        assert!(
-            (density[1] - 0.98481).abs() < 1e-4,
-            "seed {seed}: {density:?}"
-        );
-    }
+}
+
+/// On a larger pool the trees give approximate neighbours: each estimate is the mean of
+/// k similarities from a subset of the pool, so it is never above the exact value, and
+/// with the default four trees it is close to it on average; more trees never hurt.
+#[test]
+fn dacs_tree_density_is_a_close_lower_bound_of_the_exact_density() {
+    use sieve_strategies::active::dacs::density::{knn_density, normalized};
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let rows: Vec<Vec<f32>> = (0..2000)
+        .map(|i| {
+            let centre = (i % 5) as f32;
+            (0..8)
+                .map(|d| {
+                    let offset = if d == i % 5 { 3.0 + centre } else { 0.0 };
+                    offset + sieve_strategies::linalg::standard_normal(&mut rng) as f32
+                })
+                .collect()
+        })
+        .collect();
+    let unit = normalized(&Matrix::from_rows(&rows));
+    let knn = 10;
+    let exact = knn_density(&unit, knn, 4000, 1, &mut ChaCha8Rng::seed_from_u64(0));
+    let mean_gap = |trees: usize| {
+        let approximate = knn_density(&unit, knn, 0, trees, &mut ChaCha8Rng::seed_from_u64(3));
+        let mut total = 0.0;
+        for (a, e) in approximate.iter().zip(&exact) {
+            assert!(*a <= e + 1e-9, "approximate {a} above exact {e}");
+            total += e - a;
+        }
+        total / exact.len() as f64
+    };
+    let one = mean_gap(1);
+    let four = mean_gap(4);
+    let sixteen = mean_gap(16);
+    assert!(four < 0.02, "mean gap with 4 trees {four}");
+    assert!(sixteen <= four && four <= one, "{one} {four} {sixteen}");
+    assert!(one > 0.0, "one tree should miss some neighbours");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! selection is made density-aware.
 //!
 //! 1. Density of each unlabeled example: mean cosine similarity to its `knn` nearest
-//!    unlabeled neighbours, found through locality-sensitive hashing ([`density`]).
+//!    unlabeled neighbours, searched among approximate candidates from random-projection
+//!    trees, a data-dependent locality-sensitive hashing ([`density`]).
 //! 2. The pool is split into `groups` density groups (natural breaks, [`groups`]).
 //! 3. Each group gets a share of the batch, softmax(-mean density / `temperature`):
 //!    sparse groups get more.
@@ -21,7 +22,7 @@ use sieve_bench_core::{Matrix, ModelView, SelectionRequest, Strategy, StrategyEr
 use super::kcenter::farthest_first;
 use crate::linalg::check_shape;
 use crate::params::{at_least, at_most, in_range, ValidateParams};
-use density::{automatic_hash_bits, knn_density, normalized};
+use density::{automatic_leaf_size, knn_density, minimum_leaf_size, normalized};
 use groups::{density_groups, group_quotas};
 
 /// Lloyd iterations of the one-dimensional natural-breaks k-means (it converges in a
@@ -34,10 +35,10 @@ const GROUP_ITERATIONS: usize = 100;
 pub struct DacsParams {
     /// Neighbours in the density estimate.
     pub knn: usize,
-    /// Hyperplanes per LSH table; 0 = buckets of about 2·knn members.
-    pub hash_bits: usize,
-    /// LSH tables; an example's candidates are its buckets in all of them.
-    pub tables: usize,
+    /// Most examples in a leaf of a random-projection tree; 0 = 4·(knn + 1).
+    pub leaf_size: usize,
+    /// Random-projection trees; an example's candidates are its leaves in all of them.
+    pub trees: usize,
     /// Density groups.
     pub groups: usize,
     /// Softmax temperature of the groups' shares (lower = more to the sparsest).
@@ -48,8 +49,8 @@ impl Default for DacsParams {
     fn default() -> Self {
         Self {
             knn: 10,
-            hash_bits: 0,
-            tables: 4,
+            leaf_size: 0,
+            trees: 4,
             groups: 3,
             temperature: 0.1,
         }
@@ -59,9 +60,16 @@ impl Default for DacsParams {
 impl ValidateParams for DacsParams {
     fn validate(&self, strategy: &str) -> Result<(), StrategyError> {
         at_least(strategy, "knn", self.knn, 1)?;
-        at_most(strategy, "hash_bits", self.hash_bits, 64)?;
-        at_least(strategy, "tables", self.tables, 1)?;
-        at_most(strategy, "tables", self.tables, 64)?;
+        if self.leaf_size != 0 {
+            at_least(
+                strategy,
+                "leaf_size",
+                self.leaf_size,
+                minimum_leaf_size(self.knn),
+            )?;
+        }
+        at_least(strategy, "trees", self.trees, 1)?;
+        at_most(strategy, "trees", self.trees, 64)?;
         at_least(strategy, "groups", self.groups, 1)?;
         in_range(
             strategy,
@@ -110,15 +118,15 @@ impl Strategy for Dacs {
         }
         let points = model.embeddings(request.unlabeled)?;
         check_shape(self.name(), "embeddings", &points, n, None)?;
-        let bits = match self.params.hash_bits {
-            0 => automatic_hash_bits(n, self.params.knn),
-            bits => bits,
+        let leaf_size = match self.params.leaf_size {
+            0 => automatic_leaf_size(self.params.knn),
+            size => size,
         };
         let density = knn_density(
             &normalized(&points),
             self.params.knn,
-            bits,
-            self.params.tables,
+            leaf_size,
+            self.params.trees,
             rng,
         );
         let (group_of, means) = density_groups(&density, self.params.groups, GROUP_ITERATIONS);
