@@ -9,9 +9,9 @@ use thiserror::Error;
 use sieve_bench_core::StrategyError;
 
 use crate::active::{
-    Badge, BalancedSelection, Bald, BatchBald, ClusterMargin, Dacs, EntropySampling, KCenterGreedy,
-    KCenterParams, KMeansSampling, LeastConfidence, MarginSampling, McEntropy, McLeastConfidence,
-    McMargin, MeanStd, VariationRatios,
+    Badge, BalancedSelection, Bald, BatchBald, ClusterMargin, Dacs, EntropySampling, Epig,
+    KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence, MarginSampling, McEntropy,
+    McLeastConfidence, McMargin, MeanStd, VariationRatios,
 };
 use crate::params::ValidateParams;
 use crate::random::RandomSampling;
@@ -175,6 +175,25 @@ static REGISTRY: &[StrategyInfo] = &[
         params: &[MC_SAMPLES],
         needs_dropout: true,
         build: |v| validated("bald", v, |params| Bald { params }),
+    },
+    StrategyInfo {
+        name: "epig",
+        family: "active",
+        summary: "EPIG: expected information gain about predictions on pool targets, MC dropout",
+        params: &[
+            ParamInfo {
+                name: "samples",
+                default: "100",
+                help: "MC-dropout passes, 2..=10000",
+            },
+            ParamInfo {
+                name: "target_samples",
+                default: "100",
+                help: "target inputs drawn from the unlabeled pool per selection, >= 1",
+            },
+        ],
+        needs_dropout: true,
+        build: |v| validated("epig", v, |params| Epig { params }),
     },
     StrategyInfo {
         name: "variation_ratios",

@@ -29,6 +29,7 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("cluster_margin", "candidate_factor") => json!(2),
         ("cluster_margin", "max_candidates") => json!(30),
         ("cluster_margin", "clusters") => json!(5),
+        ("epig", "target_samples") => json!(3),
         ("dacs", "knn") => json!(2),
         ("dacs", "leaf_size") => json!(22),
         ("dacs", "trees") => json!(1),

@@ -141,3 +141,84 @@ fn samples_parameter_is_validated_and_recorded() {
     };
     assert_eq!(select(&mut p, &view(), &[], &ALL, 2), vec![2, 3]);
 }
+
+/// Four MC passes, two classes. Pattern A: passes vote 0, 0, 1, 1 (confidently);
+/// pattern B: 0, 1, 0, 1. Both have BALD = ln 2, but a label of a B example says
+/// nothing about the predictions on A examples: their disagreements are independent.
+/// 0: A; 1: B; 2: every pass (0.5, 0.5); 3: A; 4: A flipped (1, 1, 0, 0);
+/// 5: A softened, (0.8, 0.2) twice then (0.2, 0.8) twice.
+fn epig_view() -> FixedModelView {
+    let a = |class: usize| if class == 0 { [1.0, 0.0] } else { [0.0, 1.0] };
+    let soft = |class: usize| if class == 0 { [0.8, 0.2] } else { [0.2, 0.8] };
+    let passes: Vec<Vec<Vec<f32>>> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .iter()
+        .map(|&(pa, pb)| {
+            vec![
+                a(pa).to_vec(),
+                a(pb).to_vec(),
+                vec![0.5, 0.5],
+                a(pa).to_vec(),
+                a(1 - pa).to_vec(),
+                soft(pa).to_vec(),
+            ]
+        })
+        .collect();
+    mc_view(&passes)
+}
+
+#[test]
+fn epig_is_the_information_about_the_targets_predictions() {
+    use sieve_strategies::active::epig::epig_scores;
+    let view = epig_view();
+    let draws: Vec<sieve_bench_core::Matrix> = view.mc_samples.clone();
+    // Target: example 0 (pattern A).
+    let scores = epig_scores(&draws, &[0]);
+    let ln2 = std::f64::consts::LN_2;
+    // A against A (or flipped A): the joint is diag(1/2, 1/2) (anti-diagonal when
+    // flipped) against independent marginals of 1/4: I = ln 2.
+    for i in [0, 3, 4] {
+        assert!((scores[i] - ln2).abs() < 1e-9, "{i}: {scores:?}");
+    }
+    // B against A, and the always-uniform example: the joint equals the product: 0.
+    assert!(scores[1].abs() < 1e-9, "{scores:?}");
+    assert!(scores[2].abs() < 1e-9, "{scores:?}");
+    // Softened A against A: joint [[0.4, 0.1], [0.1, 0.4]], marginals 1/2:
+    // 2·0.4·ln 1.6 + 2·0.1·ln 0.4 = 0.192745.
+    assert!((scores[5] - 0.192745).abs() < 1e-5, "{scores:?}");
+    // Two targets: the mean of the two.
+    let both = epig_scores(&draws, &[0, 1]);
+    assert!((both[1] - ln2 / 2.0).abs() < 1e-9, "{both:?}");
+    assert!((both[0] - ln2 / 2.0).abs() < 1e-9, "{both:?}");
+}
+
+#[test]
+fn epig_prefers_examples_informative_about_the_pool_where_bald_ties() {
+    // Targets = the whole pool (target_samples >= pool). Examples 0, 3, 4 inform three
+    // pool examples each (and 5 partly); example 1 only itself; BALD ties 0, 1, 3, 4.
+    let view = epig_view();
+    let all: Vec<usize> = (0..6).collect();
+    let params = serde_json::json!({"samples": 4, "target_samples": 6});
+    let mut epig = build_strategy("epig", &params).unwrap();
+    let picks = try_select(epig.as_mut(), &view, &[], &all, 3, 0).unwrap();
+    assert_eq!(common::sorted(picks), vec![0, 3, 4]);
+    let bald = select(&mut Bald::default(), &view, &[], &all, 3);
+    assert_eq!(bald, vec![0, 1, 3]);
+    // No dropout: the model's error, not a silent fallback.
+    let no_mc = FixedModelView {
+        mc_samples: Vec::new(),
+        ..view
+    };
+    let mut epig = build_strategy("epig", &serde_json::Value::Null).unwrap();
+    assert!(matches!(
+        try_select(epig.as_mut(), &no_mc, &[], &all, 1, 0),
+        Err(StrategyError::Model(_))
+    ));
+    for bad in [
+        serde_json::json!({"samples": 1}),
+        serde_json::json!({"target_samples": 0}),
+    ] {
+        let err = build_strategy("epig", &bad).err().unwrap().to_string();
+        let name = bad.as_object().unwrap().keys().next().unwrap().clone();
+        assert!(err.contains(&format!("`{name}`")), "{err}");
+    }
+}
