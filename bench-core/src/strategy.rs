@@ -14,6 +14,11 @@ pub struct SelectionRequest<'a> {
     pub unlabeled: &'a [usize],
     /// How many to select (never more than `unlabeled.len()`).
     pub count: usize,
+    /// What annotation revealed about each labeled example, in `labeled` order: its
+    /// class, or `None` where the annotator marked it out of distribution. Empty when
+    /// the caller does not know; methods that need it (SIMILAR's query and private
+    /// sets) then fail with an error saying so.
+    pub labeled_classes: &'a [Option<u32>],
 }
 
 /// Why a selection failed.

@@ -5,6 +5,7 @@
 //! cargo run --release -p sieve-strategies --example selection_bench -- kcenter
 //! cargo run --release -p sieve-strategies --example selection_bench -- badge
 //! cargo run --release -p sieve-strategies --example selection_bench -- dacs
+//! cargo run --release -p sieve-strategies --example selection_bench -- similar_flmi
 //!
 //! Optional arguments after the method: pool size, embedding width, classes, batch,
 //! labeled count (defaults 60000 128 10 1000 1000). Run one method per process, so
@@ -98,10 +99,22 @@ fn main() {
                 std::process::exit(2);
             }
         };
+    // Annotations for SIMILAR: the nearest class centre, every 20th labeled example
+    // marked out of distribution (its private set).
+    let labeled_classes: Vec<Option<u32>> = labeled
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let row = view.probabilities.row(i);
+            let class = (0..c).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+            (k % 20 != 19).then_some(class as u32)
+        })
+        .collect();
     let request = SelectionRequest {
         labeled: &labeled,
         unlabeled: &unlabeled,
         count,
+        labeled_classes: &labeled_classes,
     };
     let started = Instant::now();
     let picks = strategy.select(&request, &view, &mut ChaCha8Rng::seed_from_u64(1));

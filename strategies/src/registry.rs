@@ -11,7 +11,7 @@ use sieve_bench_core::StrategyError;
 use crate::active::{
     Badge, BalancedSelection, Bald, BatchBald, ClusterMargin, Dacs, EntropySampling, Epig,
     KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence, MarginSampling, McEntropy,
-    McLeastConfidence, McMargin, MeanStd, VariationRatios,
+    McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction, VariationRatios,
 };
 use crate::params::ValidateParams;
 use crate::random::RandomSampling;
@@ -94,6 +94,30 @@ const MC_SAMPLES: ParamInfo = ParamInfo {
     name: "samples",
     default: "20",
     help: "MC-dropout forward passes, >= 2 (needs regularization dropout > 0)",
+};
+
+const QUERY_CLASSES: ParamInfo = ParamInfo {
+    name: "query_classes",
+    default: "[]",
+    help: "classes whose labeled examples form the query set, [] = the rare classes of the labeled set",
+};
+
+const ETA: ParamInfo = ParamInfo {
+    name: "eta",
+    default: "1.0",
+    help: "query relevance against diversity, >= 0",
+};
+
+const LOG_DET_LAMBDA: ParamInfo = ParamInfo {
+    name: "lambda",
+    default: "1.0",
+    help: "ridge added to the kernel diagonals (submodlib lambdaVal), > 0",
+};
+
+const NU: ParamInfo = ParamInfo {
+    name: "nu",
+    default: "1.0",
+    help: "privacy hardness (penalty on similarity to OOD-annotated examples), >= 0",
 };
 
 static REGISTRY: &[StrategyInfo] = &[
@@ -316,6 +340,107 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("dacs", v, |params| Dacs { params }),
+    },
+    StrategyInfo {
+        name: "similar_flmi",
+        family: "active",
+        summary: "SIMILAR FLQMI: facility-location mutual information with the query set (rare classes)",
+        params: &[QUERY_CLASSES, ETA],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_flmi", v, |p| Similar {
+                function: SimilarFunction::FacilityLocationMi(p),
+            })
+        },
+    },
+    StrategyInfo {
+        name: "similar_gcmi",
+        family: "active",
+        summary: "SIMILAR GCMI: graph-cut mutual information (summed similarity to the query set)",
+        params: &[QUERY_CLASSES],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_gcmi", v, |p| Similar {
+                function: SimilarFunction::GraphCutMi(p),
+            })
+        },
+    },
+    StrategyInfo {
+        name: "similar_logdetmi",
+        family: "active",
+        summary: "SIMILAR LogDetMI: log-determinant mutual information with the query set",
+        params: &[
+            QUERY_CLASSES,
+            ParamInfo {
+                name: "eta",
+                default: "1.0",
+                help: "query relevance against diversity, 0..=1",
+            },
+            LOG_DET_LAMBDA,
+        ],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_logdetmi", v, |p| Similar {
+                function: SimilarFunction::LogDetMi(p),
+            })
+        },
+    },
+    StrategyInfo {
+        name: "similar_flcg",
+        family: "active",
+        summary: "SIMILAR FLCG: facility location conditioned away from the private (OOD) set",
+        params: &[
+            NU,
+            ParamInfo {
+                name: "ground",
+                default: "1000",
+                help: "most pool examples in the coverage ground set (uniform sample), >= 1",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_flcg", v, |p| Similar {
+                function: SimilarFunction::FacilityLocationCg(p),
+            })
+        },
+    },
+    StrategyInfo {
+        name: "similar_gccg",
+        family: "active",
+        summary: "SIMILAR GCCG: graph cut conditioned away from the private (OOD) set",
+        params: &[
+            NU,
+            ParamInfo {
+                name: "lambda",
+                default: "1.0",
+                help: "representativeness against redundancy, > 0",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_gccg", v, |p| Similar {
+                function: SimilarFunction::GraphCutCg(p),
+            })
+        },
+    },
+    StrategyInfo {
+        name: "similar_logdetcg",
+        family: "active",
+        summary: "SIMILAR LogDetCG: log-determinant conditioned away from the private (OOD) set",
+        params: &[
+            ParamInfo {
+                name: "nu",
+                default: "1.0",
+                help: "privacy hardness, 0..=1",
+            },
+            LOG_DET_LAMBDA,
+        ],
+        needs_dropout: false,
+        build: |v| {
+            validated("similar_logdetcg", v, |p| Similar {
+                function: SimilarFunction::LogDetCg(p),
+            })
+        },
     },
 ];
 

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{random_head_view, try_select};
+use common::{annotations, random_head_view, try_select_annotated};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
@@ -30,6 +30,13 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("cluster_margin", "max_candidates") => json!(30),
         ("cluster_margin", "clusters") => json!(5),
         ("epig", "target_samples") => json!(3),
+        (_, "query_classes") => json!([0]),
+        ("similar_flmi", "eta") => json!(20.0),
+        ("similar_logdetmi", "eta") => json!(0.1),
+        (_, "nu") => json!(0.0),
+        ("similar_flcg", "ground") => json!(10),
+        ("similar_gccg", "lambda") => json!(0.01),
+        ("similar_logdetmi" | "similar_logdetcg", "lambda") => json!(0.001),
         ("dacs", "knn") => json!(2),
         ("dacs", "leaf_size") => json!(22),
         ("dacs", "trees") => json!(1),
@@ -62,7 +69,16 @@ fn every_strategy_parameter_changes_the_selection() {
             info.name
         );
         let mut default = default;
-        let before = try_select(default.as_mut(), &view, &labeled, &unlabeled, 17, 5).unwrap();
+        let before = try_select_annotated(
+            default.as_mut(),
+            &view,
+            &labeled,
+            &annotations(&labeled),
+            &unlabeled,
+            17,
+            5,
+        )
+        .unwrap();
         for p in info.params {
             let value = other_value(info.name, p.name)
                 .unwrap_or_else(|| panic!("{}.{} needs a case in other_value", info.name, p.name));
@@ -75,7 +91,16 @@ fn every_strategy_parameter_changes_the_selection() {
                 info.name,
                 p.name
             );
-            let after = try_select(changed.as_mut(), &view, &labeled, &unlabeled, 17, 5).unwrap();
+            let after = try_select_annotated(
+                changed.as_mut(),
+                &view,
+                &labeled,
+                &annotations(&labeled),
+                &unlabeled,
+                17,
+                5,
+            )
+            .unwrap();
             assert_ne!(
                 before, after,
                 "{}.{} = {value} did not change the selection",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{random_head_view, try_select};
+use common::{annotations, random_head_view, try_select_annotated};
 use sieve_strategies::{build_strategy, strategy_infos};
 
 #[test]
@@ -18,8 +18,16 @@ fn every_registered_strategy_returns_valid_distinct_unlabeled_indices() {
     for info in infos {
         for count in [1, 17] {
             let mut s = build_strategy(info.name, &serde_json::Value::Null).unwrap();
-            let a = try_select(s.as_mut(), &view, &labeled, &unlabeled, count, 9)
-                .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            let a = try_select_annotated(
+                s.as_mut(),
+                &view,
+                &labeled,
+                &annotations(&labeled),
+                &unlabeled,
+                count,
+                9,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", info.name));
             assert_eq!(a.len(), count, "{}", info.name);
             let mut sorted = a.clone();
             sorted.sort_unstable();
@@ -31,17 +39,43 @@ fn every_registered_strategy_returns_valid_distinct_unlabeled_indices() {
                 info.name
             );
             let mut again = build_strategy(info.name, &serde_json::Value::Null).unwrap();
-            let b = try_select(again.as_mut(), &view, &labeled, &unlabeled, count, 9).unwrap();
+            let b = try_select_annotated(
+                again.as_mut(),
+                &view,
+                &labeled,
+                &annotations(&labeled),
+                &unlabeled,
+                count,
+                9,
+            )
+            .unwrap();
             assert_eq!(a, b, "{}: not deterministic", info.name);
         }
         // The whole unlabeled pool, and nothing.
         let mut s = build_strategy(info.name, &serde_json::Value::Null).unwrap();
-        let all = try_select(s.as_mut(), &view, &labeled, &unlabeled, unlabeled.len(), 1)
-            .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        let all = try_select_annotated(
+            s.as_mut(),
+            &view,
+            &labeled,
+            &annotations(&labeled),
+            &unlabeled,
+            unlabeled.len(),
+            1,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", info.name));
         let mut sorted = all.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, unlabeled, "{}", info.name);
-        let none = try_select(s.as_mut(), &view, &labeled, &unlabeled, 0, 1).unwrap();
+        let none = try_select_annotated(
+            s.as_mut(),
+            &view,
+            &labeled,
+            &annotations(&labeled),
+            &unlabeled,
+            0,
+            1,
+        )
+        .unwrap();
         assert!(none.is_empty(), "{}", info.name);
     }
 }

@@ -40,6 +40,7 @@ fn select(
         labeled,
         unlabeled,
         count,
+        labeled_classes: &[],
     };
     strategy
         .select(&request, view, &mut ChaCha8Rng::seed_from_u64(7))

@@ -241,10 +241,18 @@ impl ActiveProtocol {
                 dropout: reg.dropout,
                 inference_seed: seeds.inference(round),
             };
+            // What the annotator said about each labeled example: its (possibly noisy)
+            // label, or out of distribution.
+            let labeled_classes: Vec<Option<u32>> = pool
+                .labeled()
+                .iter()
+                .map(|&i| (!data.ood.get(i).copied().unwrap_or(false)).then(|| data.pool.labels[i]))
+                .collect();
             let request = SelectionRequest {
                 labeled: pool.labeled(),
                 unlabeled: &unlabeled,
                 count,
+                labeled_classes: &labeled_classes,
             };
             let picks = strategy
                 .select(&request, &view, &mut strategy_stream)

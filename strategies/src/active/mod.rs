@@ -18,6 +18,7 @@ pub mod mc_entropy;
 pub mod mc_least_confidence;
 pub mod mc_margin;
 pub mod mean_std;
+pub mod similar;
 mod uncertainty;
 pub mod variation_ratios;
 
@@ -38,4 +39,5 @@ pub use mc_entropy::McEntropy;
 pub use mc_least_confidence::McLeastConfidence;
 pub use mc_margin::McMargin;
 pub use mean_std::MeanStd;
+pub use similar::{Similar, SimilarFunction};
 pub use variation_ratios::VariationRatios;

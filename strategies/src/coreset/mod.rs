@@ -13,13 +13,13 @@ mod forgetting;
 mod glister;
 pub mod gradients;
 mod gradmatch;
-mod greedy;
+pub(crate) mod greedy;
 mod herding;
 mod kcenter;
 mod nnls;
 mod ranked;
-mod similarity;
-mod submodular;
+pub(crate) mod similarity;
+pub(crate) mod submodular;
 mod uncertainty;
 mod uniform;
 

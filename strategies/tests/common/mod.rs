@@ -16,12 +16,37 @@ pub fn try_select(
     count: usize,
     seed: u64,
 ) -> Result<Vec<usize>, StrategyError> {
+    try_select_annotated(strategy, view, labeled, &[], unlabeled, count, seed)
+}
+
+/// As [`try_select`], with the annotations of the labeled examples (class, or `None`
+/// for out of distribution).
+pub fn try_select_annotated(
+    strategy: &mut dyn Strategy,
+    view: &dyn ModelView,
+    labeled: &[usize],
+    labeled_classes: &[Option<u32>],
+    unlabeled: &[usize],
+    count: usize,
+    seed: u64,
+) -> Result<Vec<usize>, StrategyError> {
     let request = SelectionRequest {
         labeled,
         unlabeled,
         count,
+        labeled_classes,
     };
     strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(seed))
+}
+
+/// Annotations for the labeled examples of the every-strategy tests: class
+/// `(index / 10) % 5`, out of distribution when `index % 40 == 3` (SIMILAR's query and
+/// private sets then both hold examples).
+pub fn annotations(labeled: &[usize]) -> Vec<Option<u32>> {
+    labeled
+        .iter()
+        .map(|&i| (i % 40 != 3).then_some(((i / 10) % 5) as u32))
+        .collect()
 }
 
 /// Runs one selection with seed 7 and unwraps.
