@@ -5,6 +5,8 @@
 //! Models are backend-generic; training runs on any `B: AutodiffBackend`, and everything a
 //! strategy sees is computed on the inner (non-autodiff) backend so no graph is kept.
 
+pub mod attack;
+pub mod bim;
 pub mod budget;
 pub mod coreset;
 pub mod deepfool;
@@ -32,4 +34,6 @@ pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};
 pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
-pub use view::{FixedModelView, LinearHead, ModelView, TrainedModel, WithLinearHead};
+pub use view::{
+    Attack, AttackableModel, FixedModelView, LinearHead, ModelView, TrainedModel, WithLinearHead,
+};

@@ -6,6 +6,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use sieve_datasets::LabeledSet;
 
+pub use crate::attack::{Attack, AttackableModel};
 use crate::model::consistent_masks;
 use crate::train::{map_batches, read_f32};
 use crate::{CoreError, Matrix, Network};
@@ -30,6 +31,16 @@ pub trait ModelView {
         Err(CoreError::invalid(
             "model",
             "this model view exposes no linear head (the last layer's weights)",
+        ))
+    }
+    /// `||r||²` of an adversarial perturbation that changes each example's prediction
+    /// (DFAL, BIM). Needs input gradients, so only views on the autodiff backend
+    /// ([`crate::AttackableModel`]) answer; the others say so.
+    fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
+        let _ = (indices, attack);
+        Err(CoreError::invalid(
+            "model",
+            "this model view has no input gradients (adversarial attacks need the trained network on the autodiff backend)",
         ))
     }
 }
@@ -85,6 +96,9 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
     }
     fn linear_head(&self) -> Result<LinearHead, CoreError> {
         Ok(self.head.clone())
+    }
+    fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
+        self.view.adversarial_norms(indices, attack)
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use sieve_bench_core::bim::bim_norms;
 use sieve_bench_core::deepfool::deepfool_norms;
 use sieve_bench_core::train::{predict_probabilities, train_model, TrainRequest};
 use sieve_bench_core::{ModelKind, ModelSpec, OptimizerKind, Regularization};
@@ -45,9 +46,7 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
     cov / var
 }
 
-#[test]
-fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
-    let data = line();
+fn trained_on_the_line(data: &LabeledSet) -> sieve_bench_core::TrainOutcome<Flex> {
     let mut reg = Regularization::preset("none").unwrap();
     reg.optimizer = OptimizerKind::Adam;
     reg.lr = 0.02;
@@ -58,11 +57,11 @@ fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
         ..ModelSpec::of(ModelKind::Mlp)
     };
     let rows: Vec<usize> = (0..data.len()).collect();
-    let trained = train_model::<Cpu>(
+    train_model::<Cpu>(
         TrainRequest {
             spec: &spec,
             regularization: &reg,
-            data: &data,
+            data,
             indices: &rows,
             classes: 2,
             init_seed: 1,
@@ -73,7 +72,14 @@ fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
         },
         &mut |_, _| {},
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
+    let data = line();
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let trained = trained_on_the_line(&data);
     let norms = deepfool_norms::<Cpu>(&trained.model, &data, &rows, 32, 50, &FlexDevice).unwrap();
     assert_eq!(norms.len(), data.len());
     assert!(norms.iter().all(|v| v.is_finite() && *v >= 0.0));
@@ -94,4 +100,39 @@ fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
         .0;
     assert!(distance[nearest] < 0.5, "{nearest}: {}", distance[nearest]);
     assert!(probs.row(nearest)[0] > 0.05 && probs.row(nearest)[0] < 0.95);
+}
+
+/// BIM steps every input value by ±epsilon, so after k steps an example whose gradient
+/// signs held has ||η||² = 2·(k·epsilon)² (two input values): a whole number of steps,
+/// at least one, more of them the farther the example is from the boundary x = 0.
+#[test]
+fn bim_takes_whole_epsilon_steps_and_more_of_them_far_from_the_boundary() {
+    let data = line();
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let trained = trained_on_the_line(&data);
+    let epsilon = 0.05;
+    let norms =
+        bim_norms::<Cpu>(&trained.model, &data, &rows, 32, epsilon, 200, &FlexDevice).unwrap();
+    let steps: Vec<f64> = norms
+        .iter()
+        .map(|&n| (f64::from(n) / (2.0 * epsilon * epsilon)).sqrt())
+        .collect();
+    for (i, k) in steps.iter().enumerate() {
+        assert!(*k >= 1.0 - 1e-3, "{i}: {k} steps");
+        assert!(
+            (k - k.round()).abs() < 1e-2,
+            "{i}: {k} is not a whole number of steps"
+        );
+    }
+    let distance: Vec<f64> = (0..data.len())
+        .map(|i| f64::from(data.example(i)[0]).abs())
+        .collect();
+    let rho = spearman(&steps, &distance);
+    assert!(rho > 0.8, "Spearman correlation {rho}");
+    // max_iter caps the steps: one step each.
+    let capped =
+        bim_norms::<Cpu>(&trained.model, &data, &rows, 32, epsilon, 1, &FlexDevice).unwrap();
+    for n in capped {
+        assert!((f64::from(n) - 2.0 * epsilon * epsilon).abs() < 1e-6, "{n}");
+    }
 }

@@ -9,9 +9,10 @@ use thiserror::Error;
 use sieve_bench_core::StrategyError;
 
 use crate::active::{
-    Badge, BalancedSelection, Bald, BatchBald, ClusterMargin, Dacs, EntropySampling, Epig,
-    KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence, MarginSampling, McEntropy,
-    McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction, VariationRatios,
+    AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, ClusterMargin,
+    Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence,
+    MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction,
+    VariationRatios,
 };
 use crate::params::ValidateParams;
 use crate::random::RandomSampling;
@@ -340,6 +341,37 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("dacs", v, |params| Dacs { params }),
+    },
+    StrategyInfo {
+        name: "adversarial_deepfool",
+        family: "active",
+        summary: "DFAL: smallest DeepFool perturbation that changes the prediction (input gradients)",
+        params: &[ParamInfo {
+            name: "max_iter",
+            default: "50",
+            help: "most DeepFool iterations per example, >= 1",
+        }],
+        needs_dropout: false,
+        build: |v| validated("adversarial_deepfool", v, |params| AdversarialDeepFool { params }),
+    },
+    StrategyInfo {
+        name: "adversarial_bim",
+        family: "active",
+        summary: "smallest BIM perturbation (epsilon-sign steps) that changes the prediction",
+        params: &[
+            ParamInfo {
+                name: "epsilon",
+                default: "0.05",
+                help: "step per input value (normalised inputs), > 0",
+            },
+            ParamInfo {
+                name: "max_iter",
+                default: "100",
+                help: "most steps per example, >= 1",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("adversarial_bim", v, |params| AdversarialBim { params }),
     },
     StrategyInfo {
         name: "similar_flmi",

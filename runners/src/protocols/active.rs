@@ -9,8 +9,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
-    derive_seed, strategy_rng, BudgetSchedule, Network, Pool, Regularization, SeedStream,
-    SelectionRequest, TrainedModel,
+    derive_seed, strategy_rng, AttackableModel, BudgetSchedule, Network, Pool, Regularization,
+    SeedStream, SelectionRequest, TrainedModel,
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::init::{build_init_strategy, Features};
@@ -232,14 +232,17 @@ impl ActiveProtocol {
             let count = next - size;
             let started = Instant::now();
             let unlabeled = pool.unlabeled();
-            let view = TrainedModel::<B::InnerBackend> {
-                model: trained.model,
-                pool: &data.pool,
-                classes: data.target_classes,
-                device: device.clone(),
-                batch_size: batch,
-                dropout: reg.dropout,
-                inference_seed: seeds.inference(round),
+            // Adversarial strategies attack the network on the autodiff backend.
+            let view = AttackableModel::<B> {
+                trained: TrainedModel::<B::InnerBackend> {
+                    model: trained.model,
+                    pool: &data.pool,
+                    classes: data.target_classes,
+                    device: device.clone(),
+                    batch_size: batch,
+                    dropout: reg.dropout,
+                    inference_seed: seeds.inference(round),
+                },
             };
             // What the annotator said about each labeled example: its (possibly noisy)
             // label, or out of distribution.
@@ -267,7 +270,7 @@ impl ActiveProtocol {
             pool.label(&picks)
                 .map_err(|e| format!("strategy `{}` returned a bad selection: {e}", arm.name))?;
             select_seconds = started.elapsed().as_secs_f64();
-            previous = Some(view.model);
+            previous = Some(view.trained.model);
         }
         Ok(())
     }

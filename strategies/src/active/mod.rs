@@ -1,6 +1,7 @@
 //! Pool-based active learning: uncertainty sampling, the MC-dropout (Bayesian) family,
 //! core-set (k-center greedy), and diversity / hybrid methods.
 
+pub mod adversarial;
 pub mod badge;
 pub mod bald;
 pub mod base;
@@ -22,6 +23,7 @@ pub mod similar;
 mod uncertainty;
 pub mod variation_ratios;
 
+pub use adversarial::{AdversarialBim, AdversarialDeepFool, BimParams, DeepFoolParams};
 pub use badge::Badge;
 pub use bald::Bald;
 pub use base::BalancedSelection;

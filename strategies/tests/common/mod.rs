@@ -134,7 +134,7 @@ pub fn random_head_view(
     c: usize,
     d: usize,
     passes: usize,
-) -> sieve_bench_core::WithLinearHead<FixedModelView> {
+) -> StandInAttacks<sieve_bench_core::WithLinearHead<FixedModelView>> {
     let mut rng = ChaCha8Rng::seed_from_u64(2025);
     let weights = Matrix::new(
         c,
@@ -144,8 +144,62 @@ pub fn random_head_view(
             .collect(),
     );
     let bias = (0..c).map(|_| rng.random::<f32>() - 0.5).collect();
-    sieve_bench_core::WithLinearHead {
-        view: random_view(n, c, d, passes),
-        head: sieve_bench_core::LinearHead { weights, bias },
+    StandInAttacks {
+        view: sieve_bench_core::WithLinearHead {
+            view: random_view(n, c, d, passes),
+            head: sieve_bench_core::LinearHead { weights, bias },
+        },
+    }
+}
+
+/// Any view plus stand-in adversarial norms with the attacks' shape, for the
+/// every-strategy tests (the real attacks run on trained networks in bench-core's tests
+/// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
+/// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
+/// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`.
+pub struct StandInAttacks<V> {
+    pub view: V,
+}
+
+impl<V: ModelView> ModelView for StandInAttacks<V> {
+    fn num_classes(&self) -> usize {
+        self.view.num_classes()
+    }
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, sieve_bench_core::CoreError> {
+        self.view.probabilities(indices)
+    }
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, sieve_bench_core::CoreError> {
+        self.view.embeddings(indices)
+    }
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, sieve_bench_core::CoreError> {
+        self.view.mc_dropout_probabilities(indices, samples)
+    }
+    fn linear_head(&self) -> Result<sieve_bench_core::LinearHead, sieve_bench_core::CoreError> {
+        self.view.linear_head()
+    }
+    fn adversarial_norms(
+        &self,
+        indices: &[usize],
+        attack: sieve_bench_core::Attack,
+    ) -> Result<Vec<f32>, sieve_bench_core::CoreError> {
+        Ok(indices
+            .iter()
+            .map(|&i| {
+                let b = ((i as u64).wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0;
+                let r = match attack {
+                    sieve_bench_core::Attack::DeepFool { max_iter } => {
+                        b.min(0.01 * max_iter as f64)
+                    }
+                    sieve_bench_core::Attack::Bim { epsilon, max_iter } => {
+                        epsilon * (b / epsilon).ceil().min(max_iter as f64)
+                    }
+                };
+                (r * r) as f32
+            })
+            .collect())
     }
 }

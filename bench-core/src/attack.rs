@@ -1,0 +1,65 @@
+//! Adversarial attacks as a selection signal (DFAL, BIM): the trained network, held on
+//! the inner backend for every other view method, is moved to the autodiff backend only
+//! for the attack, whose input gradients it frees when done.
+
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::bim::bim_norms;
+use crate::deepfool::deepfool_norms;
+use crate::view::LinearHead;
+use crate::{CoreError, Matrix, ModelView, TrainedModel};
+
+/// Which attack, with its settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Attack {
+    /// DeepFool (Moosavi-Dezfooli et al. 2016), at most `max_iter` linearisations.
+    DeepFool { max_iter: usize },
+    /// The basic iterative method: steps of `epsilon · sign(gradient)`, at most
+    /// `max_iter` of them.
+    Bim { epsilon: f64, max_iter: usize },
+}
+
+/// A trained model that also answers [`ModelView::adversarial_norms`]: `B` is the
+/// autodiff backend whose inner backend holds the model.
+pub struct AttackableModel<'a, B: AutodiffBackend> {
+    pub trained: TrainedModel<'a, B::InnerBackend>,
+}
+
+impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
+    fn num_classes(&self) -> usize {
+        self.trained.num_classes()
+    }
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.trained.probabilities(indices)
+    }
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.trained.embeddings(indices)
+    }
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError> {
+        self.trained.mc_dropout_probabilities(indices, samples)
+    }
+    fn linear_head(&self) -> Result<LinearHead, CoreError> {
+        self.trained.linear_head()
+    }
+    fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
+        let t = &self.trained;
+        match attack {
+            Attack::DeepFool { max_iter } => {
+                deepfool_norms::<B>(&t.model, t.pool, indices, t.batch_size, max_iter, &t.device)
+            }
+            Attack::Bim { epsilon, max_iter } => bim_norms::<B>(
+                &t.model,
+                t.pool,
+                indices,
+                t.batch_size,
+                epsilon,
+                max_iter,
+                &t.device,
+            ),
+        }
+    }
+}
