@@ -19,6 +19,10 @@ pub struct SelectionRequest<'a> {
     /// the caller does not know; methods that need it (SIMILAR's query and private
     /// sets) then fail with an error saying so.
     pub labeled_classes: &'a [Option<u32>],
+    /// A seed shared by every method at this repeat and round (the trial's `selection/r`
+    /// stream): for draws that must not differ between the methods compared, such as a
+    /// random candidate pool. A method's own randomness comes from its rng instead.
+    pub round_seed: u64,
 }
 
 /// Why a selection failed.

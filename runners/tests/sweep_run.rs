@@ -327,3 +327,47 @@ fn method_labels_name_methods_in_records_and_tables() {
         .iter()
         .any(|r| r.method == "kcenter" && r.method_label == "kcenter"));
 }
+
+/// `candidate_pool` on two strategies: both choose from the same shared random subset
+/// at each repeat and round (the trial's `selection/r` stream), the option is part of
+/// their recorded parameters and labels, and a pool smaller than the batch is refused
+/// in the trial with the option named.
+#[test]
+fn a_candidate_pool_is_shared_by_the_methods_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace(
+            "name = \"margin\"",
+            "name = \"margin\"\nparams = { candidate_pool = 40 }",
+        )
+        .replace(
+            "name = \"kcenter\"",
+            "name = \"entropy\"\nparams = { candidate_pool = 40 }",
+        );
+    let config = write_config(tmp.path(), "pool.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    let margin = rows.iter().find(|r| r.method == "margin").unwrap();
+    assert_eq!(margin.method_params, r#"{"candidate_pool":40}"#);
+    assert_eq!(margin.method_label, "margin (candidate_pool=40)");
+    assert!(rows.iter().all(|r| r.is_ok()), "every trial ran");
+    // Too small for the batch of 10: the trial fails with the option named.
+    let text = SMALL.replace(
+        "name = \"margin\"",
+        "name = \"margin\"\nparams = { candidate_pool = 5 }",
+    );
+    let config = write_config(tmp.path(), "small-pool.toml", &text);
+    let out = tmp.path().join("small");
+    let output = run(&config, &out);
+    let rows = records(&out);
+    let failed = rows
+        .iter()
+        .find(|r| r.method == "margin" && !r.is_ok())
+        .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    assert!(
+        failed.status.contains("candidate_pool"),
+        "{}",
+        failed.status
+    );
+}

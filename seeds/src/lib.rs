@@ -77,6 +77,13 @@ impl SeedStream {
     pub fn inference(&self, round: usize) -> u64 {
         derive_seed(self.trial_seed, &["inference", &round.to_string()])
     }
+
+    /// Seed of the selection at `round` that every method shares (the random candidate
+    /// pool a strategy may be restricted to, as Gal et al. 2017 score 2,000 random pool
+    /// examples per acquisition).
+    pub fn selection(&self, round: usize) -> u64 {
+        derive_seed(self.trial_seed, &["selection", &round.to_string()])
+    }
 }
 
 /// A method's own random stream: a function of the trial seed and the method's name and

@@ -115,6 +115,7 @@ fn main() {
         unlabeled: &unlabeled,
         count,
         labeled_classes: &labeled_classes,
+        round_seed: 0,
     };
     let started = Instant::now();
     let picks = strategy.select(&request, &view, &mut ChaCha8Rng::seed_from_u64(1));

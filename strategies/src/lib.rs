@@ -2,6 +2,7 @@
 //! that maps a config name (with its parameters) to a constructed strategy.
 
 pub mod active;
+pub mod candidate_pool;
 pub mod coreset;
 pub mod hac;
 pub mod init;

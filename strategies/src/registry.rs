@@ -14,6 +14,7 @@ use crate::active::{
     MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction,
     VariationRatios,
 };
+use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
 use crate::random::RandomSampling;
 
@@ -504,8 +505,32 @@ pub fn build_strategy(
     let info = REGISTRY.iter().find(|s| s.name == name).ok_or_else(|| {
         RegistryError::UnknownStrategy(unknown_name_message("strategy", name, &strategy_names()))
     })?;
-    (info.build)(params).map_err(|message| RegistryError::BadParams {
+    let bad = |message: String| RegistryError::BadParams {
         strategy: name.to_string(),
         message,
+    };
+    // `candidate_pool`, accepted by every strategy, wraps it; the rest is its own.
+    let mut own = params.clone();
+    let pool = match own.as_object_mut().and_then(|m| m.remove(CANDIDATE_POOL)) {
+        None => None,
+        Some(value) => match value.as_u64() {
+            Some(size) if size >= 1 => Some(size as usize),
+            _ => {
+                return Err(bad(format!(
+                    "parameter `{CANDIDATE_POOL}`: expected a whole number of examples >= 1, got {value}"
+                )))
+            }
+        },
+    };
+    if own.as_object().is_some_and(serde_json::Map::is_empty) {
+        own = serde_json::Value::Null;
+    }
+    let strategy = (info.build)(&own).map_err(bad)?;
+    Ok(match pool {
+        Some(size) => Box::new(CandidatePool {
+            inner: strategy,
+            size,
+        }),
+        None => strategy,
     })
 }

@@ -41,6 +41,7 @@ fn select(
         unlabeled,
         count,
         labeled_classes: &[],
+        round_seed: 0,
     };
     strategy
         .select(&request, view, &mut ChaCha8Rng::seed_from_u64(7))

@@ -72,6 +72,7 @@ pub fn listing() -> String {
         }
     }
     out.push_str("\nstrategies ([[strategy]] name = ..., params = { ... }):\n");
+    out.push_str("  every strategy also takes candidate_pool = N: score only N random unlabeled examples per\n  selection, the same subset for every strategy at a repeat and round (Gal et al. 2017: 2000)\n");
     for info in sieve_strategies::strategy_infos() {
         let dropout = if info.needs_dropout {
             " (needs regularization dropout > 0)"

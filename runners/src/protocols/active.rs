@@ -256,6 +256,7 @@ impl ActiveProtocol {
                 unlabeled: &unlabeled,
                 count,
                 labeled_classes: &labeled_classes,
+                round_seed: seeds.selection(round),
             };
             let picks = strategy
                 .select(&request, &view, &mut strategy_stream)

@@ -35,6 +35,7 @@ pub fn try_select_annotated(
         unlabeled,
         count,
         labeled_classes,
+        round_seed: 0,
     };
     strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(seed))
 }
