@@ -26,7 +26,12 @@ fn select(
     rows: usize,
     count: usize,
 ) -> Vec<usize> {
-    let features = Features::new(data, rows, data.len() / rows).unwrap();
+    // Labels (row % 3) for the cold starts that read them (`balanced`).
+    let labels: Vec<u32> = (0..rows as u32).map(|i| i % 3).collect();
+    let features = Features::new(data, rows, data.len() / rows)
+        .unwrap()
+        .with_labels(&labels, 3)
+        .unwrap();
     let strategy = build_init_strategy(name, &params).unwrap();
     strategy
         .select_initial(&features, count, &mut ChaCha8Rng::seed_from_u64(3))
@@ -177,4 +182,62 @@ fn unknown_init_strategies_and_parameters_are_named() {
         .unwrap()
         .to_string();
     assert!(e.contains("pca_dim"), "{e}");
+}
+
+#[test]
+fn balanced_takes_an_even_share_of_each_class_and_never_an_ood_one() {
+    let data = vec![0.0f32; 120];
+    // 60 examples: label i % 12, so 10 classes of 5 plus labels 10 and 11 (out of
+    // distribution for a 10-class task).
+    let labels: Vec<u32> = (0..60).map(|i| i % 12).collect();
+    let features = Features::new(&data, 60, 2)
+        .unwrap()
+        .with_labels(&labels, 10)
+        .unwrap();
+    let balanced = build_init_strategy("balanced", &serde_json::Value::Null).unwrap();
+    for seed in 0..5 {
+        let picks = balanced
+            .select_initial(&features, 20, &mut ChaCha8Rng::seed_from_u64(seed))
+            .unwrap();
+        let mut counts = [0usize; 12];
+        for &p in &picks {
+            counts[labels[p] as usize] += 1;
+        }
+        assert_eq!(&counts[..10], &[2; 10], "seed {seed}: {counts:?}");
+        assert_eq!(counts[10] + counts[11], 0);
+        let mut distinct = picks.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 20);
+    }
+    // A class too small for its share gives all it has; the others make up the rest.
+    let labels: Vec<u32> = (0..11).map(|i| if i == 10 { 2 } else { i % 2 }).collect();
+    let features = Features::new(&data[..22], 11, 2)
+        .unwrap()
+        .with_labels(&labels, 3)
+        .unwrap();
+    for seed in 0..5 {
+        let picks = balanced
+            .select_initial(&features, 7, &mut ChaCha8Rng::seed_from_u64(seed))
+            .unwrap();
+        let mut counts = [0usize; 3];
+        for &p in &picks {
+            counts[labels[p] as usize] += 1;
+        }
+        assert_eq!(counts[2], 1, "{counts:?}");
+        assert_eq!(counts.iter().sum::<usize>(), 7);
+        assert!(counts[0] >= 2 && counts[1] >= 2 && counts[0].abs_diff(counts[1]) <= 2);
+    }
+    // More than the in-distribution pool, or no labels: clear errors.
+    assert!(balanced
+        .select_initial(&features, 12, &mut ChaCha8Rng::seed_from_u64(0))
+        .is_err());
+    let unlabeled = Features::new(&data, 60, 2).unwrap();
+    let err = balanced
+        .select_initial(&unlabeled, 4, &mut ChaCha8Rng::seed_from_u64(0))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("labels"), "{err}");
+    assert!(build_init_strategy("balanced", &serde_json::json!({"x": 1})).is_err());
 }

@@ -144,7 +144,11 @@ fn init_value(strategy: &str, param: &str) -> Value {
 }
 
 fn initial(name: &str, params: &Value, data: &[f32]) -> Vec<usize> {
-    let features = Features::new(data, 200, COLS).unwrap();
+    let labels: Vec<u32> = (0..200).map(|i| i % 4).collect();
+    let features = Features::new(data, 200, COLS)
+        .unwrap()
+        .with_labels(&labels, 4)
+        .unwrap();
     build_init_strategy(name, params)
         .unwrap()
         .select_initial(&features, 10, &mut ChaCha8Rng::seed_from_u64(1))

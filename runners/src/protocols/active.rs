@@ -296,7 +296,8 @@ fn initial_set(
         name => derive_seed(seeds.initial_set(), &["init", name, &init.params_json()]),
     };
     let features = Features::new(&data.pool.features, data.pool.len(), data.pool.shape.len())
-        .ok_or_else(|| "pool features do not match the pool size".to_string())?;
+        .and_then(|f| f.with_labels(&data.pool.labels, data.target_classes))
+        .ok_or_else(|| "pool features or labels do not match the pool size".to_string())?;
     let picks = init
         .select_initial(&features, count, &mut ChaCha8Rng::seed_from_u64(seed))
         .map_err(|e| format!("initial set: {e}"))?;

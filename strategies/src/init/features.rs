@@ -6,18 +6,35 @@ use sieve_bench_core::Matrix;
 
 use super::pca::pca_project;
 
-/// Borrowed row-major pool features (`rows x cols`), e.g. the pool's pixel array.
+/// Borrowed row-major pool features (`rows x cols`), e.g. the pool's pixel array, and,
+/// for the protocols that start from a class-balanced set, the pool's labels.
 #[derive(Clone, Copy, Debug)]
 pub struct Features<'a> {
     pub data: &'a [f32],
     pub rows: usize,
     pub cols: usize,
+    /// The pool's labels and the task's class count (labels at or above it are out of
+    /// distribution): only the `balanced` cold start reads them.
+    pub labels: Option<(&'a [u32], usize)>,
 }
 
 impl<'a> Features<'a> {
     /// Wraps `data`; `data.len()` must be `rows * cols`.
     pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Option<Self> {
-        (data.len() == rows * cols).then_some(Self { data, rows, cols })
+        (data.len() == rows * cols).then_some(Self {
+            data,
+            rows,
+            cols,
+            labels: None,
+        })
+    }
+
+    /// The same features with the pool's labels (`rows` of them) over `classes` classes.
+    pub fn with_labels(self, labels: &'a [u32], classes: usize) -> Option<Self> {
+        (labels.len() == self.rows).then_some(Self {
+            labels: Some((labels, classes)),
+            ..self
+        })
     }
 
     /// One row.

@@ -3,6 +3,7 @@
 //! initial set is a function of the trial seed and the init strategy only, so the paired
 //! design holds: every selection strategy at a repeat starts from the same set.
 
+mod balanced;
 mod features;
 mod kmeans;
 mod kmeans_medoids;
@@ -11,6 +12,7 @@ mod random;
 mod registry;
 mod typiclust;
 
+pub use balanced::BalancedInit;
 pub use features::{Features, Representation, RepresentationParams};
 pub use kmeans::{kmeans, nearest_distinct_to_centroids, KMeansResult};
 pub use kmeans_medoids::{KMeansMedoids, KMeansMedoidsParams};

@@ -3,7 +3,8 @@
 use sieve_bench_core::names::unknown_name_message;
 
 use super::{
-    InitStrategy, KMeansMedoids, KMeansMedoidsParams, RandomInit, TypiClust, TypiClustParams,
+    BalancedInit, InitStrategy, KMeansMedoids, KMeansMedoidsParams, RandomInit, TypiClust,
+    TypiClustParams,
 };
 use crate::registry::{ParamInfo, RegistryError};
 
@@ -32,6 +33,11 @@ static INFOS: &[InitStrategyInfo] = &[
     InitStrategyInfo {
         name: "random",
         summary: "uniformly random initial set (default)",
+        params: &[],
+    },
+    InitStrategyInfo {
+        name: "balanced",
+        summary: "class-balanced random initial set (reads the pool's labels; Gal et al. 2017)",
         params: &[],
     },
     InitStrategyInfo {
@@ -118,6 +124,11 @@ pub fn build_init_strategy(
         "random" => match params {
             serde_json::Value::Null => Ok(Box::new(RandomInit)),
             serde_json::Value::Object(m) if m.is_empty() => Ok(Box::new(RandomInit)),
+            _ => Err(bad("takes no parameters".into())),
+        },
+        "balanced" => match params {
+            serde_json::Value::Null => Ok(Box::new(BalancedInit)),
+            serde_json::Value::Object(m) if m.is_empty() => Ok(Box::new(BalancedInit)),
             _ => Err(bad("takes no parameters".into())),
         },
         "kmeans" => {
