@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::export::markdown::{opt, pval};
 use crate::options::ReportOptions;
 use crate::plot::Plots;
-use crate::summary::{SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
 
 /// Escapes text for HTML.
 pub fn html_escape(s: &str) -> String {
@@ -180,10 +180,12 @@ fn detail(
                 crate::kinds::reference_method(&r.kind),
                 opt(r.x, 1.0, crate::export::markdown::x_digits(r.x))
             )
+        } else if let Some(t) = target_of(&r.metric, metric) {
+            target_header(&r.x_name, metric, t)
         } else {
             continue;
         };
-        let (scale, d) = if r.metric == labels {
+        let (scale, d) = if r.metric == labels || target_of(&r.metric, metric).is_some() {
             (1.0, 1)
         } else {
             (metric.display_scale(), 2)

@@ -68,6 +68,11 @@ pub struct ReportOptions {
     pub metrics: Vec<Metric>,
     /// Whether to draw plots (SVG and PNG) and report.html. Default true.
     pub plots: bool,
+    /// Fixed values of each higher-is-better metric (e.g. `[0.9, 0.95]` for 10% and 5%
+    /// test error, Gal et al. 2017's Table 1) for which the report gives the x (labels,
+    /// fraction) each method needs to reach them, with intervals and verdicts against
+    /// the reference. Default none.
+    pub targets: Vec<f64>,
 }
 
 impl Default for ReportOptions {
@@ -84,6 +89,7 @@ impl Default for ReportOptions {
                 Metric::TEST_LOSS,
             ],
             plots: true,
+            targets: Vec::new(),
         }
     }
 }
@@ -109,6 +115,14 @@ impl ReportOptions {
         }
         if self.metrics.is_empty() {
             return Err("metrics must name at least one metric".into());
+        }
+        if let Some(t) = self.targets.iter().find(|t| !t.is_finite()) {
+            return Err(format!("targets must be finite numbers, got {t}"));
+        }
+        for (i, t) in self.targets.iter().enumerate() {
+            if self.targets[..i].contains(t) {
+                return Err(format!("targets lists {t} twice"));
+            }
         }
         Ok(())
     }

@@ -26,6 +26,34 @@ pub const AUBC_SUFFIX: &str = "_aubc";
 /// Suffix of the label-efficiency metric names (`test_accuracy_x_to_reference`: the x,
 /// e.g. labels, a method needs to reach the reference's mean).
 pub const LABELS_SUFFIX: &str = "_x_to_reference";
+/// Infix of the fixed-target label-efficiency names (`test_accuracy_x_to_0.9`: the x a
+/// method needs to reach the metric value 0.9, `[report] targets`).
+pub const TARGET_INFIX: &str = "_x_to_";
+
+/// The summary name of the x needed to reach `target` of `metric`.
+pub fn target_name(metric: Metric, target: f64) -> String {
+    format!("{}{TARGET_INFIX}{target}", metric.as_str())
+}
+
+/// The fixed target a summary name `name` stands for, if it is one of `metric`'s.
+pub fn target_of(name: &str, metric: Metric) -> Option<f64> {
+    name.strip_prefix(metric.as_str())?
+        .strip_prefix(TARGET_INFIX)?
+        .parse()
+        .ok()
+}
+
+/// How tables name a fixed target's column: `labels to 90%` (the metric's display scale).
+pub fn target_header(x_name: &str, metric: Metric, target: f64) -> String {
+    let shown = target * metric.display_scale();
+    let unit = if metric.display_scale() == 100.0 {
+        "%"
+    } else {
+        ""
+    };
+    let digits = crate::export::markdown::x_digits(Some(shown));
+    format!("{x_name} to {shown:.digits$}{unit}")
+}
 
 /// One row of summary.csv: one cell and one metric. Column order = field order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -480,7 +508,26 @@ fn whole_curve(
     }
     if summaries.contains(&CurveSummary::LabelEfficiency) && metric.higher_is_better() {
         label_efficiency(setting, &curves, ref_index, metric, x_name, options, out);
+        for &target in &options.targets {
+            let goal = Goal {
+                name: target_name(metric, target),
+                target,
+                x: None,
+                note: format!("reference; target {} = {target}", metric.as_str()),
+            };
+            x_to_goal(setting, &curves, ref_index, x_name, options, &goal, out);
+        }
     }
+}
+
+/// What a label-efficiency summary measures: the x each trial needs to reach `target`.
+struct Goal {
+    name: String,
+    target: f64,
+    /// The x recorded on the rows (the reference x, for the reference's target).
+    x: Option<f64>,
+    /// The reference row's note.
+    note: String,
 }
 
 /// AUBC rows: complete trials only; an incomplete curve would be biased.
@@ -577,7 +624,31 @@ fn label_efficiency(
         return;
     };
     let target = at_budget.iter().sum::<f64>() / at_budget.len() as f64;
+    let goal = Goal {
+        name,
+        target,
+        x: Some(budget),
+        note: format!(
+            "reference; target {target:.6} = {}'s mean {} at {x_name} = {budget}",
+            setting.reference(),
+            metric.as_str()
+        ),
+    };
+    x_to_goal(setting, curves, Some(r), x_name, options, &goal, out);
+}
 
+/// Rows of the x each trial of each arm needs to reach `goal.target`, compared with the
+/// reference (fewer is better). Verdicts are withheld where a repeat of the arm or of the
+/// reference never reached it.
+fn x_to_goal(
+    setting: &Setting,
+    curves: &[(&Arm, BTreeMap<u32, Trial>)],
+    ref_index: Option<usize>,
+    x_name: &str,
+    options: &ReportOptions,
+    goal: &Goal,
+    out: &mut Summary,
+) {
     let mut extra = Vec::new();
     let inputs: Vec<ArmInput> = curves
         .iter()
@@ -585,7 +656,7 @@ fn label_efficiency(
             let mut values = Vec::new();
             let (mut not_reached, mut failed) = (0, 0);
             for (&rep, (pts, complete)) in trials {
-                match labels_to_reach(pts, target) {
+                match labels_to_reach(pts, goal.target) {
                     Some(LabelsNeeded::Reached(x)) => values.push((rep, x)),
                     // An incomplete curve that stays below may have reached
                     // the target at a failed evaluation.
@@ -596,20 +667,20 @@ fn label_efficiency(
             extra.push((not_reached, failed));
             ArmInput {
                 values,
-                seed_key: seed_key(setting, arm, &name, None),
+                seed_key: seed_key(setting, arm, &goal.name, None),
                 withhold: None,
             }
         })
         .collect();
     // Withhold verdicts where a repeat of the arm or of the reference did not reach it:
     // dropping those repeats would favour whichever side failed more.
-    let ref_missing = extra[r].0;
+    let ref_missing = ref_index.map_or(0, |r| extra[r].0);
     let inputs: Vec<ArmInput> = inputs
         .into_iter()
         .enumerate()
         .map(|(i, mut input)| {
             let (nr, _) = extra[i];
-            if i != r && (nr > 0 || ref_missing > 0) {
+            if Some(i) != ref_index && (nr > 0 || ref_missing > 0) {
                 input.withhold = Some(format!(
                     "target not reached in {nr} repeat(s) of this arm and {ref_missing} of {}",
                     setting.reference()
@@ -619,24 +690,20 @@ fn label_efficiency(
         })
         .collect();
     // Fewer labels is better.
-    let outputs = analyze(&inputs, Some(r), options, false);
+    let outputs = analyze(&inputs, ref_index, options, false);
     for (i, ((arm, _), o)) in curves.iter().zip(&outputs).enumerate() {
         let base = RowBase {
             setting,
             arm,
             round: None,
             x_name,
-            x: Some(budget),
-            metric: name.clone(),
+            x: goal.x,
+            metric: goal.name.clone(),
         };
-        let mut row = row(base, options, i == r, o, extra[i].1);
+        let mut row = row(base, options, ref_index == Some(i), o, extra[i].1);
         row.not_reached = Some(extra[i].0);
-        if i == r {
-            row.note = format!(
-                "reference; target {target:.6} = {}'s mean {} at {x_name} = {budget}",
-                setting.reference(),
-                metric.as_str()
-            );
+        if ref_index == Some(i) {
+            row.note.clone_from(&goal.note);
         }
         out.rows.push(row);
     }

@@ -71,6 +71,7 @@ fn every_report_field_changes_the_report() {
         ("test", json!("wilcoxon")),
         ("reference_budget", json!(20)),
         ("metrics", json!(["balanced_accuracy"])),
+        ("targets", json!([0.6])),
     ];
     let all: BTreeSet<String> = serde_json::to_value(ReportOptions::default())
         .unwrap()

@@ -331,3 +331,83 @@ fn a_curve_with_missing_rounds_has_no_aubc() {
         .unwrap();
     assert_eq!((aubc.n, aubc.failed), (2, 1));
 }
+
+/// `[report] targets`: the labels each repeat needs to reach a fixed accuracy, by linear
+/// interpolation between rounds, compared with random. Random: 0.5, 0.6, 0.7 (+0.001 per
+/// repeat) at 10, 20, 30 labels; margin 0.05 higher throughout. To reach 0.6, random
+/// needs 20 − 0.1·r labels (mean 19.9 over r = 0, 1, 2) and margin 15 − 0.1·r (14.9):
+/// 5 fewer in every repeat, so margin is better. Random never reaches 0.72, so margin's
+/// 27 − 0.1·r (26.9) gets no verdict.
+#[test]
+fn fixed_accuracy_targets_give_the_labels_needed_by_hand() {
+    let mut rs = Vec::new();
+    for repeat in 0..3u32 {
+        for round in 0..3u32 {
+            let base = 0.5 + 0.1 * f64::from(round) + 0.001 * f64::from(repeat);
+            rs.push(record("random", repeat, round, base));
+            rs.push(record("margin", repeat, round, base + 0.05));
+        }
+    }
+    let options = sieve_results::ReportOptions {
+        targets: vec![0.6, 0.72],
+        ..sieve_results::ReportOptions::default()
+    };
+    let summary = sieve_results::summarize_with(&rs, &options);
+    let row = |method: &str, name: &str| {
+        summary
+            .rows
+            .iter()
+            .find(|r| r.method == method && r.metric == name)
+            .unwrap_or_else(|| panic!("no {method} {name}"))
+            .clone()
+    };
+    let random = row("random", "test_accuracy_x_to_0.6");
+    let margin = row("margin", "test_accuracy_x_to_0.6");
+    close(random.mean, 19.9);
+    close(margin.mean, 14.9);
+    close(margin.diff_vs_reference, -5.0);
+    assert_eq!(margin.verdict, "better");
+    assert!(
+        random.note.contains("target test_accuracy = 0.6"),
+        "{}",
+        random.note
+    );
+    let random = row("random", "test_accuracy_x_to_0.72");
+    let margin = row("margin", "test_accuracy_x_to_0.72");
+    assert_eq!((random.n, random.not_reached), (0, Some(3)));
+    close(margin.mean, 26.9);
+    assert!(
+        margin.verdict.starts_with("no verdict"),
+        "{}",
+        margin.verdict
+    );
+    // Only for higher-is-better metrics: no loss target rows.
+    assert!(!summary
+        .rows
+        .iter()
+        .any(|r| r.metric.starts_with("test_loss_x_to_0")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer =
+        sieve_results::RecordWriter::open_append(&dir.path().join("records.csv"), &common::METRICS)
+            .unwrap();
+    for r in &rs {
+        writer.append(r).unwrap();
+    }
+    drop(writer);
+    let options = sieve_results::ReportOptions {
+        plots: false,
+        ..options
+    };
+    sieve_results::write_report(dir.path(), &options).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        md.contains("labels to 60%") && md.contains("labels to 72%"),
+        "{md}"
+    );
+    // Bad targets are refused with the field named.
+    let bad = sieve_results::ReportOptions {
+        targets: vec![f64::NAN],
+        ..sieve_results::ReportOptions::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("targets"));
+}

@@ -61,6 +61,10 @@ enum Command {
         /// Labeled count whose random accuracy is label efficiency's target.
         #[arg(long)]
         reference_budget: Option<f64>,
+        /// A fixed metric value to give the labels needed for (repeatable, e.g.
+        /// `--target 0.9 --target 0.95`); replaces the config's `[report] targets`.
+        #[arg(long = "target")]
+        targets: Vec<f64>,
         /// Skip plots and report.html.
         #[arg(long)]
         no_plots: bool,
@@ -179,7 +183,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Report { dir, bootstrap, bootstrap_seed, test, alpha, confidence, reference_budget, no_plots } => {
+        Command::Report { dir, bootstrap, bootstrap_seed, test, alpha, confidence, reference_budget, targets, no_plots } => {
             // Flags are usage: a bad one exits 2 before the folder is read.
             let flags = (|| -> Result<Option<sieve_results::PairedTest>, String> {
                 if let Some(a) = alpha.filter(|a| !(*a > 0.0 && *a < 1.0)) {
@@ -190,6 +194,9 @@ fn main() -> ExitCode {
                 }
                 if let Some(r) = bootstrap.filter(|r| *r < 100) {
                     return Err(format!("--bootstrap: at least 100 resamples, got {r}"));
+                }
+                if let Some(t) = targets.iter().find(|t| !t.is_finite()) {
+                    return Err(format!("--target: must be a finite number, got {t}"));
                 }
                 test.map(|t| parse_enum(&t).map_err(|_| format!("--test: expected t or wilcoxon, got `{t}`")))
                     .transpose()
@@ -209,6 +216,9 @@ fn main() -> ExitCode {
                 o.alpha = alpha.unwrap_or(o.alpha);
                 o.confidence = confidence.unwrap_or(o.confidence);
                 o.reference_budget = reference_budget.or(o.reference_budget);
+                if !targets.is_empty() {
+                    o.targets.clone_from(&targets);
+                }
                 o.plots = o.plots && !no_plots;
                 o
             });

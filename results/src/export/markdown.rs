@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::metric::Metric;
 use crate::options::ReportOptions;
-use crate::summary::{SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
 
 use super::table::setting_tables;
 
@@ -117,13 +117,15 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
                 crate::kinds::reference_method(&r.kind),
                 opt(r.x, 1.0, x_digits(r.x))
             )
+        } else if let Some(t) = target_of(&r.metric, metric) {
+            target_header(&r.x_name, metric, t)
         } else {
             continue;
         };
         if r.verdict.is_empty() {
             continue;
         }
-        let (scale, d) = if r.metric == labels {
+        let (scale, d) = if r.metric == labels || target_of(&r.metric, metric).is_some() {
             // Labels need one decimal; fractions as many as the x itself has.
             (1.0, x_digits(r.x).max(1) + 1)
         } else if metric.higher_is_better() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::cells::{Arm, Setting};
 use crate::metric::Metric;
 use crate::stats::verdict::Verdict;
-use crate::summary::{SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
 
 /// A column of a setting's table.
 pub(crate) struct Column {
@@ -106,6 +106,10 @@ pub(crate) fn setting_tables(rows: &[SummaryRow], metric: Metric) -> Vec<Setting
                     crate::kinds::reference_method(&r.kind)
                 ),
             )
+        } else if let Some(t) = target_of(&r.metric, metric) {
+            // Fixed targets after the reference's, in increasing order.
+            let order = (t * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+            ((3, order), target_header(&r.x_name, metric, t))
         } else {
             continue;
         };
@@ -135,7 +139,7 @@ pub(crate) fn setting_tables(rows: &[SummaryRow], metric: Metric) -> Vec<Setting
             let columns = cols
                 .iter()
                 .map(|(key, (header, _))| {
-                    let is_labels = key.0 == 2;
+                    let is_labels = key.0 >= 2;
                     Column {
                         header: header.clone(),
                         higher_is_better: if is_labels {
