@@ -6,7 +6,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::bim::bim_norms;
 use crate::deepfool::deepfool_norms;
-use crate::view::LinearHead;
+use crate::view::{LinearHead, PreviousOutputs};
 use crate::{CoreError, Matrix, ModelView, TrainedModel};
 
 /// Which attack, with its settings.
@@ -44,6 +44,9 @@ impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
     }
     fn linear_head(&self) -> Result<LinearHead, CoreError> {
         self.trained.linear_head()
+    }
+    fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
+        self.trained.previous_probabilities(indices)
     }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         let t = &self.trained;

@@ -35,5 +35,6 @@ pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};
 pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
 pub use view::{
-    Attack, AttackableModel, FixedModelView, LinearHead, ModelView, TrainedModel, WithLinearHead,
+    Attack, AttackableModel, FixedModelView, LinearHead, ModelView, PreviousModel, PreviousOutputs,
+    TrainedModel, WithLinearHead,
 };

@@ -36,6 +36,15 @@ pub trait ModelView {
     /// `||r||²` of an adversarial perturbation that changes each example's prediction
     /// (DFAL, BIM). Needs input gradients, so only views on the autodiff backend
     /// ([`crate::AttackableModel`]) answer; the others say so.
+    /// Softmax probabilities of the previous round's model (TOD's cyclic output
+    /// discrepancy). Views without one say so.
+    fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
+        let _ = indices;
+        Err(CoreError::invalid(
+            "model",
+            "this model view has no previous round's model",
+        ))
+    }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         let _ = (indices, attack);
         Err(CoreError::invalid(
@@ -97,6 +106,9 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
     fn linear_head(&self) -> Result<LinearHead, CoreError> {
         Ok(self.head.clone())
     }
+    fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
+        self.view.previous_probabilities(indices)
+    }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         self.view.adversarial_norms(indices, attack)
     }
@@ -114,6 +126,26 @@ pub struct TrainedModel<'a, B: Backend> {
     pub dropout: f64,
     /// Seed of the MC-dropout masks.
     pub inference_seed: u64,
+    /// The previous round's model (TOD), when the protocol keeps one.
+    pub previous: Option<PreviousModel<B>>,
+}
+
+/// The model a previous-round comparison (TOD) reads.
+pub struct PreviousModel<B: Backend> {
+    pub network: Network<B>,
+    /// False at the first selection, where no round precedes it: an untrained network of
+    /// the same architecture stands in (TOD's reference compares with its untrained
+    /// checkpoint model at the first cycle).
+    pub trained: bool,
+}
+
+/// What [`ModelView::previous_probabilities`] returns.
+#[derive(Clone, Debug)]
+pub struct PreviousOutputs {
+    /// Softmax probabilities, `indices.len() x classes`.
+    pub probabilities: Matrix,
+    /// Whether they come from a trained previous round (see [`PreviousModel::trained`]).
+    pub trained: bool,
 }
 
 impl<B: Backend> TrainedModel<'_, B> {
@@ -136,6 +168,19 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
             read_f32(softmax(self.model.forward(x, 0.0, false), 1))
         })?;
         Ok(Matrix::new(indices.len(), self.num_classes(), data))
+    }
+
+    fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
+        let previous = self.previous.as_ref().ok_or_else(|| {
+            CoreError::invalid("model", "no previous round's model is kept for this view")
+        })?;
+        let data = self.batched(indices, |x| {
+            read_f32(softmax(previous.network.forward(x, 0.0, false), 1))
+        })?;
+        Ok(PreviousOutputs {
+            probabilities: Matrix::new(indices.len(), self.num_classes(), data),
+            trained: previous.trained,
+        })
     }
 
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {

@@ -118,6 +118,7 @@ fn the_cnns_fit_small_images_and_expose_embeddings() {
             batch_size: 7,
             dropout: 0.0,
             inference_seed: 0,
+            previous: None,
         };
         let emb = view.embeddings(&[0, 5, 9]).unwrap();
         assert_eq!((emb.rows, emb.cols), (3, width));
@@ -193,6 +194,7 @@ fn mc_dropout_samples_vary_and_are_seeded() {
         batch_size: 16,
         dropout: 0.5,
         inference_seed: 9,
+        previous: None,
     };
     let samples = view.mc_dropout_probabilities(&[0, 1, 2, 50], 4).unwrap();
     assert_eq!(samples.len(), 4);
@@ -254,6 +256,7 @@ fn mc_dropout_gives_identical_inputs_identical_rows_within_a_pass() {
             batch_size: 5,
             dropout: 0.5,
             inference_seed: 3,
+            previous: None,
         };
         let indices: Vec<usize> = (0..data.len()).collect();
         let samples = view.mc_dropout_probabilities(&indices, 6).unwrap();

@@ -12,7 +12,7 @@ use crate::active::{
     AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, ClusterMargin,
     Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence,
     MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction,
-    VariationRatios,
+    TemporalOutputDiscrepancy, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
@@ -342,6 +342,16 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("dacs", v, |params| Dacs { params }),
+    },
+    StrategyInfo {
+        name: "tod",
+        family: "active",
+        summary: "TOD: largest change of the softmax output since the previous round's model",
+        params: &[],
+        needs_dropout: false,
+        build: |v| {
+            no_params(v).map(|_| Box::new(TemporalOutputDiscrepancy) as Box<dyn Strategy>)
+        },
     },
     StrategyInfo {
         name: "adversarial_deepfool",

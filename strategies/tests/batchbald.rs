@@ -224,6 +224,7 @@ fn batchbald_never_picks_both_of_two_exact_twins_from_a_real_network() {
             batch_size: 16,
             dropout: 0.5,
             inference_seed: seed,
+            previous: None,
         };
         let mut strategy = BatchBald {
             params: BatchBaldParams {

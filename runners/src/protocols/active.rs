@@ -4,13 +4,13 @@
 
 use std::time::Instant;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
-    derive_seed, strategy_rng, AttackableModel, BudgetSchedule, Network, Pool, Regularization,
-    SeedStream, SelectionRequest, TrainedModel,
+    derive_seed, strategy_rng, AttackableModel, BudgetSchedule, Network, Pool, PreviousModel,
+    Regularization, SeedStream, SelectionRequest, TrainedModel,
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::init::{build_init_strategy, Features};
@@ -171,6 +171,8 @@ impl ActiveProtocol {
         pool.label(&initial)?;
 
         let mut previous: Option<Network<B::InnerBackend>> = None;
+        // The model of the last round, for strategies that compare rounds (TOD).
+        let mut last_round: Option<Network<B::InnerBackend>> = None;
         let mut select_seconds = 0.0;
         for (round, &size) in sizes.iter().enumerate() {
             *position = Position {
@@ -232,6 +234,27 @@ impl ActiveProtocol {
             let count = next - size;
             let started = Instant::now();
             let unlabeled = pool.unlabeled();
+            // The previous round's model; before the second round, an untrained network
+            // from the round-0 model-init stream stands in (TOD's first cycle).
+            let previous_round = match last_round.take() {
+                Some(network) => PreviousModel {
+                    network,
+                    trained: true,
+                },
+                None => {
+                    <B::InnerBackend as Backend>::seed(device, seeds.model_init(0));
+                    PreviousModel {
+                        network: Network::<B::InnerBackend>::init(
+                            spec,
+                            data.pool.shape,
+                            data.target_classes,
+                            device,
+                        )
+                        .map_err(|e| e.to_string())?,
+                        trained: false,
+                    }
+                }
+            };
             // Adversarial strategies attack the network on the autodiff backend.
             let view = AttackableModel::<B> {
                 trained: TrainedModel::<B::InnerBackend> {
@@ -242,6 +265,7 @@ impl ActiveProtocol {
                     batch_size: batch,
                     dropout: reg.dropout,
                     inference_seed: seeds.inference(round),
+                    previous: Some(previous_round),
                 },
             };
             // What the annotator said about each labeled example: its (possibly noisy)
@@ -271,6 +295,7 @@ impl ActiveProtocol {
             pool.label(&picks)
                 .map_err(|e| format!("strategy `{}` returned a bad selection: {e}", arm.name))?;
             select_seconds = started.elapsed().as_secs_f64();
+            last_round = Some(view.trained.model.clone());
             previous = Some(view.trained.model);
         }
         Ok(())

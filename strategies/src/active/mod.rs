@@ -20,6 +20,7 @@ pub mod mc_least_confidence;
 pub mod mc_margin;
 pub mod mean_std;
 pub mod similar;
+pub mod tod;
 mod uncertainty;
 pub mod variation_ratios;
 
@@ -42,4 +43,5 @@ pub use mc_least_confidence::McLeastConfidence;
 pub use mc_margin::McMargin;
 pub use mean_std::MeanStd;
 pub use similar::{Similar, SimilarFunction};
+pub use tod::TemporalOutputDiscrepancy;
 pub use variation_ratios::VariationRatios;

@@ -153,7 +153,8 @@ pub fn random_head_view(
     }
 }
 
-/// Any view plus stand-in adversarial norms with the attacks' shape, for the
+/// Any view plus a stand-in previous round and stand-in adversarial norms with the
+/// attacks' shape, for the
 /// every-strategy tests (the real attacks run on trained networks in bench-core's tests
 /// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
@@ -181,6 +182,21 @@ impl<V: ModelView> ModelView for StandInAttacks<V> {
     }
     fn linear_head(&self) -> Result<sieve_bench_core::LinearHead, sieve_bench_core::CoreError> {
         self.view.linear_head()
+    }
+    /// The previous round stand-in: each example's probabilities shifted by one class.
+    fn previous_probabilities(
+        &self,
+        indices: &[usize],
+    ) -> Result<sieve_bench_core::PreviousOutputs, sieve_bench_core::CoreError> {
+        let mut p = self.view.probabilities(indices)?;
+        let c = p.cols;
+        for row in p.data.chunks_mut(c.max(1)) {
+            row.rotate_right(1);
+        }
+        Ok(sieve_bench_core::PreviousOutputs {
+            probabilities: p,
+            trained: true,
+        })
     }
     fn adversarial_norms(
         &self,

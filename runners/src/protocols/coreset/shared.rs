@@ -175,6 +175,7 @@ fn outputs<B: Backend>(
         batch_size: batch,
         dropout: 0.0,
         inference_seed: 0,
+        previous: None,
     };
     let all: Vec<usize> = (0..pool.len()).collect();
     let probabilities = view.probabilities(&all).map_err(|e| e.to_string())?;
