@@ -73,6 +73,19 @@ def convnet(shape, classes, width, depth):
     return nn.Sequential(*layers)
 
 
+def gal_cnn(shape, classes, rates):
+    # Gal, Islam & Ghahramani (2017): valid 4x4 convolutions, max-pool, two dropouts.
+    c, h, w = shape
+    side_h, side_w = (h - 6) // 2, (w - 6) // 2
+    return nn.Sequential(
+        nn.Conv2d(c, 32, 4), nn.ReLU(),
+        nn.Conv2d(32, 32, 4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(rates[0]),
+        nn.Linear(32 * side_h * side_w, 128), nn.ReLU(), nn.Dropout(rates[1]),
+        nn.Linear(128, classes),
+    )
+
+
 def build(model, protocol):
     shape, classes = protocol["shape"], protocol["classes"]
     if model == "mlp":
@@ -81,6 +94,8 @@ def build(model, protocol):
         return lenet(shape, classes)
     if model == "convnet":
         return convnet(shape, classes, protocol["convnet_width"], protocol["convnet_depth"])
+    if model == "gal_cnn":
+        return gal_cnn(shape, classes, protocol["gal_dropout"])
     raise SystemExit(f"unknown model {model!r}")
 
 

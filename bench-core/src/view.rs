@@ -201,18 +201,18 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         indices: &[usize],
         samples: usize,
     ) -> Result<Vec<Matrix>, CoreError> {
-        if self.dropout <= 0.0 {
+        if self.dropout <= 0.0 && !self.model.has_own_dropout() {
             return Err(CoreError::invalid(
                 "regularization.dropout",
                 "MC dropout needs a dropout probability above 0 in the regularization setting",
             ));
         }
         B::seed(&self.device, self.inference_seed);
-        let widths = self.model.dropout_widths();
+        let sites = self.model.dropout_sites(self.dropout);
         (0..samples)
             .map(|_| {
                 // One sampled network per pass, shared by every example and batch.
-                let masks = consistent_masks::<B>(&widths, self.dropout, &self.device);
+                let masks = consistent_masks::<B>(&sites, &self.device);
                 let data = self.batched(indices, |x| {
                     read_f32(softmax(self.model.forward_with_masks(x, &masks), 1))
                 })?;

@@ -278,11 +278,13 @@ fn network_fingerprint(spec: &ModelSpec, shape: ExampleShape) -> String {
         Network::Mlp(_) => "mlp",
         Network::Lenet(_) => "lenet",
         Network::Convnet(_) => "convnet",
+        Network::GalCnn(_) => "gal_cnn",
     };
     format!(
-        "{variant} params={} embed={:?}",
+        "{variant} params={} embed={:?} dropout sites={:?}",
         net.num_params(),
-        net.embed(x, 0.0, false).dims()
+        net.embed(x, 0.0, false).dims(),
+        net.dropout_sites(0.0)
     )
 }
 
@@ -292,11 +294,13 @@ fn every_model_field_changes_the_network() {
     let shape = ExampleShape::new(1, 16, 16);
     let mlp = json!({"name": "m", "kind": "mlp"});
     let convnet = json!({"name": "c", "kind": "convnet"});
+    let gal = json!({"name": "g", "kind": "gal_cnn"});
     let cases: Vec<(&str, Value, Value)> = vec![
         ("kind", mlp.clone(), json!("lenet")),
         ("hidden", mlp.clone(), json!([7])),
         ("width", convnet.clone(), json!(8)),
         ("depth", convnet.clone(), json!(2)),
+        ("dropout", gal.clone(), json!([0.1, 0.2])),
     ];
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     // `name` labels records (and infers the kind when `kind` is absent, tested below).
@@ -330,6 +334,11 @@ fn model_fields_of_another_kind_are_refused() {
         (json!({"name": "mlp", "depth": 7}), "model[0].depth"),
         (json!({"name": "convnet", "hidden": [7]}), "model[0].hidden"),
         (json!({"name": "lenet", "depth": 2}), "model[0].depth"),
+        (
+            json!({"name": "lenet", "dropout": [0.1, 0.2]}),
+            "model[0].dropout",
+        ),
+        (json!({"name": "gal_cnn", "width": 8}), "model[0].width"),
     ] {
         let spec: ModelSpec = serde_json::from_value(text.clone()).unwrap();
         let err = spec.validate("model[0]", shape).unwrap_err().to_string();

@@ -244,6 +244,7 @@ fn mc_dropout_gives_identical_inputs_identical_rows_within_a_pass() {
         (mlp, ExampleShape::flat(8)),
         (ModelSpec::of(ModelKind::Lenet), image),
         (ModelSpec::of(ModelKind::Convnet), image),
+        (ModelSpec::of(ModelKind::GalCnn), image),
     ] {
         let data = twins(shape);
         let net = Network::<Flex>::init(&spec, shape, data.num_classes, &FlexDevice).unwrap();
@@ -591,4 +592,80 @@ fn the_observer_sees_every_example_once_an_epoch() {
     let plain =
         train_model::<Cpu>(request(&spec, &reg, &data, &indices, None), &mut |_, _| {}).unwrap();
     assert_eq!(params(&plain.model), params(&observed.model));
+}
+
+/// `gal_cnn` carries its dropout rates: MC dropout works with the regularization's
+/// dropout at 0, the passes differ at the paper's rates and coincide at rates of 0, and
+/// training refuses a regularization dropout on top of them.
+#[test]
+fn gal_cnn_dropout_is_the_models_own() {
+    let _rng = rng_lock();
+    let shape = ExampleShape {
+        channels: 1,
+        height: 12,
+        width: 12,
+    };
+    let data = separable(shape, 6);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let passes = |rates: Option<Vec<f64>>| {
+        let spec = ModelSpec {
+            dropout: rates,
+            ..ModelSpec::of(ModelKind::GalCnn)
+        };
+        let net = Network::<Flex>::init(&spec, shape, data.num_classes, &FlexDevice).unwrap();
+        assert_eq!(
+            net.dropout_sites(0.0),
+            vec![
+                (32 * 3 * 3, spec.gal_dropout()[0]),
+                (128, spec.gal_dropout()[1])
+            ]
+        );
+        let view = TrainedModel {
+            model: net,
+            pool: &data,
+            classes: data.num_classes,
+            device: FlexDevice,
+            batch_size: 7,
+            dropout: 0.0,
+            inference_seed: 5,
+            previous: None,
+        };
+        view.mc_dropout_probabilities(&indices, 3).unwrap()
+    };
+    let paper = passes(None);
+    assert_ne!(
+        paper[0].data, paper[1].data,
+        "the paper's rates sample networks"
+    );
+    let off = passes(Some(vec![0.0, 0.0]));
+    assert_eq!(
+        off[0].data, off[1].data,
+        "rates of 0: every pass is the same network"
+    );
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.dropout = 0.3;
+    reg.epochs = 1;
+    let spec = ModelSpec::of(ModelKind::GalCnn);
+    let err = train_model::<Cpu>(
+        TrainRequest {
+            spec: &spec,
+            regularization: &reg,
+            data: &data,
+            indices: &indices,
+            classes: data.num_classes,
+            init_seed: 1,
+            train_seed: 2,
+            warm_start: None,
+            example_weights: None,
+            device: &FlexDevice,
+        },
+        &mut |_, _| {},
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("regularization.dropout") && err.contains("own dropout"),
+        "{err}"
+    );
 }

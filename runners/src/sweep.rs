@@ -266,6 +266,24 @@ pub fn expand(
         model
             .validate(&format!("model[{i}]"), None)
             .map_err(|e| invalid(origin, format!("model[{i}]"), e.to_string()))?;
+        // A model with its own dropout rates meets every regularization setting: the
+        // regularization's dropout would be a second, silent one.
+        if model.has_own_dropout() {
+            if let Some((r, reg)) = regularizations
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.dropout > 0.0)
+            {
+                return Err(invalid(
+                    origin,
+                    format!("regularization[{r}].dropout"),
+                    format!(
+                        "model `{}` carries its own dropout rates (model field `dropout`), so regularization `{}` must have dropout = 0",
+                        model.name, reg.name
+                    ),
+                ));
+            }
+        }
     }
     for (i, scenario) in common.scenarios.iter().enumerate() {
         scenario

@@ -3,21 +3,22 @@
 
 use burn::tensor::{backend::Backend, Distribution, Tensor};
 
-/// One pass of consistent MC dropout: one mask per dropout site, shape `[1, width]`,
+/// One pass of consistent MC dropout: one mask per dropout site `(width, rate)`, shape `[1, width]`,
 /// already scaled by `1/(1-p)`, broadcast over every example of every batch of the pass.
 /// Every example then sees the same sampled network ω_s, which BatchBALD's joint
 /// `P(y_1..y_n) = 1/K Σ_s Π_i p_s(y_i)` assumes (Kirsch et al. 2019, "consistent MC
 /// dropout" in BlackHC/batchbald_redux). Per-element masks give twin examples different
 /// predictions in the same pass.
 pub fn consistent_masks<B: Backend>(
-    widths: &[usize],
-    p: f64,
+    sites: &[(usize, f64)],
     device: &B::Device,
 ) -> Vec<Tensor<B, 2>> {
-    let keep = 1.0 - p;
-    widths
+    sites
         .iter()
-        .map(|&width| Tensor::random([1, width], Distribution::Bernoulli(keep), device) / keep)
+        .map(|&(width, p)| {
+            let keep = 1.0 - p;
+            Tensor::random([1, width], Distribution::Bernoulli(keep), device) / keep
+        })
         .collect()
 }
 

@@ -4,6 +4,7 @@
 
 mod convnet;
 mod dropout;
+mod gal_cnn;
 mod lenet;
 mod mlp;
 mod network;
@@ -11,6 +12,7 @@ mod spec;
 
 pub use convnet::ConvNet;
 pub use dropout::{consistent_masks, dropout};
+pub use gal_cnn::{GalCnn, GAL_DROPOUT};
 pub use lenet::LeNet;
 pub use mlp::Mlp;
 pub use network::Network;

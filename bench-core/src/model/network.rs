@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use sieve_datasets::ExampleShape;
 
-use super::{dropout, ConvNet, LeNet, Mlp, ModelKind, ModelSpec};
+use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec};
 use crate::CoreError;
 
 /// Any sieve model. `dropout_p` is kept beside the weights (not a parameter).
@@ -18,6 +18,7 @@ pub enum Network<B: Backend> {
     Mlp(Mlp<B>),
     Lenet(LeNet<B>),
     Convnet(ConvNet<B>),
+    GalCnn(GalCnn<B>),
 }
 
 impl<B: Backend> Network<B> {
@@ -46,6 +47,9 @@ impl<B: Backend> Network<B> {
                 spec.conv_depth(shape),
                 device,
             )),
+            ModelKind::GalCnn => {
+                Network::GalCnn(GalCnn::new(shape, classes, spec.gal_dropout(), device))
+            }
         };
         network.visit(&mut ForceInit);
         Ok(network)
@@ -54,22 +58,35 @@ impl<B: Backend> Network<B> {
     /// Penultimate embedding (before the dropout that precedes the head). Dropout
     /// placement, the same in training and MC dropout: the MLP drops after every hidden
     /// layer (Srivastava et al. 2014; with one hidden layer that is only the head's);
-    /// LeNet and ConvNet drop only on this embedding, before the head.
+    /// LeNet and ConvNet drop only on this embedding, before the head. `gal_cnn` drops
+    /// after its pooled convolutions and on this embedding at its own two rates (`p`,
+    /// the regularization's, is then 0: validation refuses anything else).
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
         match self {
             Network::Mlp(m) => m.embed(x, p, drop_active),
             Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
+            Network::GalCnn(m) => m.embed(x, drop_active),
+        }
+    }
+
+    /// The dropout rate on the embedding before the head: the regularization's `p`, or
+    /// the model's own.
+    fn head_rate(&self, p: f64) -> f64 {
+        match self {
+            Network::GalCnn(m) => m.rates()[1],
+            _ => p,
         }
     }
 
     /// Logits from an embedding, with dropout on the embedding when `drop_active`.
     pub fn head(&self, h: Tensor<B, 2>, p: f64, drop_active: bool) -> Tensor<B, 2> {
-        let h = dropout(h, p, drop_active);
+        let h = dropout(h, self.head_rate(p), drop_active);
         match self {
             Network::Mlp(m) => m.head(h),
             Network::Lenet(m) => m.head(h),
             Network::Convnet(m) => m.head(h),
+            Network::GalCnn(m) => m.head(h),
         }
     }
 
@@ -85,26 +102,43 @@ impl<B: Backend> Network<B> {
             Network::Mlp(m) => m.head_layer(),
             Network::Lenet(m) => m.head_layer(),
             Network::Convnet(m) => m.head_layer(),
+            Network::GalCnn(m) => m.head_layer(),
         };
         (head.weight.val(), head.bias.as_ref().map(|b| b.val()))
     }
 
-    /// Widths of the dropout sites of [`Self::forward`], in the order they act; the last
-    /// is the embedding's (before the head).
-    pub fn dropout_widths(&self) -> Vec<usize> {
-        let (mut widths, embedding) = match self {
-            Network::Mlp(m) => (m.inner_dropout_widths(), m.head_input_width()),
-            Network::Lenet(m) => (Vec::new(), m.head_input_width()),
-            Network::Convnet(m) => (Vec::new(), m.head_input_width()),
-        };
-        widths.push(embedding);
-        widths
+    /// Whether the model carries its own dropout rates (`gal_cnn`).
+    pub fn has_own_dropout(&self) -> bool {
+        matches!(self, Network::GalCnn(_))
     }
 
-    /// Logits with fixed dropout masks, one per site of [`Self::dropout_widths`] (shape
+    /// The dropout sites of [`Self::forward`] as `(width, rate)`, in the order they act,
+    /// with `p` (the regularization's) where the model has no rate of its own; the last
+    /// is the embedding's (before the head).
+    pub fn dropout_sites(&self, p: f64) -> Vec<(usize, f64)> {
+        let mut sites: Vec<(usize, f64)> = match self {
+            Network::Mlp(m) => m
+                .inner_dropout_widths()
+                .into_iter()
+                .map(|w| (w, p))
+                .collect(),
+            Network::Lenet(_) | Network::Convnet(_) => Vec::new(),
+            Network::GalCnn(m) => vec![(m.conv_features(), m.rates()[0])],
+        };
+        let embedding = match self {
+            Network::Mlp(m) => m.head_input_width(),
+            Network::Lenet(m) => m.head_input_width(),
+            Network::Convnet(m) => m.head_input_width(),
+            Network::GalCnn(m) => m.head_input_width(),
+        };
+        sites.push((embedding, self.head_rate(p)));
+        sites
+    }
+
+    /// Logits with fixed dropout masks, one per site of [`Self::dropout_sites`] (shape
     /// `[1, width]`, broadcast over the batch): consistent MC dropout.
     pub fn forward_with_masks(&self, x: Tensor<B, 4>, masks: &[Tensor<B, 2>]) -> Tensor<B, 2> {
-        debug_assert_eq!(masks.len(), self.dropout_widths().len());
+        debug_assert_eq!(masks.len(), self.dropout_sites(0.0).len());
         let apply = |site: usize, h: Tensor<B, 2>| match masks.get(site) {
             Some(mask) => h * mask.clone(),
             None => h,
@@ -113,12 +147,14 @@ impl<B: Backend> Network<B> {
             Network::Mlp(m) => m.embed_with(x, apply),
             Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
+            Network::GalCnn(m) => m.embed_with(x, apply),
         };
         let h = apply(masks.len().saturating_sub(1), h);
         match self {
             Network::Mlp(m) => m.head(h),
             Network::Lenet(m) => m.head(h),
             Network::Convnet(m) => m.head(h),
+            Network::GalCnn(m) => m.head(h),
         }
     }
 }

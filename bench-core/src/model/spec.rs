@@ -15,6 +15,10 @@ pub enum ModelKind {
     Lenet,
     /// DC/DM ConvNet: depth x [conv 3x3 (width), instance norm, ReLU, avg-pool 2], linear.
     Convnet,
+    /// Gal et al. (2017): conv 4x4 (32), conv 4x4 (32), max-pool, dropout, dense 128,
+    /// dropout, linear; the dropout rates are model fields.
+    #[serde(rename = "gal_cnn")]
+    GalCnn,
 }
 
 impl ModelKind {
@@ -24,6 +28,7 @@ impl ModelKind {
             ModelKind::Mlp => "mlp",
             ModelKind::Lenet => "lenet",
             ModelKind::Convnet => "convnet",
+            ModelKind::GalCnn => "gal_cnn",
         }
     }
 }
@@ -35,7 +40,7 @@ pub const MAX_WIDTH: usize = 1 << 16;
 pub const MAX_PARAMETERS: u128 = 1 << 30;
 
 /// Model names accepted in configs.
-pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet"];
+pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet", "gal_cnn"];
 
 /// A model as a config writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +60,10 @@ pub struct ModelSpec {
     /// ConvNet depth (default 3, reduced when the image is too small to pool that often).
     #[serde(default)]
     pub depth: Option<usize>,
+    /// `gal_cnn`'s two dropout rates, after the convolutions and after the dense layer
+    /// (default `[0.25, 0.5]`, the paper's).
+    #[serde(default)]
+    pub dropout: Option<Vec<f64>>,
 }
 
 impl ModelSpec {
@@ -66,6 +75,7 @@ impl ModelSpec {
             hidden: None,
             width: None,
             depth: None,
+            dropout: None,
         }
     }
 
@@ -78,6 +88,7 @@ impl ModelSpec {
             "mlp" => Ok(ModelKind::Mlp),
             "lenet" => Ok(ModelKind::Lenet),
             "convnet" => Ok(ModelKind::Convnet),
+            "gal_cnn" => Ok(ModelKind::GalCnn),
             other => Err(CoreError::invalid(
                 format!("{field}.kind"),
                 format!(
@@ -94,6 +105,20 @@ impl ModelSpec {
     /// MLP hidden widths.
     pub fn hidden_widths(&self) -> Vec<usize> {
         self.hidden.clone().unwrap_or_else(|| vec![128])
+    }
+
+    /// `gal_cnn`'s dropout rates (conv block, dense).
+    pub fn gal_dropout(&self) -> [f64; 2] {
+        match self.dropout.as_deref() {
+            Some(&[a, b]) => [a, b],
+            _ => super::gal_cnn::GAL_DROPOUT,
+        }
+    }
+
+    /// Whether the model carries its own dropout (so MC dropout works without the
+    /// regularization's, and the regularization's must stay 0).
+    pub fn has_own_dropout(&self) -> bool {
+        matches!(self.resolved_kind("model"), Ok(ModelKind::GalCnn))
     }
 
     /// ConvNet width.
@@ -124,6 +149,12 @@ impl ModelSpec {
                 total + width * 10
             }
             ModelKind::Lenet => 16 * input + 120 * 84 + 2_000,
+            ModelKind::GalCnn => {
+                let flat = 32
+                    * super::gal_cnn::gal_feature_side(shape.height) as u128
+                    * super::gal_cnn::gal_feature_side(shape.width) as u128;
+                16 * 32 * (shape.channels as u128 + 32) + flat * 128 + 128 * 10
+            }
             ModelKind::Convnet => {
                 let w = self.conv_width() as u128;
                 let depth = self.conv_depth(shape) as u128;
@@ -144,11 +175,13 @@ impl ModelSpec {
             ModelKind::Mlp => &["hidden"],
             ModelKind::Lenet => &[],
             ModelKind::Convnet => &["width", "depth"],
+            ModelKind::GalCnn => &["dropout"],
         };
         for (name, given) in [
             ("hidden", self.hidden.is_some()),
             ("width", self.width.is_some()),
             ("depth", self.depth.is_some()),
+            ("dropout", self.dropout.is_some()),
         ] {
             if given && !used.contains(&name) {
                 let takes = if used.is_empty() {
@@ -176,6 +209,16 @@ impl ModelSpec {
                 return Err(CoreError::invalid(
                     format!("{field}.hidden"),
                     format!("a width of {wide} is beyond {MAX_WIDTH}"),
+                ));
+            }
+        }
+        if let Some(rates) = &self.dropout {
+            if rates.len() != 2 || rates.iter().any(|r| !(0.0..1.0).contains(r)) {
+                return Err(CoreError::invalid(
+                    format!("{field}.dropout"),
+                    format!(
+                        "expected two rates in [0, 1) (after the convolutions, after the dense layer), got {rates:?}"
+                    ),
                 ));
             }
         }
@@ -219,6 +262,7 @@ impl ModelSpec {
                 ModelKind::Mlp => {}
                 ModelKind::Lenet => needs_image(4)?,
                 ModelKind::Convnet => needs_image(2)?,
+                ModelKind::GalCnn => needs_image(8)?,
             }
             let params = self.parameter_estimate(kind, shape);
             if params > MAX_PARAMETERS {

@@ -99,6 +99,15 @@ pub fn train_model_observed<B: AutodiffBackend>(
         }
     }
     reg.validate("regularization", Some(request.data.shape))?;
+    if request.spec.has_own_dropout() && reg.dropout > 0.0 {
+        return Err(CoreError::invalid(
+            "regularization.dropout",
+            format!(
+                "model `{}` carries its own dropout rates (model field `dropout`); set the regularization's dropout to 0",
+                request.spec.name
+            ),
+        ));
+    }
     if request.indices.is_empty() {
         return Err(CoreError::invalid(
             "indices",

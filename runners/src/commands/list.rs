@@ -40,6 +40,7 @@ pub fn listing() -> String {
     out.push_str("  mlp        hidden = [128]: fully connected, ReLU, on the flattened input; dropout after every hidden layer\n");
     out.push_str("  lenet      LeNet-style CNN: 2 x [conv 5x5 (6, 16), ReLU, max-pool], 120, 84; dropout once, before the head\n");
     out.push_str("  convnet    width = 128, depth = 3: [conv 3x3, instance norm, ReLU, avg-pool] x depth, linear; dropout once, before the head\n");
+    out.push_str("  gal_cnn    dropout = [0.25, 0.5]: Gal et al. 2017, conv 4x4 32, conv 4x4 32, max-pool, dropout, dense 128, dropout, linear;\n             its own dropout rates (regularization dropout must be 0)\n");
     out.push_str("\nregularization presets ([[regularization]] name or preset = ...):\n");
     for name in PRESETS {
         if let Some(r) = Regularization::preset(name) {

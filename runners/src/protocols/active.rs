@@ -9,8 +9,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
-    derive_seed, strategy_rng, AttackableModel, BudgetSchedule, Network, Pool, PreviousModel,
-    Regularization, SeedStream, SelectionRequest, TrainedModel,
+    derive_seed, strategy_rng, AttackableModel, BudgetSchedule, ModelSpec, Network, Pool,
+    PreviousModel, Regularization, SeedStream, SelectionRequest, TrainedModel,
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::init::{build_init_strategy, Features};
@@ -37,6 +37,7 @@ impl ActiveProtocol {
     pub fn prepare(
         config: &ActiveConfig,
         regularizations: &[Regularization],
+        models: &[ModelSpec],
         origin: &str,
     ) -> Result<Self, ConfigError> {
         let arms = resolve_arms(
@@ -55,10 +56,12 @@ impl ActiveProtocol {
                     })
             },
         )?;
-        // MC-dropout strategies need dropout in every regularization setting they meet.
+        // MC-dropout strategies need dropout in every (model, regularization) pair they
+        // meet: the regularization's, or the model's own (`gal_cnn`).
+        let all_own = !models.is_empty() && models.iter().all(ModelSpec::has_own_dropout);
         for (i, arm) in arms.iter().enumerate() {
             let needs = sieve_strategies::strategy_info(&arm.name).is_some_and(|s| s.needs_dropout);
-            if !needs {
+            if !needs || all_own {
                 continue;
             }
             if let Some((r, reg)) = regularizations

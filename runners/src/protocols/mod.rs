@@ -100,9 +100,12 @@ impl Protocol {
         origin: &str,
     ) -> Result<Self, ConfigError> {
         Ok(match &config.kind {
-            KindConfig::Active(k) => {
-                Protocol::Active(active::ActiveProtocol::prepare(k, regularizations, origin)?)
-            }
+            KindConfig::Active(k) => Protocol::Active(active::ActiveProtocol::prepare(
+                k,
+                regularizations,
+                &config.common.models,
+                origin,
+            )?),
             KindConfig::Coreset(k) => Protocol::Coreset(coreset::CoresetProtocol::prepare(
                 k,
                 &config.common,

@@ -117,6 +117,9 @@ pub struct Protocol {
     pub mlp_hidden: Vec<usize>,
     pub convnet_width: usize,
     pub convnet_depth: usize,
+    /// `gal_cnn`'s dropout rates (after the convolutions, after the dense layer).
+    #[serde(default)]
+    pub gal_dropout: Vec<f64>,
     pub adam_epsilon: f64,
     pub runs: Vec<RunSpec>,
 }
@@ -255,6 +258,7 @@ fn plan(options: &FidelityOptions, data: &DataSplits) -> anyhow::Result<(Protoco
         mlp_hidden: ModelSpec::of(ModelKind::Mlp).hidden_widths(),
         convnet_width: defaults.conv_width(),
         convnet_depth: defaults.conv_depth(shape),
+        gal_dropout: ModelSpec::of(ModelKind::GalCnn).gal_dropout().to_vec(),
         adam_epsilon: 1e-8,
         runs: Vec::new(),
     };
