@@ -11,8 +11,8 @@ use sieve_bench_core::StrategyError;
 use crate::active::{
     AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, ClusterMargin,
     Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence,
-    MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Similar, SimilarFunction,
-    TemporalOutputDiscrepancy, VariationRatios,
+    MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal, Similar,
+    SimilarFunction, TemporalOutputDiscrepancy, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
@@ -383,6 +383,25 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("adversarial_bim", v, |params| AdversarialBim { params }),
+    },
+    StrategyInfo {
+        name: "poal",
+        family: "active",
+        summary: "POAL: Pareto optimisation of entropy and Mahalanobis in-distribution score (OOD pools)",
+        params: &[
+            ParamInfo {
+                name: "preselect_factor",
+                default: "6",
+                help: "Pareto-front candidates kept, as a multiple of the batch, >= 1",
+            },
+            ParamInfo {
+                name: "max_iterations",
+                default: "0",
+                help: "most Monte-Carlo iterations, 0 = batch x candidates (early stopping ends sooner)",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("poal", v, |params| Poal { params }),
     },
     StrategyInfo {
         name: "similar_flmi",

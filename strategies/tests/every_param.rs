@@ -31,6 +31,8 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("cluster_margin", "clusters") => json!(5),
         ("epig", "target_samples") => json!(3),
         (_, "query_classes") => json!([0]),
+        ("poal", "preselect_factor") => json!(1),
+        ("poal", "max_iterations") => json!(1),
         ("adversarial_deepfool", "max_iter") => json!(1),
         ("adversarial_bim", "max_iter") => json!(1),
         ("adversarial_bim", "epsilon") => json!(10.0),
