@@ -149,29 +149,38 @@ pub fn flcg_order<S: Similarity>(
     lazy_greedy(candidates.len(), count, &mut f)
 }
 
-/// Graph cut conditioned on P; `column_sums[x] = Σ_{i∈V} s_i,candidates[x]`.
+/// Graph cut conditioned on P. `modular[x]` holds the terms that do not depend on the
+/// set; `selected_sums[x] = Σ_{a∈A} s_ax` is brought up to date on every commit (one
+/// pass over the candidates), so a gain costs O(1) however often lazy greedy asks.
 struct ConditionalGraphCut<'a, S: Similarity> {
     kernel: &'a S,
     candidates: &'a [usize],
     modular: Vec<f64>,
-    selected: Vec<usize>,
+    selected_sums: Vec<f64>,
+}
+
+impl<S: Similarity> ConditionalGraphCut<'_, S> {
+    fn gain_of(&self, x: usize) -> f64 {
+        let row = self.candidates[x];
+        self.modular[x] - 2.0 * self.selected_sums[x] - self.kernel.sim(row, row)
+    }
 }
 
 impl<S: Similarity> MarginalGain for ConditionalGraphCut<'_, S> {
     fn gain(&mut self, x: usize) -> f64 {
-        let row = self.candidates[x];
-        let redundancy: f64 = self.selected.iter().map(|&a| self.kernel.sim(a, row)).sum();
-        self.modular[x] - 2.0 * redundancy - self.kernel.sim(row, row)
+        self.gain_of(x)
     }
     fn commit(&mut self, x: usize) {
-        self.selected.push(self.candidates[x]);
+        let (kernel, candidates) = (self.kernel, self.candidates);
+        let picked = candidates[x];
+        self.selected_sums
+            .par_iter_mut()
+            .zip(candidates.par_iter())
+            .for_each(|(sum, &y)| *sum += kernel.sim(picked, y));
     }
     fn initial_gains(&mut self, n: usize) -> Vec<f64> {
-        let (kernel, candidates, modular) = (self.kernel, self.candidates, &self.modular);
-        (0..n)
-            .into_par_iter()
-            .map(|x| modular[x] - kernel.sim(candidates[x], candidates[x]))
-            .collect()
+        let this = &*self;
+        (0..n).into_par_iter().map(|x| this.gain_of(x)).collect()
     }
 }
 
@@ -197,7 +206,7 @@ pub fn gccg_order<S: Similarity>(
         kernel,
         candidates,
         modular,
-        selected: Vec::new(),
+        selected_sums: vec![0.0; candidates.len()],
     };
     lazy_greedy(candidates.len(), count, &mut f)
 }
