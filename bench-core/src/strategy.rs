@@ -59,4 +59,10 @@ pub trait Strategy: Send {
         model: &dyn ModelView,
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError>;
+    /// Unlabeled examples the strategy labels itself, with the class it gives them, for
+    /// the next training only (CEAL's high-confidence pseudo-labels), as set by the last
+    /// [`Strategy::select`]. They never join the labeled set or count against the budget.
+    fn pseudo_labels(&self) -> &[(usize, u32)] {
+        &[]
+    }
 }

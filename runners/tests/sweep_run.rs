@@ -371,3 +371,37 @@ fn a_candidate_pool_is_shared_by_the_methods_and_recorded() {
         failed.status
     );
 }
+
+/// CEAL's pseudo-labels reach the next training: with a threshold every unlabeled
+/// example passes, round 1 trains on the whole pool (many more steps than entropy, which
+/// queries the same examples and trains on the labels alone), and the labeled count, the
+/// budget, is the same for both.
+#[test]
+fn ceal_pseudo_labels_join_the_next_training_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace(
+            "name = \"margin\"",
+            "name = \"ceal\"\nparams = { delta = 10.0 }",
+        )
+        .replace("name = \"kcenter\"", "name = \"entropy\"");
+    let config = write_config(tmp.path(), "ceal.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = records(&out);
+    let at = |method: &str, round: u32| {
+        rows.iter()
+            .find(|r| r.method == method && r.round == round && r.repeat == 0)
+            .unwrap()
+            .clone()
+    };
+    let (ceal, entropy) = (at("ceal", 1), at("entropy", 1));
+    assert_eq!(ceal.x, entropy.x, "pseudo-labels cost no budget");
+    let (ceal_steps, entropy_steps) = (ceal.train_steps.unwrap(), entropy.train_steps.unwrap());
+    assert!(
+        ceal_steps > 10 * entropy_steps,
+        "ceal trained {ceal_steps} steps, entropy {entropy_steps}"
+    );
+    // Round 0 is before any selection: the same training for both.
+    assert_eq!(at("ceal", 0).train_steps, at("entropy", 0).train_steps);
+}

@@ -81,4 +81,8 @@ impl Strategy for CandidatePool {
         };
         self.inner.select(&restricted, model, rng)
     }
+
+    fn pseudo_labels(&self) -> &[(usize, u32)] {
+        self.inner.pseudo_labels()
+    }
 }

@@ -9,10 +9,10 @@ use thiserror::Error;
 use sieve_bench_core::StrategyError;
 
 use crate::active::{
-    AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, ClusterMargin,
-    Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling, LeastConfidence,
-    MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal, Similar,
-    SimilarFunction, TemporalOutputDiscrepancy, VariationRatios,
+    AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, Ceal,
+    ClusterMargin, Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling,
+    LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal,
+    Similar, SimilarFunction, TemporalOutputDiscrepancy, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
@@ -383,6 +383,30 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("adversarial_bim", v, |params| AdversarialBim { params }),
+    },
+    StrategyInfo {
+        name: "ceal",
+        family: "active",
+        summary: "CEAL: query the most uncertain, pseudo-label the most confident for the next training",
+        params: &[
+            ParamInfo {
+                name: "criterion",
+                default: "entropy",
+                help: "entropy | least_confidence | margin: how queries are ranked",
+            },
+            ParamInfo {
+                name: "delta",
+                default: "0.005",
+                help: "entropy below which examples are pseudo-labeled at the first selection, >= 0",
+            },
+            ParamInfo {
+                name: "decay",
+                default: "0.00033",
+                help: "how much delta shrinks per selection, >= 0",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("ceal", v, Ceal::new),
     },
     StrategyInfo {
         name: "poal",

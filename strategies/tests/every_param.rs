@@ -32,6 +32,7 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("epig", "target_samples") => json!(3),
         (_, "query_classes") => json!([0]),
         ("poal", "preselect_factor") => json!(1),
+        ("ceal", "criterion") => json!("margin"),
         ("poal", "max_iterations") => json!(1),
         ("adversarial_deepfool", "max_iter") => json!(1),
         ("adversarial_bim", "max_iter") => json!(1),

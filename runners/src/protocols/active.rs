@@ -176,6 +176,9 @@ impl ActiveProtocol {
         let mut previous: Option<Network<B::InnerBackend>> = None;
         // The model of the last round, for strategies that compare rounds (TOD).
         let mut last_round: Option<Network<B::InnerBackend>> = None;
+        // Examples the strategy labeled itself at the last selection (CEAL), for the
+        // next training only.
+        let mut pseudo_labels: Vec<(usize, u32)> = Vec::new();
         let mut select_seconds = 0.0;
         for (round, &size) in sizes.iter().enumerate() {
             *position = Position {
@@ -195,12 +198,30 @@ impl ActiveProtocol {
                     pool.labeled().len()
                 ));
             }
+            // With pseudo-labels, a training set of the labeled rows plus the pseudo-labeled
+            // ones under the strategy's labels; otherwise the pool itself.
+            let with_pseudo = (!pseudo_labels.is_empty()).then(|| {
+                let rows: Vec<usize> = training
+                    .iter()
+                    .copied()
+                    .chain(pseudo_labels.iter().map(|&(i, _)| i))
+                    .collect();
+                let mut set = data.pool.subset(&rows);
+                for (k, &(_, class)) in pseudo_labels.iter().enumerate() {
+                    set.labels[training.len() + k] = class;
+                }
+                set
+            });
+            let all_rows: Vec<usize> = match &with_pseudo {
+                Some(set) => (0..set.len()).collect(),
+                None => training.clone(),
+            };
             let trained = train_model::<B>(
                 TrainRequest {
                     spec,
                     regularization: reg,
-                    data: &data.pool,
-                    indices: &training,
+                    data: with_pseudo.as_ref().unwrap_or(&data.pool),
+                    indices: &all_rows,
                     classes: data.target_classes,
                     init_seed: seeds.model_init(round),
                     train_seed: seeds.training(round),
@@ -298,6 +319,7 @@ impl ActiveProtocol {
             pool.label(&picks)
                 .map_err(|e| format!("strategy `{}` returned a bad selection: {e}", arm.name))?;
             select_seconds = started.elapsed().as_secs_f64();
+            pseudo_labels = strategy.pseudo_labels().to_vec();
             last_round = Some(view.trained.model.clone());
             previous = Some(view.trained.model);
         }
