@@ -6,6 +6,7 @@
 //! - the built-in `digits` (1,797 8x8 images, embedded, no download),
 //! - MNIST-style IDX directories (MNIST, Fashion-MNIST, KMNIST), raw or gzipped,
 //! - the CIFAR-10 / CIFAR-100 binary versions,
+//! - CSV feature tables with a label column (users' own data),
 //! - a seeded synthetic generator of separable classes.
 //!
 //! Around them: seeded stratified splitting and subsampling, per-channel
@@ -16,6 +17,7 @@
 
 mod augment;
 mod cifar;
+mod csv;
 mod digits;
 mod error;
 mod fileio;
@@ -31,6 +33,7 @@ mod synthetic;
 
 pub use augment::{cutout_at, flip_horizontal, shift, Augmentation};
 pub use cifar::{load_cifar10, load_cifar100, Cifar100Labels, CIFAR_SHAPE};
+pub use csv::{load_csv, DEFAULT_LABEL_COLUMN};
 pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
 pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};

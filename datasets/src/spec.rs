@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::cifar::{load_cifar10, load_cifar100, Cifar100Labels};
+use crate::csv::{load_csv, DEFAULT_LABEL_COLUMN};
 use crate::digits::load_digits;
 use crate::error::DatasetError;
 use crate::idx::load_idx_dir;
@@ -36,10 +37,12 @@ pub enum DatasetSource {
     Cifar100,
     /// Generated Gaussian classes.
     Synthetic,
+    /// A CSV feature table with a header row and a label column.
+    Csv,
 }
 
 /// The config spellings of [`DatasetSource`], for help texts and listings.
-pub const DATASET_SOURCES: &[&str] = &["digits", "idx", "cifar10", "cifar100", "synthetic"];
+pub const DATASET_SOURCES: &[&str] = &["digits", "idx", "cifar10", "cifar100", "synthetic", "csv"];
 
 impl DatasetSource {
     /// The config spelling.
@@ -50,6 +53,7 @@ impl DatasetSource {
             DatasetSource::Cifar10 => "cifar10",
             DatasetSource::Cifar100 => "cifar100",
             DatasetSource::Synthetic => "synthetic",
+            DatasetSource::Csv => "csv",
         }
     }
 
@@ -57,13 +61,19 @@ impl DatasetSource {
     fn needs_path(self) -> bool {
         matches!(
             self,
-            DatasetSource::Idx | DatasetSource::Cifar10 | DatasetSource::Cifar100
+            DatasetSource::Idx
+                | DatasetSource::Cifar10
+                | DatasetSource::Cifar100
+                | DatasetSource::Csv
         )
     }
 
     /// Whether the source ships its own test split (so `test_fraction` is meaningless).
     fn has_test_split(self) -> bool {
-        self.needs_path()
+        matches!(
+            self,
+            DatasetSource::Idx | DatasetSource::Cifar10 | DatasetSource::Cifar100
+        )
     }
 }
 
@@ -100,6 +110,9 @@ pub struct DatasetSpec {
     /// Generator parameters; only for `synthetic` (default [`SyntheticConfig::default`]).
     #[serde(default)]
     pub synthetic: Option<SyntheticConfig>,
+    /// The label column of a `csv` table (default `label`).
+    #[serde(default)]
+    pub label_column: Option<String>,
 }
 
 impl DatasetSpec {
@@ -114,6 +127,7 @@ impl DatasetSpec {
             test_size: None,
             cifar100_labels: None,
             synthetic: None,
+            label_column: None,
         }
     }
 
@@ -169,6 +183,18 @@ impl DatasetSpec {
                 return Err(err(format!("field `{field}` must be > 0")));
             }
         }
+        if self.label_column.is_some() && source != DatasetSource::Csv {
+            return Err(err(format!(
+                "field `label_column` is not used by source `{source}`"
+            )));
+        }
+        if self
+            .label_column
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(err("field `label_column` must not be empty".into()));
+        }
         if self.cifar100_labels.is_some() && source != DatasetSource::Cifar100 {
             return Err(err(format!(
                 "field `cifar100_labels` is not used by source `{source}`"
@@ -208,6 +234,10 @@ impl DatasetSpec {
                 )?)?
             }
             DatasetSource::Idx => load_idx_dir(&path())?,
+            DatasetSource::Csv => split(load_csv(
+                &path(),
+                self.label_column.as_deref().unwrap_or(DEFAULT_LABEL_COLUMN),
+            )?)?,
             DatasetSource::Cifar10 => load_cifar10(&path())?,
             DatasetSource::Cifar100 => load_cifar100(
                 &path(),

@@ -100,11 +100,18 @@ fn every_dataset_field_changes_the_loaded_data() {
     write_idx_dir(&idx_a, 0);
     write_idx_dir(&idx_b, 13);
     write_cifar100_dir(&cifar);
+    let table = tmp.path().join("t.csv");
+    let mut text = String::from("label,a,b,other\n");
+    for i in 0..30 {
+        text.push_str(&format!("{},{},{},{}\n", i % 3, i, i * 2, (i * 7) % 2));
+    }
+    std::fs::write(&table, text).unwrap();
 
     let digits = json!({"name": "d", "source": "digits"});
     let synthetic = json!({"name": "s", "source": "synthetic"});
     let idx = json!({"name": "i", "source": "idx", "path": idx_a});
     let c100 = json!({"name": "c", "source": "cifar100", "path": cifar});
+    let csv = json!({"name": "t", "source": "csv", "path": table});
     // (field, base block, the field's non-default value)
     let cases: Vec<(&str, Value, Value)> = vec![
         ("source", digits.clone(), json!("synthetic")),
@@ -114,6 +121,7 @@ fn every_dataset_field_changes_the_loaded_data() {
         ("test_size", idx.clone(), json!(8)),
         ("cifar100_labels", c100.clone(), json!("coarse")),
         ("synthetic", synthetic.clone(), json!({"classes": 3})),
+        ("label_column", csv.clone(), json!("other")),
     ];
     // `name` is the label of records (and, in a sweep, part of the load seed); the
     // loader itself must not depend on it.

@@ -20,6 +20,7 @@ pub fn listing() -> String {
             "cifar10" => "CIFAR-10 binary version (cifar-10-batches-bin) in `path`",
             "cifar100" => "CIFAR-100 binary version (cifar-100-binary) in `path`; cifar100_labels = fine|coarse",
             "synthetic" => "seeded separable classes as vectors or small images ([dataset.synthetic])",
+            "csv" => "a CSV feature table with a header row; label_column = \"label\"; test_fraction split",
             _ => "",
         };
         out.push_str(&format!("  {source:<10} {help}\n"));
