@@ -6,7 +6,7 @@
 //! - the built-in `digits` (1,797 8x8 images, embedded, no download),
 //! - MNIST-style IDX directories (MNIST, Fashion-MNIST, KMNIST), raw or gzipped,
 //! - the CIFAR-10 / CIFAR-100 binary versions,
-//! - CSV feature tables with a label column (users' own data),
+//! - CSV feature tables with a label column and NumPy `.npy` arrays (users' own data),
 //! - a seeded synthetic generator of separable classes.
 //!
 //! Around them: seeded stratified splitting and subsampling, per-channel
@@ -23,6 +23,7 @@ mod error;
 mod fileio;
 mod idx;
 mod normalize;
+mod npy;
 mod rng;
 mod scenario;
 mod set;
@@ -38,6 +39,7 @@ pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
 pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 pub use normalize::ChannelStats;
+pub use npy::load_npy_dir;
 pub use scenario::{
     imbalance_count, ood_count, ScenarioData, ScenarioKind, ScenarioSpec, SCENARIO_KINDS,
 };

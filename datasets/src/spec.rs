@@ -9,6 +9,7 @@ use crate::csv::{load_csv, DEFAULT_LABEL_COLUMN};
 use crate::digits::load_digits;
 use crate::error::DatasetError;
 use crate::idx::load_idx_dir;
+use crate::npy::load_npy_dir;
 use crate::rng::derive_stream;
 use crate::set::{DataSplits, LabeledSet};
 use crate::split::{stratified_split, stratified_subsample};
@@ -39,10 +40,20 @@ pub enum DatasetSource {
     Synthetic,
     /// A CSV feature table with a header row and a label column.
     Csv,
+    /// NumPy arrays: `x_train.npy`, `y_train.npy` (and optionally the test pair).
+    Npy,
 }
 
 /// The config spellings of [`DatasetSource`], for help texts and listings.
-pub const DATASET_SOURCES: &[&str] = &["digits", "idx", "cifar10", "cifar100", "synthetic", "csv"];
+pub const DATASET_SOURCES: &[&str] = &[
+    "digits",
+    "idx",
+    "cifar10",
+    "cifar100",
+    "synthetic",
+    "csv",
+    "npy",
+];
 
 impl DatasetSource {
     /// The config spelling.
@@ -54,6 +65,7 @@ impl DatasetSource {
             DatasetSource::Cifar100 => "cifar100",
             DatasetSource::Synthetic => "synthetic",
             DatasetSource::Csv => "csv",
+            DatasetSource::Npy => "npy",
         }
     }
 
@@ -65,6 +77,7 @@ impl DatasetSource {
                 | DatasetSource::Cifar10
                 | DatasetSource::Cifar100
                 | DatasetSource::Csv
+                | DatasetSource::Npy
         )
     }
 
@@ -234,6 +247,18 @@ impl DatasetSpec {
                 )?)?
             }
             DatasetSource::Idx => load_idx_dir(&path())?,
+            DatasetSource::Npy => match load_npy_dir(&path())? {
+                (train, Some(test)) => {
+                    if self.test_fraction.is_some() {
+                        return Err(DatasetError::Spec {
+                            name: self.name.clone(),
+                            message: "field `test_fraction` is not used: the folder has its own x_test.npy / y_test.npy".into(),
+                        });
+                    }
+                    DataSplits::new(train, test)?
+                }
+                (train, None) => split(train)?,
+            },
             DatasetSource::Csv => split(load_csv(
                 &path(),
                 self.label_column.as_deref().unwrap_or(DEFAULT_LABEL_COLUMN),
