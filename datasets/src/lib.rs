@@ -6,7 +6,7 @@
 //! - the built-in `digits` (1,797 8x8 images, embedded, no download),
 //! - MNIST-style IDX directories (MNIST, Fashion-MNIST, KMNIST), raw or gzipped,
 //! - the CIFAR-10 / CIFAR-100 binary versions,
-//! - CSV feature tables with a label column and NumPy `.npy` arrays (users' own data),
+//! - users' own data: CSV feature tables, NumPy `.npy` arrays, image class folders,
 //! - a seeded synthetic generator of separable classes.
 //!
 //! Around them: seeded stratified splitting and subsampling, per-channel
@@ -22,6 +22,7 @@ mod digits;
 mod error;
 mod fileio;
 mod idx;
+mod image_folder;
 mod normalize;
 mod npy;
 mod rng;
@@ -38,6 +39,7 @@ pub use csv::{load_csv, DEFAULT_LABEL_COLUMN};
 pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
 pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub use image_folder::load_image_folder;
 pub use normalize::ChannelStats;
 pub use npy::load_npy_dir;
 pub use scenario::{

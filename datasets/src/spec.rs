@@ -9,6 +9,7 @@ use crate::csv::{load_csv, DEFAULT_LABEL_COLUMN};
 use crate::digits::load_digits;
 use crate::error::DatasetError;
 use crate::idx::load_idx_dir;
+use crate::image_folder::load_image_folder;
 use crate::npy::load_npy_dir;
 use crate::rng::derive_stream;
 use crate::set::{DataSplits, LabeledSet};
@@ -42,6 +43,9 @@ pub enum DatasetSource {
     Csv,
     /// NumPy arrays: `x_train.npy`, `y_train.npy` (and optionally the test pair).
     Npy,
+    /// PNG/JPEG images in one folder per class (optionally under `train/` and `test/`).
+    #[serde(rename = "image_folder")]
+    ImageFolder,
 }
 
 /// The config spellings of [`DatasetSource`], for help texts and listings.
@@ -53,6 +57,7 @@ pub const DATASET_SOURCES: &[&str] = &[
     "synthetic",
     "csv",
     "npy",
+    "image_folder",
 ];
 
 impl DatasetSource {
@@ -66,6 +71,7 @@ impl DatasetSource {
             DatasetSource::Synthetic => "synthetic",
             DatasetSource::Csv => "csv",
             DatasetSource::Npy => "npy",
+            DatasetSource::ImageFolder => "image_folder",
         }
     }
 
@@ -78,6 +84,7 @@ impl DatasetSource {
                 | DatasetSource::Cifar100
                 | DatasetSource::Csv
                 | DatasetSource::Npy
+                | DatasetSource::ImageFolder
         )
     }
 
@@ -253,6 +260,18 @@ impl DatasetSpec {
                         return Err(DatasetError::Spec {
                             name: self.name.clone(),
                             message: "field `test_fraction` is not used: the folder has its own x_test.npy / y_test.npy".into(),
+                        });
+                    }
+                    DataSplits::new(train, test)?
+                }
+                (train, None) => split(train)?,
+            },
+            DatasetSource::ImageFolder => match load_image_folder(&path())? {
+                (train, Some(test)) => {
+                    if self.test_fraction.is_some() {
+                        return Err(DatasetError::Spec {
+                            name: self.name.clone(),
+                            message: "field `test_fraction` is not used: the folder has its own train/ and test/".into(),
                         });
                     }
                     DataSplits::new(train, test)?

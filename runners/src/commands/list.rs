@@ -22,6 +22,7 @@ pub fn listing() -> String {
             "synthetic" => "seeded separable classes as vectors or small images ([dataset.synthetic])",
             "csv" => "a CSV feature table with a header row; label_column = \"label\"; test_fraction split",
             "npy" => "x_train.npy, y_train.npy (and x_test.npy, y_test.npy, else a test_fraction split) in `path`",
+            "image_folder" => "PNG/JPEG in one folder per class under `path` (or under its train/ and test/)",
             _ => "",
         };
         out.push_str(&format!("  {source:<10} {help}\n"));
