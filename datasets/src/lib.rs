@@ -32,6 +32,7 @@ mod shape;
 mod spec;
 mod split;
 mod synthetic;
+mod zip;
 
 pub use augment::{cutout_at, flip_horizontal, shift, Augmentation};
 pub use cifar::{load_cifar10, load_cifar100, Cifar100Labels, CIFAR_SHAPE};
@@ -41,7 +42,7 @@ pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 pub use image_folder::load_image_folder;
 pub use normalize::ChannelStats;
-pub use npy::load_npy_dir;
+pub use npy::{load_npy_dir, load_npz};
 pub use scenario::{
     imbalance_count, ood_count, ScenarioData, ScenarioKind, ScenarioSpec, SCENARIO_KINDS,
 };

@@ -59,6 +59,12 @@ fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_npy(path, &bytes)
+}
+
+/// Parses `.npy` bytes; `path` names them in errors (for an `.npz` member,
+/// `archive.npz/member.npy`).
+fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyArray, DatasetError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(format_error(
             path,
@@ -208,51 +214,54 @@ fn labels_of(path: &Path, a: &NpyArray) -> Result<Vec<u32>, DatasetError> {
 }
 
 /// One split: features and labels, with matching counts.
-fn load_split(
-    dir: &Path,
-    x: &str,
-    y: &str,
+fn split_of(
+    x: &(PathBuf, NpyArray),
+    y: &(PathBuf, NpyArray),
 ) -> Result<(ExampleShape, Vec<f32>, Vec<u32>), DatasetError> {
-    let (x_path, y_path) = (dir.join(x), dir.join(y));
-    let xs = read_npy(&x_path)?;
-    let (shape, features) = features_of(&x_path, &xs)?;
-    let labels = labels_of(&y_path, &read_npy(&y_path)?)?;
-    if labels.len() != xs.shape[0] {
+    let (shape, features) = features_of(&x.0, &x.1)?;
+    let labels = labels_of(&y.0, &y.1)?;
+    if labels.len() != x.1.shape[0] {
         return Err(DatasetError::Invalid(format!(
             "{} holds {} examples but {} holds {} labels",
-            x_path.display(),
-            xs.shape[0],
-            y_path.display(),
+            x.0.display(),
+            x.1.shape[0],
+            y.0.display(),
             labels.len()
         )));
     }
     Ok((shape, features, labels))
 }
 
-/// Reads `x_train.npy`/`y_train.npy` (and the test pair when present) from `dir`. With
-/// no test pair, returns the training set alone for the caller to split.
-pub fn load_npy_dir(dir: &Path) -> Result<(LabeledSet, Option<LabeledSet>), DatasetError> {
-    let required: Vec<PathBuf> = ["x_train.npy", "y_train.npy"]
-        .iter()
-        .map(|f| dir.join(f))
-        .collect();
-    if let Some(missing) = required.iter().find(|p| !p.is_file()) {
-        return Err(DatasetError::MissingFile {
-            expected: vec![missing.clone()],
-        });
-    }
-    let (shape, train_x, train_y) = load_split(dir, "x_train.npy", "y_train.npy")?;
-    let has_test = dir.join("x_test.npy").is_file() || dir.join("y_test.npy").is_file();
-    let test = if has_test {
-        Some(load_split(dir, "x_test.npy", "y_test.npy")?)
-    } else {
-        None
+/// A named member (`x_train.npy`, ...) of a folder or archive: where it was read from
+/// (for errors) and the parsed array, or `None` when absent.
+type Member = Option<(PathBuf, NpyArray)>;
+
+/// The training set and the optional test set from the four members, read by `get`.
+fn assemble(
+    location: &Path,
+    get: &mut dyn FnMut(&str) -> Result<Member, DatasetError>,
+) -> Result<(LabeledSet, Option<LabeledSet>), DatasetError> {
+    let required = |name: &str, member: Member| {
+        member.ok_or_else(|| DatasetError::MissingFile {
+            expected: vec![location.join(name)],
+        })
+    };
+    let x_train = required("x_train.npy", get("x_train.npy")?)?;
+    let y_train = required("y_train.npy", get("y_train.npy")?)?;
+    let (shape, train_x, train_y) = split_of(&x_train, &y_train)?;
+    let test = match (get("x_test.npy")?, get("y_test.npy")?) {
+        (None, None) => None,
+        (x, y) => {
+            let x = required("x_test.npy", x)?;
+            let y = required("y_test.npy", y)?;
+            Some(split_of(&x, &y)?)
+        }
     };
     if let Some((test_shape, _, _)) = &test {
         if *test_shape != shape {
             return Err(DatasetError::Invalid(format!(
                 "{}: test examples are {test_shape}, training examples {shape}",
-                dir.display()
+                location.display()
             )));
         }
     }
@@ -266,4 +275,32 @@ pub fn load_npy_dir(dir: &Path) -> Result<(LabeledSet, Option<LabeledSet>), Data
         .map(|(shape, x, y)| LabeledSet::new(shape, classes, x, y))
         .transpose()?;
     Ok((train, test))
+}
+
+/// Reads `x_train.npy`/`y_train.npy` (and the test pair when present) from `dir`. With
+/// no test pair, returns the training set alone for the caller to split.
+pub fn load_npy_dir(dir: &Path) -> Result<(LabeledSet, Option<LabeledSet>), DatasetError> {
+    assemble(dir, &mut |name| {
+        let path = dir.join(name);
+        if path.is_file() {
+            Ok(Some((path.clone(), read_npy(&path)?)))
+        } else {
+            Ok(None)
+        }
+    })
+}
+
+/// As [`load_npy_dir`], from the members of an `.npz` archive (`np.savez` or
+/// `np.savez_compressed` with the keys `x_train`, `y_train`, `x_test`, `y_test`).
+pub fn load_npz(path: &Path) -> Result<(LabeledSet, Option<LabeledSet>), DatasetError> {
+    let archive = crate::zip::ZipArchive::open(path)?;
+    assemble(path, &mut |name| {
+        archive
+            .member(name)?
+            .map(|bytes| {
+                let member = path.join(name);
+                parse_npy(&member, &bytes).map(|a| (member, a))
+            })
+            .transpose()
+    })
 }

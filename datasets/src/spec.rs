@@ -10,7 +10,7 @@ use crate::digits::load_digits;
 use crate::error::DatasetError;
 use crate::idx::load_idx_dir;
 use crate::image_folder::load_image_folder;
-use crate::npy::load_npy_dir;
+use crate::npy::{load_npy_dir, load_npz};
 use crate::rng::derive_stream;
 use crate::set::{DataSplits, LabeledSet};
 use crate::split::{stratified_split, stratified_subsample};
@@ -41,7 +41,8 @@ pub enum DatasetSource {
     Synthetic,
     /// A CSV feature table with a header row and a label column.
     Csv,
-    /// NumPy arrays: `x_train.npy`, `y_train.npy` (and optionally the test pair).
+    /// NumPy arrays: `x_train.npy`, `y_train.npy` (and optionally the test pair) in a
+    /// folder, or the same keys in an `.npz` archive.
     Npy,
     /// PNG/JPEG images in one folder per class (optionally under `train/` and `test/`).
     #[serde(rename = "image_folder")]
@@ -254,7 +255,11 @@ impl DatasetSpec {
                 )?)?
             }
             DatasetSource::Idx => load_idx_dir(&path())?,
-            DatasetSource::Npy => match load_npy_dir(&path())? {
+            DatasetSource::Npy => match if path().is_file() {
+                load_npz(&path())?
+            } else {
+                load_npy_dir(&path())?
+            } {
                 (train, Some(test)) => {
                     if self.test_fraction.is_some() {
                         return Err(DatasetError::Spec {

@@ -163,6 +163,22 @@ fn the_npy_parser_survives_corruption() {
 }
 
 #[test]
+fn the_npz_parser_survives_corruption() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (seed, name) in [(8, "arrays.npz"), (9, "arrays-compressed.npz")] {
+        let valid = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(name),
+        )
+        .unwrap();
+        fuzz(seed, &valid, &tmp.path().join(name), |p| {
+            sieve_datasets::load_npz(p)
+        });
+    }
+}
+
+#[test]
 fn the_image_folder_parser_survives_corruption() {
     let tmp = tempfile::tempdir().unwrap();
     for class in ["a", "b"] {

@@ -174,3 +174,44 @@ fn malformed_arrays_are_errors_naming_the_file() {
     let err = load_npy_dir(empty.path()).err().unwrap().to_string();
     assert!(err.contains("x_train.npy"), "{err}");
 }
+
+/// `.npz` archives as NumPy 2.4 writes them (`np.savez` with all four keys, stored with
+/// zip64 local headers; `np.savez_compressed` with the training pair, deflated): the
+/// fixtures in tests/data.
+#[test]
+fn npz_archives_from_numpy_load() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let (train, test) = sieve_datasets::load_npz(&data.join("arrays.npz")).unwrap();
+    let test = test.unwrap();
+    assert_eq!(
+        (train.len(), train.shape.len(), train.num_classes),
+        (8, 3, 2)
+    );
+    assert_eq!(
+        train.features,
+        (0..24).map(|i| i as f32).collect::<Vec<_>>()
+    );
+    assert_eq!(train.labels, vec![0, 1, 0, 1, 0, 1, 0, 1]);
+    assert_eq!(test.labels, vec![1, 0]);
+    let (train, test) = sieve_datasets::load_npz(&data.join("arrays-compressed.npz")).unwrap();
+    assert!(test.is_none());
+    assert_eq!(train.features[23], 23.0);
+    // Through a data set block: `path` names the archive.
+    let spec: DatasetSpec = serde_json::from_value(serde_json::json!({
+        "name": "z", "source": "npy", "path": data.join("arrays.npz")
+    }))
+    .unwrap();
+    let splits = spec.load(0).unwrap();
+    assert_eq!((splits.train.len(), splits.test.len()), (8, 2));
+    // A corrupt archive: an error naming it.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(data.join("arrays-compressed.npz")).unwrap();
+    let len = bytes.len();
+    bytes.truncate(len - 30);
+    std::fs::write(tmp.path().join("bad.npz"), &bytes).unwrap();
+    let err = sieve_datasets::load_npz(&tmp.path().join("bad.npz"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("bad.npz"), "{err}");
+}

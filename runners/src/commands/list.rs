@@ -21,7 +21,7 @@ pub fn listing() -> String {
             "cifar100" => "CIFAR-100 binary version (cifar-100-binary) in `path`; cifar100_labels = fine|coarse",
             "synthetic" => "seeded separable classes as vectors or small images ([dataset.synthetic])",
             "csv" => "a CSV feature table with a header row; label_column = \"label\"; test_fraction split",
-            "npy" => "x_train.npy, y_train.npy (and x_test.npy, y_test.npy, else a test_fraction split) in `path`",
+            "npy" => "x_train.npy, y_train.npy (and x_test.npy, y_test.npy, else a test_fraction split) in `path`, or an .npz",
             "image_folder" => "PNG/JPEG in one folder per class under `path` (or under its train/ and test/)",
             _ => "",
         };
