@@ -162,3 +162,30 @@ fn poal_prefers_uncertain_in_distribution_examples_over_ood_ones() {
     ));
     assert!(build_strategy("poal", &serde_json::json!({"preselect_factor": 0})).is_err());
 }
+
+/// The sort-and-sweep front equals the definition (no other point dominates) on random
+/// points with many ties.
+#[test]
+fn the_fast_front_matches_the_definition() {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..50 {
+        let v: Vec<(f64, f64)> = (0..60)
+            .map(|_| {
+                (
+                    f64::from(rng.random_range(0..8u8)),
+                    f64::from(rng.random_range(0..8u8)),
+                )
+            })
+            .collect();
+        let rows: Vec<usize> = (0..v.len()).collect();
+        let dominates =
+            |a: (f64, f64), b: (f64, f64)| a.0 >= b.0 && a.1 >= b.1 && (a.0 > b.0 || a.1 > b.1);
+        let slow: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| !rows.iter().any(|&j| dominates(v[j], v[i])))
+            .collect();
+        assert_eq!(pareto_front(&v, &rows), slow);
+    }
+}

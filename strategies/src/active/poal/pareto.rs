@@ -20,16 +20,37 @@ fn dominates(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0 >= b.0 && a.1 >= b.1 && (a.0 > b.0 || a.1 > b.1)
 }
 
-/// Indices of the non-dominated points among `rows` (ascending).
+/// Indices of the non-dominated points among `rows` (ascending), by one sort and a sweep
+/// (O(n log n)): in decreasing order of the first objective, a point is on the front when
+/// its second objective beats every point with a larger first one and equals the best of
+/// the points sharing its first one.
 pub fn pareto_front(values: &[(f64, f64)], rows: &[usize]) -> Vec<usize> {
-    rows.iter()
-        .copied()
-        .filter(|&i| {
-            !rows
-                .iter()
-                .any(|&j| j != i && dominates(values[j], values[i]))
-        })
-        .collect()
+    let mut order = rows.to_vec();
+    order.sort_by(|&a, &b| {
+        values[b]
+            .0
+            .total_cmp(&values[a].0)
+            .then(values[b].1.total_cmp(&values[a].1))
+    });
+    let mut front = Vec::new();
+    let mut best_before = f64::NEG_INFINITY;
+    let mut i = 0;
+    while i < order.len() {
+        let first = values[order[i]].0;
+        let group_best = values[order[i]].1;
+        let mut j = i;
+        while j < order.len() && values[order[j]].0.total_cmp(&first).is_eq() {
+            let second = values[order[j]].1;
+            if second.total_cmp(&group_best).is_eq() && second > best_before {
+                front.push(order[j]);
+            }
+            j += 1;
+        }
+        best_before = best_before.max(group_best);
+        i = j;
+    }
+    front.sort_unstable();
+    front
 }
 
 /// Successive Pareto fronts of the points until at least `want` are taken (all of them
@@ -37,9 +58,13 @@ pub fn pareto_front(values: &[(f64, f64)], rows: &[usize]) -> Vec<usize> {
 pub fn preselect(values: &[(f64, f64)], want: usize) -> Vec<usize> {
     let mut remaining: Vec<usize> = (0..values.len()).collect();
     let mut taken = Vec::new();
+    let mut in_front = vec![false; values.len()];
     while taken.len() < want && !remaining.is_empty() {
         let front = pareto_front(values, &remaining);
-        remaining.retain(|i| !front.contains(i));
+        for &i in &front {
+            in_front[i] = true;
+        }
+        remaining.retain(|&i| !in_front[i]);
         taken.extend(front);
     }
     taken.sort_unstable();
