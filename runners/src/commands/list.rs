@@ -25,7 +25,7 @@ pub fn listing() -> String {
             "image_folder" => "PNG/JPEG in one folder per class under `path` (or under its train/ and test/)",
             _ => "",
         };
-        out.push_str(&format!("  {source:<10} {help}\n"));
+        out.push_str(&format!("  {source:<12} {help}\n"));
     }
     out.push_str(
         "\nscenarios ([[scenario]] name = ..., kind = ...; default: the pool as loaded):\n",
