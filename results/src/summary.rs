@@ -704,6 +704,11 @@ fn x_to_goal(
         row.not_reached = Some(extra[i].0);
         if ref_index == Some(i) {
             row.note.clone_from(&goal.note);
+        } else if row.n_pairs == 0 {
+            // No pair at all: say why, rather than only that none was paired.
+            if let Some(why) = &inputs[i].withhold {
+                row.note.clone_from(why);
+            }
         }
         out.rows.push(row);
     }
