@@ -13,7 +13,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use sieve_datasets::LabeledSet;
 
-use crate::train::read_f32;
+use crate::train::{argmax, read_f32};
 use crate::{CoreError, Network};
 
 /// Smallest squared gradient difference divided by.
@@ -133,14 +133,4 @@ pub fn deepfool_norms<B: AutodiffBackend>(
         }
     }
     Ok(out)
-}
-
-fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
 }

@@ -9,7 +9,7 @@ use sieve_datasets::LabeledSet;
 pub use crate::attack::{Attack, AttackableModel};
 use crate::model::consistent_masks;
 use crate::train::{map_batches, read_f32};
-use crate::{CoreError, Matrix, Network};
+use crate::{CoreError, Matrix, ModelSpec, Network};
 
 /// The model as strategies see it. Rows of every matrix follow the order of `indices`.
 pub trait ModelView {
@@ -131,12 +131,15 @@ pub struct TrainedModel<'a, B: Backend> {
 }
 
 /// The model a previous-round comparison (TOD) reads.
-pub struct PreviousModel<B: Backend> {
-    pub network: Network<B>,
-    /// False at the first selection, where no round precedes it: an untrained network of
-    /// the same architecture stands in (TOD's reference compares with its untrained
-    /// checkpoint model at the first cycle).
-    pub trained: bool,
+// One exists per selection, so the size gap between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum PreviousModel<B: Backend> {
+    /// The previous round's trained network.
+    Trained(Network<B>),
+    /// No round precedes (the first selection): an untrained network of `spec` stands
+    /// in, initialised from `seed` only when a strategy asks for it (TOD's reference
+    /// compares with its untrained checkpoint model at the first cycle).
+    Untrained { spec: ModelSpec, seed: u64 },
 }
 
 /// What [`ModelView::previous_probabilities`] returns.
@@ -144,7 +147,7 @@ pub struct PreviousModel<B: Backend> {
 pub struct PreviousOutputs {
     /// Softmax probabilities, `indices.len() x classes`.
     pub probabilities: Matrix,
-    /// Whether they come from a trained previous round (see [`PreviousModel::trained`]).
+    /// Whether they come from a trained previous round ([`PreviousModel::Trained`]).
     pub trained: bool,
 }
 
@@ -174,12 +177,21 @@ impl<B: Backend> ModelView for TrainedModel<'_, B> {
         let previous = self.previous.as_ref().ok_or_else(|| {
             CoreError::invalid("model", "no previous round's model is kept for this view")
         })?;
+        let untrained;
+        let (network, trained) = match previous {
+            PreviousModel::Trained(network) => (network, true),
+            PreviousModel::Untrained { spec, seed } => {
+                B::seed(&self.device, *seed);
+                untrained = Network::<B>::init(spec, self.pool.shape, self.classes, &self.device)?;
+                (&untrained, false)
+            }
+        };
         let data = self.batched(indices, |x| {
-            read_f32(softmax(previous.network.forward(x, 0.0, false), 1))
+            read_f32(softmax(network.forward(x, 0.0, false), 1))
         })?;
         Ok(PreviousOutputs {
             probabilities: Matrix::new(indices.len(), self.num_classes(), data),
-            trained: previous.trained,
+            trained,
         })
     }
 

@@ -119,43 +119,37 @@ fn the_csv_parser_survives_corruption() {
     });
 }
 
-/// A version-1.0 `.npy` file.
-fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({shape}), }}");
-    let unpadded = 10 + header.len() + 1;
-    header.push_str(&" ".repeat(unpadded.div_ceil(64) * 64 - unpadded));
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
 #[test]
 fn the_npy_parser_survives_corruption() {
     let tmp = tempfile::tempdir().unwrap();
     let x: Vec<u8> = (0..24).flat_map(|i| (i as f32).to_le_bytes()).collect();
     let y: Vec<u8> = (0..8i64).flat_map(|i| (i % 2).to_le_bytes()).collect();
-    std::fs::write(tmp.path().join("y_train.npy"), npy("<i8", "8,", &y)).unwrap();
+    std::fs::write(
+        tmp.path().join("y_train.npy"),
+        common::npy("<i8", &[8], &y, false),
+    )
+    .unwrap();
     fuzz(
         5,
-        &npy("<f4", "8, 3", &x),
+        &common::npy("<f4", &[8, 3], &x, false),
         &tmp.path().join("x_train.npy"),
         |_| load_npy_dir(tmp.path()),
     );
-    std::fs::write(tmp.path().join("x_train.npy"), npy("<f4", "8, 3", &x)).unwrap();
+    std::fs::write(
+        tmp.path().join("x_train.npy"),
+        common::npy("<f4", &[8, 3], &x, false),
+    )
+    .unwrap();
     fuzz(
         6,
-        &npy("<i8", "8,", &y),
+        &common::npy("<i8", &[8], &y, false),
         &tmp.path().join("y_train.npy"),
         |_| load_npy_dir(tmp.path()),
     );
     // An oversized shape: refused from the header, before any allocation.
     std::fs::write(
         tmp.path().join("x_train.npy"),
-        npy("<f4", "4000000000, 4000000000", &x),
+        common::npy("<f4", &[4_000_000_000, 4_000_000_000], &x, false),
     )
     .unwrap();
     let err = load_npy_dir(tmp.path()).err().unwrap().to_string();

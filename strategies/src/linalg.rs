@@ -74,6 +74,40 @@ pub fn argmax<T: Copy + PartialOrd>(row: &[T]) -> usize {
     best
 }
 
+/// Lower Cholesky factor of the symmetric `d x d` matrix `m` (row-major). A pivot below
+/// `floor` is raised to it, so a nearly singular matrix still factors (callers add a
+/// ridge first; the floor only guards rounding).
+pub fn cholesky(m: &[f64], d: usize, floor: f64) -> Vec<f64> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let mut v = m[i * d + j];
+            for k in 0..j {
+                v -= l[i * d + k] * l[j * d + k];
+            }
+            l[i * d + j] = if i == j {
+                v.max(floor).sqrt()
+            } else {
+                v / l[j * d + j]
+            };
+        }
+    }
+    l
+}
+
+/// `L⁻¹ z` for a lower-triangular `d x d` factor `l` (forward substitution).
+pub fn forward_solve(l: &[f64], z: &[f64], d: usize) -> Vec<f64> {
+    let mut y = vec![0.0; d];
+    for i in 0..d {
+        let mut v = z[i];
+        for k in 0..i {
+            v -= l[i * d + k] * y[k];
+        }
+        y[i] = v / l[i * d + i];
+    }
+    y
+}
+
 /// A standard normal draw (Box-Muller) from the strategy's own stream.
 pub fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
     // 1 - u is in (0, 1], so the logarithm is finite.

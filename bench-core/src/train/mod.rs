@@ -10,6 +10,7 @@ mod swa;
 mod trainer;
 
 pub use batch::{batch_tensor, map_batches, read_f32, smoothed_targets};
+pub(crate) use evaluate::argmax;
 pub use evaluate::{evaluate, metrics_from_probabilities, predict_probabilities, EvalMetrics};
 pub use loss::{per_example_cross_entropy, soft_cross_entropy, weighted_cross_entropy};
 pub use observer::{BatchOutputs, NoObserver, TrainObserver};

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
@@ -173,9 +173,9 @@ impl ActiveProtocol {
         let initial = initial_set(budget, data, &seeds, sizes[0])?;
         pool.label(&initial)?;
 
-        let mut previous: Option<Network<B::InnerBackend>> = None;
-        // The model of the last round, for strategies that compare rounds (TOD).
-        let mut last_round: Option<Network<B::InnerBackend>> = None;
+        // The last round's model: the warm start of the next training, and what TOD
+        // compares the next model with.
+        let mut last_model: Option<Network<B::InnerBackend>> = None;
         // Examples the strategy labeled itself at the last selection (CEAL), for the
         // next training only.
         let mut pseudo_labels: Vec<(usize, u32)> = Vec::new();
@@ -186,7 +186,7 @@ impl ActiveProtocol {
                 x: pool.labeled().len() as f64,
             };
             let warm_start = if self.warm_start {
-                previous.take()
+                last_model.clone()
             } else {
                 None
             };
@@ -259,25 +259,14 @@ impl ActiveProtocol {
             let started = Instant::now();
             let unlabeled = pool.unlabeled();
             // The previous round's model; before the second round, an untrained network
-            // from the round-0 model-init stream stands in (TOD's first cycle).
-            let previous_round = match last_round.take() {
-                Some(network) => PreviousModel {
-                    network,
-                    trained: true,
+            // from the round-0 model-init stream stands in (TOD's first cycle), built only
+            // if a strategy asks.
+            let previous_round = match last_model.take() {
+                Some(network) => PreviousModel::Trained(network),
+                None => PreviousModel::Untrained {
+                    spec: spec.clone(),
+                    seed: seeds.model_init(0),
                 },
-                None => {
-                    <B::InnerBackend as Backend>::seed(device, seeds.model_init(0));
-                    PreviousModel {
-                        network: Network::<B::InnerBackend>::init(
-                            spec,
-                            data.pool.shape,
-                            data.target_classes,
-                            device,
-                        )
-                        .map_err(|e| e.to_string())?,
-                        trained: false,
-                    }
-                }
             };
             // Adversarial strategies attack the network on the autodiff backend.
             let view = AttackableModel::<B> {
@@ -320,8 +309,7 @@ impl ActiveProtocol {
                 .map_err(|e| format!("strategy `{}` returned a bad selection: {e}", arm.name))?;
             select_seconds = started.elapsed().as_secs_f64();
             pseudo_labels = strategy.pseudo_labels().to_vec();
-            last_round = Some(view.trained.model.clone());
-            previous = Some(view.trained.model);
+            last_model = Some(view.trained.model);
         }
         Ok(())
     }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::{ModelView, SelectionRequest, Strategy, StrategyError};
 
 use super::entropy::entropy_score;
+use super::least_confidence::least_confidence_score;
+use super::margin::margin_score;
 use crate::linalg::{argmax, check_shape};
 use crate::params::{in_range, ValidateParams};
 use crate::ranking::top_k;
@@ -108,18 +110,10 @@ impl Strategy for Ceal {
         let entropy: Vec<f64> = probs.iter_rows().map(entropy_score).collect();
         let scores: Vec<f64> = match self.params.criterion {
             CealCriterion::Entropy => entropy.clone(),
-            CealCriterion::LeastConfidence => probs
-                .iter_rows()
-                .map(|p| 1.0 - f64::from(p[argmax(p)]))
-                .collect(),
-            CealCriterion::Margin => probs
-                .iter_rows()
-                .map(|p| {
-                    let mut sorted: Vec<f32> = p.to_vec();
-                    sorted.sort_by(|a, b| b.total_cmp(a));
-                    -f64::from(sorted[0] - sorted.get(1).copied().unwrap_or(0.0))
-                })
-                .collect(),
+            CealCriterion::LeastConfidence => {
+                probs.iter_rows().map(least_confidence_score).collect()
+            }
+            CealCriterion::Margin => probs.iter_rows().map(margin_score).collect(),
         };
         let picks = top_k(request.unlabeled, &scores, request.count);
         let threshold = self.threshold();

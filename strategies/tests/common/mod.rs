@@ -135,7 +135,7 @@ pub fn random_head_view(
     c: usize,
     d: usize,
     passes: usize,
-) -> StandInAttacks<sieve_bench_core::WithLinearHead<FixedModelView>> {
+) -> StandInCapabilities<sieve_bench_core::WithLinearHead<FixedModelView>> {
     let mut rng = ChaCha8Rng::seed_from_u64(2025);
     let weights = Matrix::new(
         c,
@@ -145,7 +145,7 @@ pub fn random_head_view(
             .collect(),
     );
     let bias = (0..c).map(|_| rng.random::<f32>() - 0.5).collect();
-    StandInAttacks {
+    StandInCapabilities {
         view: sieve_bench_core::WithLinearHead {
             view: random_view(n, c, d, passes),
             head: sieve_bench_core::LinearHead { weights, bias },
@@ -159,11 +159,11 @@ pub fn random_head_view(
 /// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
 /// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`.
-pub struct StandInAttacks<V> {
+pub struct StandInCapabilities<V> {
     pub view: V,
 }
 
-impl<V: ModelView> ModelView for StandInAttacks<V> {
+impl<V: ModelView> ModelView for StandInCapabilities<V> {
     fn num_classes(&self) -> usize {
         self.view.num_classes()
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::{Matrix, ModelView, SelectionRequest, Strategy, StrategyError};
 
 use super::entropy::entropy_score;
-use crate::linalg::check_shape;
+use crate::linalg::{check_shape, cholesky, forward_solve};
 use crate::params::{at_least, ValidateParams};
 use pareto::{monte_carlo_subset, preselect};
 
@@ -103,7 +103,7 @@ pub fn mahalanobis_confidence(points: &Matrix, labeled: &[(&[f32], u32)]) -> Opt
     for a in 0..d {
         cov[a * d + a] += ridge;
     }
-    let l = cholesky(&cov, d)?;
+    let l = cholesky(&cov, d, f64::MIN_POSITIVE);
     // Whitened class means once; then each point costs one triangular solve (O(D²)) and
     // O(C·D) distances instead of C solves.
     let white_means: Vec<Vec<f64>> = means.iter().map(|mu| forward_solve(&l, mu, d)).collect();
@@ -120,41 +120,6 @@ pub fn mahalanobis_confidence(points: &Matrix, labeled: &[(&[f32], u32)]) -> Opt
             })
             .collect(),
     )
-}
-
-/// Lower Cholesky factor of a symmetric positive definite `d x d` matrix.
-fn cholesky(m: &[f64], d: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let mut v = m[i * d + j];
-            for k in 0..j {
-                v -= l[i * d + k] * l[j * d + k];
-            }
-            if i == j {
-                if v <= 0.0 {
-                    return None;
-                }
-                l[i * d + i] = v.sqrt();
-            } else {
-                l[i * d + j] = v / l[j * d + j];
-            }
-        }
-    }
-    Some(l)
-}
-
-/// `L⁻¹ z` (then `||L⁻¹ (a − b)||² = (a − b)ᵀ (L Lᵀ)⁻¹ (a − b)`).
-fn forward_solve(l: &[f64], z: &[f64], d: usize) -> Vec<f64> {
-    let mut y = vec![0.0; d];
-    for i in 0..d {
-        let mut v = z[i];
-        for k in 0..i {
-            v -= l[i * d + k] * y[k];
-        }
-        y[i] = v / l[i * d + i];
-    }
-    y
 }
 
 impl Strategy for Poal {

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::coreset::greedy::{argmax_where, lazy_greedy, MarginalGain};
 use crate::coreset::submodular::LOG_DET_RIDGE;
+use crate::linalg::{cholesky, forward_solve};
 
 /// A similarity between rows of one row space (candidates, query and private rows).
 pub trait Similarity: Sync {
@@ -211,50 +212,29 @@ pub fn gccg_order<S: Similarity>(
     lazy_greedy(candidates.len(), count, &mut f)
 }
 
-/// Lower Cholesky factor of `S_R + λI` (row-major `r x r`).
-fn cholesky<S: Similarity>(kernel: &S, rows: &[usize], ridge: f64) -> Vec<f64> {
-    let r = rows.len();
-    let mut l = vec![0.0; r * r];
-    for i in 0..r {
-        for j in 0..=i {
-            let mut v = kernel.sim(rows[i], rows[j]);
-            if i == j {
-                v += ridge;
-            }
-            for k in 0..j {
-                v -= l[i * r + k] * l[j * r + k];
-            }
-            l[i * r + j] = if i == j {
-                v.max(LOG_DET_RIDGE).sqrt()
-            } else {
-                v / l[j * r + j]
-            };
-        }
-    }
-    l
-}
-
-/// `L⁻¹ s_R,x` for each candidate x: then `s_xR (S_R + λI)⁻¹ s_Ry = <z_x, z_y>`.
+/// `L⁻¹ s_R,x` for each candidate x, L the Cholesky factor of `S_R + λI`: then
+/// `s_xR (S_R + λI)⁻¹ s_Ry = <z_x, z_y>`.
 fn whitened<S: Similarity>(
     kernel: &S,
     candidates: &[usize],
     rows: &[usize],
     ridge: f64,
 ) -> Vec<Vec<f64>> {
-    let l = cholesky(kernel, rows, ridge);
     let r = rows.len();
+    let mut m = vec![0.0; r * r];
+    for i in 0..r {
+        for j in 0..=i {
+            let v = kernel.sim(rows[i], rows[j]) + if i == j { ridge } else { 0.0 };
+            m[i * r + j] = v;
+            m[j * r + i] = v;
+        }
+    }
+    let l = cholesky(&m, r, LOG_DET_RIDGE);
     candidates
         .par_iter()
         .map(|&x| {
-            let mut z = vec![0.0; r];
-            for i in 0..r {
-                let mut v = kernel.sim(rows[i], x);
-                for k in 0..i {
-                    v -= l[i * r + k] * z[k];
-                }
-                z[i] = v / l[i * r + i];
-            }
-            z
+            let s: Vec<f64> = rows.iter().map(|&q| kernel.sim(q, x)).collect();
+            forward_solve(&l, &s, r)
         })
         .collect()
 }
