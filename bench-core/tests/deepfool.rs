@@ -90,8 +90,9 @@ fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
     let norms64: Vec<f64> = norms.iter().map(|&v| f64::from(v)).collect();
     let rho = spearman(&norms64, &distance);
     assert!(rho > 0.8, "Spearman correlation {rho}");
-    // The points nearest the boundary need the smallest perturbations.
-    let probs = predict_probabilities(&trained.model, &data, &rows, 64, &FlexDevice).unwrap();
+    // The points nearest the boundary need the smallest perturbations, far smaller
+    // than the typical one. (How confident the network is there depends on how sharp
+    // training made it, which varies with the CPU's float kernels: not asserted.)
     let nearest = norms64
         .iter()
         .enumerate()
@@ -99,7 +100,20 @@ fn deepfool_distances_grow_with_the_distance_to_the_boundary() {
         .unwrap()
         .0;
     assert!(distance[nearest] < 0.5, "{nearest}: {}", distance[nearest]);
-    assert!(probs.row(nearest)[0] > 0.05 && probs.row(nearest)[0] < 0.95);
+    let mut sorted = norms64.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    assert!(
+        norms64[nearest] < median / 4.0,
+        "smallest {} vs median {median}",
+        norms64[nearest]
+    );
+    // The model does separate the line: it is right on the points far from x = 0.
+    let probs = predict_probabilities(&trained.model, &data, &rows, 64, &FlexDevice).unwrap();
+    for i in (0..data.len()).filter(|&i| distance[i] > 1.0) {
+        let label = data.labels[i] as usize;
+        assert!(probs.row(i)[label] > 0.5, "{i}: {:?}", probs.row(i));
+    }
 }
 
 /// BIM steps every input value by ±epsilon, so after k steps an example whose gradient
