@@ -18,6 +18,10 @@ pub struct SweepFile {
     pub sieve_version: String,
     /// The resolved config, in its file form (the runner parses it back).
     pub config: serde_json::Value,
+    /// `K/N` when the folder holds one shard of the sweep (`sieve run --shard`); absent
+    /// for a whole sweep (or a merged one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// The file name inside a results folder.

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use sieve_bench_core::ModelKind;
 use sieve_datasets::DatasetSource;
 use sieve_runners::backend::DeviceChoice;
-use sieve_runners::commands::{bench, compare, list, report, run};
+use sieve_runners::commands::{bench, compare, list, merge, report, run, slurm, worker};
+use sieve_runners::shard::ShardSpec;
+
+/// Most worker processes `--jobs` may start.
+const MAX_JOBS: usize = 1024;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +42,74 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+        /// Run only shard K of N (1-based): a deterministic slice of the trials, balanced
+        /// by estimated cost, for one machine or Slurm array task of many. Give each
+        /// shard its own --out; combine them with `sieve merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Trials run at once, each in its own worker process (records equal --jobs 1's).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+    /// Combine the folders of a sharded sweep (`run --shard`) into one folder for report
+    /// and compare. Exit 1 when trials are still missing (the folder is written anyway).
+    Merge {
+        /// The shard folders.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The merged folder (merging again into it keeps what it holds).
+        #[arg(long)]
+        out: PathBuf,
+        /// Exit 0 even when some trials have no rows yet.
+        #[arg(long)]
+        allow_incomplete: bool,
+    },
+    /// Write (and with --submit, submit) a Slurm job array that runs the sweep in N
+    /// shards, and a job that merges and reports them when the array ends.
+    Slurm {
+        /// The sweep config (TOML).
+        config: PathBuf,
+        /// Array tasks, one shard each.
+        #[arg(long)]
+        shards: usize,
+        /// Merged results folder; shards go to OUT/shards, scripts and logs to OUT/slurm
+        /// (default: runs/<config name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Wall-clock limit per task (Slurm format, e.g. 4:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// GPUs per task (use with --device cuda).
+        #[arg(long)]
+        gpus: Option<usize>,
+        /// Memory per task (Slurm format, e.g. 8G).
+        #[arg(long)]
+        mem: Option<String>,
+        /// The device the tasks train on.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// The sieve binary the tasks run (default: this one; it must be reachable from
+        /// the compute nodes).
+        #[arg(long)]
+        sieve: Option<PathBuf>,
+        /// Submit with sbatch instead of printing the command.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// (internal) Serve trials of a sweep to a parent `sieve run --jobs N`.
+    #[command(hide = true)]
+    Worker {
+        config: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        #[arg(long)]
+        sweep_id: String,
     },
     /// Statistics, tables (CSV, JSON, Markdown, LaTeX), plots and report.html for a results folder.
     Report {
@@ -172,12 +244,67 @@ enum BenchCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { config, out, device, quiet } => match device.parse::<DeviceChoice>() {
-            Ok(device) => run::run(run::RunOptions { config, out, device, quiet }).map(|dir| {
-                if !quiet {
-                    eprintln!("done: records in {}", dir.join("records.csv").display());
+        Command::Run { config, out, device, quiet, shard, jobs } => {
+            let flags = (|| -> Result<_, String> {
+                let device = device.parse::<DeviceChoice>().map_err(|e| format!("--device: {e}"))?;
+                let shard = shard.map(|s| s.parse::<ShardSpec>()).transpose()?;
+                if jobs == 0 || jobs > MAX_JOBS {
+                    return Err(format!("--jobs: expected 1 to {MAX_JOBS}, got {jobs}"));
                 }
-            }),
+                Ok((device, shard))
+            })();
+            match flags {
+                Ok((device, shard)) => run::run(run::RunOptions { config, out, device, quiet, shard, jobs }).map(|dir| {
+                    if !quiet {
+                        eprintln!("done: records in {}", dir.join("records.csv").display());
+                    }
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Command::Merge { inputs, out, allow_incomplete } => {
+            match merge::merge(&merge::MergeOptions { inputs, out: out.clone() }) {
+                Ok(summary) => {
+                    for line in merge::describe(&summary, &out) {
+                        eprintln!("{line}");
+                    }
+                    let incomplete = !summary.missing.is_empty() || !summary.partial.is_empty();
+                    if incomplete && !allow_incomplete {
+                        return ExitCode::from(1);
+                    }
+                    eprintln!("next: sieve report {}", out.display());
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Slurm { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, sieve, submit } => {
+            let device = match device.parse::<DeviceChoice>() {
+                Ok(device) => device,
+                Err(message) => {
+                    eprintln!("error: --device: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            let options = slurm::SlurmOptions { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, sieve, submit };
+            slurm::slurm(&options).map(|s| {
+                println!("wrote {}
+wrote {}", s.array.display(), s.merge.display());
+                match &s.submitted {
+                    Some((array, merge)) => println!(
+                        "submitted array job {array} and merge job {merge}; results in {}",
+                        s.out.display()
+                    ),
+                    None => println!("submit with:
+  {}", s.submit_command),
+                }
+            })
+        }
+        Command::Worker { config, out, device, sweep_id } => match device.parse::<DeviceChoice>() {
+            Ok(device) => worker::worker(worker::WorkerOptions { config, out, device, sweep_id }),
             Err(message) => {
                 eprintln!("error: --device: {message}");
                 return ExitCode::from(2);

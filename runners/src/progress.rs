@@ -44,6 +44,19 @@ impl SweepProgress {
         }
     }
 
+    /// Progress over the `selected` trials of `sweep`, counting what `done` holds.
+    pub(crate) fn for_trials(
+        sweep: &crate::sweep::Sweep,
+        selected: &[usize],
+        done: &crate::commands::run::Recorded,
+        quiet: bool,
+    ) -> Self {
+        let trials = selected.iter().map(|&t| &sweep.trials[t]);
+        let evaluations = trials.clone().map(|t| sweep.evaluations(t)).sum();
+        let already = trials.map(|t| done.rows(&t.id)).sum();
+        Self::new(evaluations, already, selected.len(), quiet)
+    }
+
     /// The trial now running.
     pub fn start_trial(&self, label: &str) {
         let eta = match self.time_left() {

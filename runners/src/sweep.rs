@@ -181,6 +181,15 @@ pub(crate) fn unique_names<'a>(
     Ok(())
 }
 
+/// A validated config's trials, before any data is loaded: what `sieve merge` needs to
+/// know which trials a sweep has.
+pub struct Plan {
+    pub regularizations: Vec<Regularization>,
+    pub protocol: Protocol,
+    pub trials: Vec<Trial>,
+    pub sweep_id: String,
+}
+
 /// Validates the whole config and expands it into trials; `origin` names the file in
 /// errors. `on_load(name)` is called before each data set is loaded (they can be large).
 pub fn expand(
@@ -188,6 +197,25 @@ pub fn expand(
     origin: &str,
     on_load: &mut dyn FnMut(&str),
 ) -> Result<Sweep, ConfigError> {
+    let Plan {
+        regularizations,
+        protocol,
+        trials,
+        sweep_id,
+    } = plan(&config, origin)?;
+    let data = load_data(&config, &regularizations, &protocol, origin, on_load)?;
+    Ok(Sweep {
+        config,
+        sweep_id,
+        data,
+        regularizations,
+        protocol,
+        trials,
+    })
+}
+
+/// Validates the config's fields (everything that needs no data) and lists its trials.
+pub fn plan(config: &SweepConfig, origin: &str) -> Result<Plan, ConfigError> {
     let common = &config.common;
     if common.repeats == 0 {
         return Err(invalid(
@@ -292,7 +320,7 @@ pub fn expand(
     }
 
     // The kind's own fields: arms with their parameters, the axis, the reference.
-    let protocol = Protocol::prepare(&config, &regularizations, origin)?;
+    let protocol = Protocol::prepare(config, &regularizations, origin)?;
     // The number of trials, before anything is loaded or allocated.
     let trial_count = [
         common.datasets.len(),
@@ -314,6 +342,25 @@ pub fn expand(
         )
     })?;
 
+    let trials = enumerate_trials(config, &regularizations, &protocol, origin, trial_count)?;
+    Ok(Plan {
+        regularizations,
+        protocol,
+        trials,
+        sweep_id: sweep_id(config),
+    })
+}
+
+/// Loads every data set and scenario, checking them against the models, regularizations
+/// and the kind's fields.
+fn load_data(
+    config: &SweepConfig,
+    regularizations: &[Regularization],
+    protocol: &Protocol,
+    origin: &str,
+    on_load: &mut dyn FnMut(&str),
+) -> Result<Vec<Vec<ScenarioData>>, ConfigError> {
+    let common = &config.common;
     // Data sets: fields first (cheap), then load and check against shapes and sizes.
     for (i, dataset) in common.datasets.iter().enumerate() {
         dataset.validate().map_err(|e| {
@@ -386,8 +433,19 @@ pub fn expand(
         }
         data.push(per_scenario);
     }
+    Ok(data)
+}
 
-    let sweep_id = sweep_id(&config);
+/// The product of the common axes, the kind's axis values, the repeats and the arms, in
+/// the sweep's order (methods innermost, so paired trials run one after another).
+fn enumerate_trials(
+    config: &SweepConfig,
+    regularizations: &[Regularization],
+    protocol: &Protocol,
+    origin: &str,
+    trial_count: usize,
+) -> Result<Vec<Trial>, ConfigError> {
+    let common = &config.common;
     let kind = config.kind_name();
     let mut trials = Vec::with_capacity(trial_count);
     let mut ids = HashSet::new();
@@ -440,14 +498,7 @@ pub fn expand(
             }
         }
     }
-    Ok(Sweep {
-        config,
-        sweep_id,
-        data,
-        regularizations,
-        protocol,
-        trials,
-    })
+    Ok(trials)
 }
 
 /// A stable id of the config's content (not its formatting, not its report options:

@@ -16,6 +16,7 @@ use crate::backend::{dispatch, BackendJob, DeviceChoice};
 use crate::config::SweepConfig;
 use crate::folder_lock::FolderLock;
 use crate::progress::SweepProgress;
+use crate::shard::{shard_trials, ShardSpec};
 use crate::sweep::{expand, Sweep, Trial};
 use crate::trial::{run_trial, Outcome};
 
@@ -28,6 +29,10 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub device: DeviceChoice,
     pub quiet: bool,
+    /// Run only this shard of the trials (`--shard K/N`).
+    pub shard: Option<ShardSpec>,
+    /// Trials run at once, each in its own worker process (`--jobs N`).
+    pub jobs: usize,
 }
 
 /// The default results folder: `runs/<config file stem>`.
@@ -61,7 +66,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
     // Everything that can refuse the folder is checked before anything is written: a
     // refused run changes nothing.
     let records_path = out.join("records.csv");
-    let done = match check_folder(&out, &sweep, &records_path) {
+    let done = match check_folder(&out, &sweep, &records_path, options.shard) {
         Ok(done) => done,
         Err(e) => {
             lock.release_and_forget();
@@ -69,7 +74,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
         }
     };
     remove_orphan_temporaries(&out);
-    claim_folder(&out, &sweep)?;
+    claim_folder(&out, &sweep, options.shard)?;
     // Ctrl-C: every row written so far is on disk (fsynced per row) and the lock goes
     // with the process; say how to continue instead of dying silently.
     let _ = ctrlc::set_handler(|| {
@@ -86,27 +91,63 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
             writer.repaired_bytes()
         );
     }
+    let selected = shard_trials(&sweep, options.shard);
     if !quiet {
+        let shard = options
+            .shard
+            .map(|s| format!(" (shard {s} of {} trials)", sweep.trials.len()))
+            .unwrap_or_default();
+        let jobs = if options.jobs > 1 {
+            format!(", {} trials at once", options.jobs)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "sweep {}: {} trials, {} evaluations on {}; results in {}",
+            "sweep {}: {} trials{shard}, {} evaluations on {}{jobs}; results in {}",
             sweep.sweep_id,
-            sweep.trials.len(),
-            sweep.total_evaluations(),
+            selected.len(),
+            selected
+                .iter()
+                .map(|&t| sweep.evaluations(&sweep.trials[t]))
+                .sum::<usize>(),
             options.device,
             out.display()
         );
     }
-    let job = SweepJob {
-        sweep: &sweep,
-        done: &done,
-        writer: &mut writer,
-        device_label: options.device.to_string(),
-        out: &out,
-        quiet,
-    };
-    dispatch(options.device, job).map_err(anyhow::Error::msg)??;
+    if options.jobs > 1 {
+        crate::parallel::run_parallel(crate::parallel::ParallelRun {
+            sweep: &sweep,
+            selected: &selected,
+            done: &done,
+            writer: &mut writer,
+            config: &options.config,
+            out: &out,
+            device: options.device,
+            jobs: options.jobs,
+            quiet,
+        })?;
+    } else {
+        let job = SweepJob {
+            sweep: &sweep,
+            selected: &selected,
+            done: &done,
+            writer: &mut writer,
+            device_label: options.device.to_string(),
+            out: &out,
+            quiet,
+        };
+        dispatch(options.device, job).map_err(anyhow::Error::msg)??;
+    }
     drop(writer);
 
+    if let Some(shard) = options.shard {
+        if !quiet {
+            eprintln!(
+                "shard {shard} done; when every shard is, combine them: sieve merge SHARD_FOLDERS... --out FOLDER"
+            );
+        }
+        return Ok(out);
+    }
     let report_options = sweep.config.common.report.clone().unwrap_or_default();
     crate::commands::report::report(&out, &report_options, quiet)?;
     Ok(out)
@@ -115,7 +156,12 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
 /// Checks, reading only, that `out` can hold this sweep: its sweep.json (if any) names
 /// this sweep, and its records (if any) have this sweep's columns and id. Returns what
 /// is already recorded.
-fn check_folder(out: &Path, sweep: &Sweep, records_path: &Path) -> anyhow::Result<Recorded> {
+fn check_folder(
+    out: &Path,
+    sweep: &Sweep,
+    records_path: &Path,
+    shard: Option<ShardSpec>,
+) -> anyhow::Result<Recorded> {
     if let Some(meta) = SweepFile::read(out)? {
         if meta.sweep_id != sweep.sweep_id {
             bail!(
@@ -123,6 +169,20 @@ fn check_folder(out: &Path, sweep: &Sweep, records_path: &Path) -> anyhow::Resul
                 out.display(),
                 meta.sweep_id,
                 sweep.sweep_id
+            );
+        }
+        let wanted = shard.map(|s| s.to_string());
+        if meta.shard != wanted {
+            let describe = |s: &Option<String>| match s {
+                Some(s) => format!("shard {s}"),
+                None => "the whole sweep".to_string(),
+            };
+            bail!(
+                "{} holds {} of sweep {}, this run is {}: give each shard its own --out folder",
+                out.display(),
+                describe(&meta.shard),
+                meta.sweep_id,
+                describe(&wanted)
             );
         }
     }
@@ -153,7 +213,7 @@ fn remove_orphan_temporaries(out: &Path) {
 }
 
 /// Writes `sweep.json` and `config.toml` into a folder that has none yet.
-fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
+fn claim_folder(out: &Path, sweep: &Sweep, shard: Option<ShardSpec>) -> anyhow::Result<()> {
     if out.join(SWEEP_FILE).exists() {
         return Ok(());
     }
@@ -161,6 +221,7 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
         sweep_id: sweep.sweep_id.clone(),
         sieve_version: SIEVE_VERSION.into(),
         config: sweep.config.to_json(),
+        shard: shard.map(|s| s.to_string()),
     };
     write_atomic(
         &out.join(SWEEP_FILE),
@@ -176,7 +237,7 @@ fn claim_folder(out: &Path, sweep: &Sweep) -> anyhow::Result<()> {
 
 /// What a records file already holds, per trial id.
 #[derive(Default)]
-struct Recorded {
+pub(crate) struct Recorded {
     trials: HashMap<String, RecordedTrial>,
 }
 
@@ -191,20 +252,20 @@ struct RecordedTrial {
 
 impl Recorded {
     /// Whether `trial` already has a row for `round` and `eval_index`.
-    fn has(&self, trial: &str, round: u32, eval_index: u32) -> bool {
+    pub(crate) fn has(&self, trial: &str, round: u32, eval_index: u32) -> bool {
         self.trials
             .get(trial)
             .is_some_and(|t| t.rounds.contains(&(round, eval_index)))
     }
 
     /// Rows `trial` already has.
-    fn rows(&self, trial: &str) -> usize {
+    pub(crate) fn rows(&self, trial: &str) -> usize {
         self.trials.get(trial).map_or(0, |t| t.rounds.len())
     }
 
     /// Whether `trial` needs no more work: every round recorded, or a failure row (a
     /// failure is a result, not a gap).
-    fn complete(&self, trial: &str, rounds: usize) -> bool {
+    pub(crate) fn complete(&self, trial: &str, rounds: usize) -> bool {
         self.trials
             .get(trial)
             .is_some_and(|t| t.failed || t.rounds.len() >= rounds)
@@ -237,6 +298,8 @@ fn recorded_rounds(path: &Path, sweep_id: &str) -> anyhow::Result<Recorded> {
 
 struct SweepJob<'a> {
     sweep: &'a Sweep,
+    /// Indices of the trials to run (this shard's).
+    selected: &'a [usize],
     done: &'a Recorded,
     writer: &'a mut RecordWriter,
     device_label: String,
@@ -249,15 +312,9 @@ impl BackendJob for SweepJob<'_> {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<()> {
         let sweep = self.sweep;
-        let already = sweep.trials.iter().map(|t| self.done.rows(&t.id)).sum();
-        let mut progress = SweepProgress::new(
-            sweep.total_evaluations(),
-            already,
-            sweep.trials.len(),
-            self.quiet,
-        );
+        let mut progress = SweepProgress::for_trials(sweep, self.selected, self.done, self.quiet);
         let mut failed_trials = 0usize;
-        for trial in &sweep.trials {
+        for trial in self.selected.iter().map(|&t| &sweep.trials[t]) {
             let label = trial.key.label();
             if self.done.complete(&trial.id, sweep.evaluations(trial)) {
                 progress.trial_done(&label, true);
@@ -297,7 +354,7 @@ impl BackendJob for SweepJob<'_> {
 }
 
 /// The record of one outcome: identity from the trial key, the kind's axis and x.
-fn to_record(sweep: &Sweep, trial: &Trial, outcome: &Outcome, device: &str) -> Record {
+pub(crate) fn to_record(sweep: &Sweep, trial: &Trial, outcome: &Outcome, device: &str) -> Record {
     let key = &trial.key;
     let (metrics, select_seconds, train_seconds, steps, epochs, status) = match &outcome.result {
         Ok(e) => (

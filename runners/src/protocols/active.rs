@@ -125,6 +125,15 @@ impl ActiveProtocol {
         self.budgets[axis].evaluations()
     }
 
+    /// Example passes of a trial (for sharding): `epochs` over each round's labeled
+    /// set, plus one scoring pass over the pool per query.
+    pub fn estimated_cost(&self, axis: usize, pool: usize, epochs: usize) -> f64 {
+        let sizes = self.budgets[axis].sizes();
+        let training: usize = sizes.iter().sum();
+        (training as f64) * epochs.max(1) as f64
+            + (sizes.len().saturating_sub(1) as f64) * pool as f64
+    }
+
     /// Every budget fits every pool.
     pub fn check_data(
         &self,

@@ -167,6 +167,22 @@ impl Protocol {
         }
     }
 
+    /// A rough cost of a trial in example passes (training and scoring), to balance
+    /// shards; `pool` is the trial's pool size, `epochs` its training epochs.
+    pub fn estimated_cost(&self, axis: usize, pool: usize, epochs: usize) -> f64 {
+        match self {
+            Protocol::Active(p) => p.estimated_cost(axis, pool, epochs),
+            Protocol::Coreset(p) => p.estimated_cost(pool, epochs),
+        }
+    }
+
+    /// Whether the trials of one setting and repeat share work that the first of them
+    /// computes and caches (the coreset selection model): they are best run on one
+    /// machine, the first one first.
+    pub fn shares_work(&self) -> bool {
+        matches!(self, Protocol::Coreset(_))
+    }
+
     /// Checks the kind's fields against one loaded pool (sizes, classes).
     pub fn check_data(
         &self,

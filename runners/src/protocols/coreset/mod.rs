@@ -226,6 +226,15 @@ impl CoresetProtocol {
         self.sizes.len()
     }
 
+    /// Example passes of a trial (for sharding): `epochs` over each subset, plus the
+    /// selection's passes over the whole pool.
+    pub fn estimated_cost(&self, pool: usize, epochs: usize) -> f64 {
+        let training: usize = (0..self.sizes.len())
+            .map(|i| self.sizes.count(i, pool))
+            .sum();
+        (training as f64) * epochs.max(1) as f64 + pool as f64
+    }
+
     /// What x counts.
     pub fn x_name(&self) -> &'static str {
         match self.sizes {
