@@ -100,19 +100,17 @@ EOF
 }
 
 stop() {
+    local pidfile pid
     for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
-        if [ -s "$pidfile" ]; then
-            kill "$(cat "$pidfile")" 2>/dev/null || true
-        fi
-    done
-    for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
-        if [ -s "$pidfile" ]; then
+        pid="$(cat "$pidfile" 2>/dev/null || true)"
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
             for _ in $(seq 1 40); do
-                kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+                kill -0 "$pid" 2>/dev/null || break
                 sleep 0.25
             done
-            rm -f "$pidfile"
         fi
+        rm -f "$pidfile"
     done
     if [ "${1:-}" != quietly ]; then
         echo "stopped the local Slurm cluster in $dir"

@@ -23,6 +23,7 @@ mod error;
 mod fileio;
 mod idx;
 mod image_folder;
+mod known;
 mod normalize;
 mod npy;
 mod rng;
@@ -41,6 +42,10 @@ pub use digits::{load_digits, parse_digits_csv, DIGITS_CLASSES, DIGITS_SHAPE};
 pub use error::DatasetError;
 pub use idx::{load_idx_dir, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 pub use image_folder::load_image_folder;
+pub use known::{
+    default_data_dir, known_dataset, known_names, KnownDataset, KnownFile, DATA_DIR_ENV,
+    KNOWN_DATASETS,
+};
 pub use normalize::ChannelStats;
 pub use npy::{load_npy_dir, load_npz};
 pub use scenario::{

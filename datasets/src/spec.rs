@@ -1,5 +1,6 @@
 //! How a config names a data set, and loading it reproducibly.
 
+use crate::known::{default_data_dir, known_dataset, known_names, KnownDataset};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -152,6 +153,17 @@ impl DatasetSpec {
         }
     }
 
+    /// The fetchable data set this spec reads from the fetch folder: its name is one
+    /// `sieve data fetch` knows and its source (given or inferred) is that one's.
+    pub fn fetched(&self) -> Option<&'static KnownDataset> {
+        let known = known_dataset(&self.name)?;
+        match self.source {
+            None => Some(known),
+            Some(s) if s == known.source => Some(known),
+            Some(_) => None,
+        }
+    }
+
     /// Checks fields without touching files: the source is known or inferable,
     /// `path` is present exactly where needed, fractions are in (0, 1), sizes
     /// are > 0, and source-specific fields only appear with their source.
@@ -167,14 +179,20 @@ impl DatasetSpec {
             (Some(s), _) => s,
             (None, "digits") => DatasetSource::Digits,
             (None, "synthetic") => DatasetSource::Synthetic,
+            (None, name) if known_dataset(name).is_some() => {
+                known_dataset(name).map_or(DatasetSource::Idx, |k| k.source)
+            }
             (None, _) => {
                 return Err(err(format!(
-                    "field `source` is required (one of {}); it is only inferred for the names `digits` and `synthetic`",
-                    DATASET_SOURCES.join(", ")
+                    "field `source` is required (one of {}); it is only inferred for the names `digits`, `synthetic` and the fetchable {}",
+                    DATASET_SOURCES.join(", "),
+                    known_names().join(", ")
                 )))
             }
         };
         match (&self.path, source.needs_path()) {
+            // A fetchable data set without a path is read from the fetch folder.
+            (None, true) if self.fetched().is_some() => {}
             (None, true) => {
                 return Err(err(format!(
                     "field `path` is required for source `{source}`"
@@ -244,7 +262,28 @@ impl DatasetSpec {
         let split = |set: LabeledSet| {
             stratified_split(&set, test_fraction, derive_stream(seed, STREAM_SPLIT))
         };
-        let path = || self.path.clone().unwrap_or_default();
+        let path = || {
+            self.path
+                .clone()
+                .or_else(|| self.fetched().map(|k| default_data_dir().join(k.name)))
+                .unwrap_or_default()
+        };
+        if self.path.is_none() {
+            if let Some(known) = self.fetched() {
+                let dir = default_data_dir().join(known.name);
+                let present = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+                if !present {
+                    return Err(DatasetError::Spec {
+                        name: self.name.clone(),
+                        message: format!(
+                            "no `path` given and {} does not hold it yet: run `sieve data fetch {}` (or set `path` to your copy)",
+                            dir.display(),
+                            known.name
+                        ),
+                    });
+                }
+            }
+        }
         let mut splits = match source {
             DatasetSource::Digits => split(load_digits()?)?,
             DatasetSource::Synthetic => {

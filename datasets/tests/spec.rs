@@ -22,12 +22,30 @@ fn source_is_inferred_for_builtin_names() {
         DatasetSpec::named("synthetic").validate().unwrap(),
         DatasetSource::Synthetic
     );
-    let msg = DatasetSpec::named("mnist")
+    // The fetchable data sets: source inferred, path defaulting to the fetch folder.
+    assert_eq!(
+        DatasetSpec::named("mnist").validate().unwrap(),
+        DatasetSource::Idx
+    );
+    assert_eq!(
+        DatasetSpec::named("cifar100").validate().unwrap(),
+        DatasetSource::Cifar100
+    );
+    assert!(DatasetSpec::named("kmnist").fetched().is_some());
+    // Another source under a fetchable name is the user's own data: it needs a path.
+    let own = DatasetSpec {
+        source: Some(DatasetSource::Csv),
+        ..DatasetSpec::named("mnist")
+    };
+    assert!(own.fetched().is_none());
+    let msg = own.validate().unwrap_err().to_string();
+    assert!(msg.contains("field `path` is required"), "{msg}");
+    let msg = DatasetSpec::named("my-data")
         .validate()
         .unwrap_err()
         .to_string();
     assert!(
-        msg.starts_with("dataset `mnist`: field `source` is required"),
+        msg.starts_with("dataset `my-data`: field `source` is required"),
         "{msg}"
     );
     for s in DATASET_SOURCES {

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod commands;
 pub mod config;
+pub mod fetch;
 pub mod folder_lock;
 pub mod parallel;
 pub mod progress;

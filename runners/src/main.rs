@@ -11,6 +11,7 @@ use sieve_bench_core::ModelKind;
 use sieve_datasets::DatasetSource;
 use sieve_runners::backend::DeviceChoice;
 use sieve_runners::commands::{bench, compare, list, merge, report, run, slurm, worker};
+use sieve_runners::fetch;
 use sieve_runners::shard::ShardSpec;
 
 /// Most worker processes `--jobs` may start.
@@ -100,6 +101,9 @@ enum Command {
         #[arg(long)]
         submit: bool,
     },
+    /// Public data sets: download and verify them.
+    #[command(subcommand)]
+    Data(DataCommand),
     /// (internal) Serve trials of a sweep to a parent `sieve run --jobs N`.
     #[command(hide = true)]
     Worker {
@@ -171,6 +175,29 @@ enum Command {
     /// Performance benchmarks (numbers for docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Download the official files (SHA-256 pinned in sieve), resuming a partial
+    /// download; prints the `path` for a config.
+    Fetch {
+        /// mnist, fashion-mnist, kmnist, cifar10 or cifar100.
+        name: String,
+        /// Folder for the files (default: $SIEVE_DATA_DIR/NAME, else ~/.local/share/sieve/NAME;
+        /// a config naming the data set without a path reads from there).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// A base URL to download from instead of the official location (a mirror holding
+        /// the same file names); the pinned checksums still apply.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The data sets `fetch` knows, with their files and where they go.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -302,6 +329,52 @@ wrote {}", s.array.display(), s.merge.display());
   {}", s.submit_command),
                 }
             })
+        }
+        Command::Data(DataCommand::Fetch { name, dir, mirror, quiet }) => {
+            let options = fetch::FetchOptions { name, dir, mirror, quiet };
+            match fetch::fetch(&options) {
+                Ok(report) => {
+                    for (file, outcome) in &report.files {
+                        let what = match outcome {
+                            fetch::DownloadOutcome::Present => "already there, checksum ok".to_string(),
+                            fetch::DownloadOutcome::Downloaded => "downloaded, checksum ok".to_string(),
+                            fetch::DownloadOutcome::Resumed { from } => format!("resumed at byte {from}, checksum ok"),
+                        };
+                        eprintln!("{file}: {what}");
+                    }
+                    let d = report.dataset;
+                    println!("[[dataset]]\nname = \"{}\"", d.name);
+                    if !report.default_dir {
+                        println!("source = \"{}\"\npath = {:?}", d.source, report.dir.display().to_string());
+                    }
+                    eprintln!(
+                        "{} is in {}{}; about the data and its licence: {}",
+                        d.name,
+                        report.dir.display(),
+                        if report.default_dir { " (a config naming it needs no path)" } else { "" },
+                        d.homepage
+                    );
+                    Ok(())
+                }
+                Err(e @ fetch::FetchError::Unknown { .. }) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Data(DataCommand::List) => {
+            for d in sieve_datasets::KNOWN_DATASETS {
+                let bytes: u64 = d.files.iter().map(|f| f.size).sum();
+                println!(
+                    "{:14} source {:9} {:>6.1} MB  {}",
+                    d.name,
+                    d.source.as_str(),
+                    bytes as f64 / 1e6,
+                    sieve_datasets::default_data_dir().join(d.name).display()
+                );
+            }
+            Ok(())
         }
         Command::Worker { config, out, device, sweep_id } => match device.parse::<DeviceChoice>() {
             Ok(device) => worker::worker(worker::WorkerOptions { config, out, device, sweep_id }),
