@@ -27,6 +27,10 @@ pub fn listing() -> String {
         };
         out.push_str(&format!("  {source:<12} {help}\n"));
     }
+    out.push_str(&format!(
+        "  fetchable    name = {} with no source and no path: read from `sieve data fetch NAME`'s folder\n",
+        sieve_datasets::known_names().join(" | ")
+    ));
     out.push_str(
         "\nscenarios ([[scenario]] name = ..., kind = ...; default: the pool as loaded):\n",
     );
