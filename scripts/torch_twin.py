@@ -13,6 +13,8 @@ The twins match sieve's networks layer for layer (bench-core/src/model/*.rs):
            Linear 84, ReLU, Linear head
   convnet  depth x [Conv 3x3 padding 1 (width), GroupNorm(width, width) = instance norm
            (affine, eps 1e-5), ReLU, AvgPool 2], Linear head
+  gal_cnn  Gal et al. 2017's CNN with its two dropouts
+  resnet18 torchvision's layout with a cifar or imagenet stem (class ResNet18)
 PyTorch's default initialisation (weights and biases uniform in +-1/sqrt(fan_in)) is
 the same distribution as burn's default KaimingUniform(gain 1/sqrt(3)) that sieve uses.
 Training: the protocol's optimizer (SGD: momentum, dampening 0, no weight decay; Adam:
@@ -86,6 +88,57 @@ def gal_cnn(shape, classes, rates):
     )
 
 
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18 layout; stem "imagenet" (7x7/2 + max-pool, with DeepAL+'s
+    1x1 conv to 3 channels for grey input) or "cifar" (3x3/1, no max-pool). Convs are
+    He-normal on fan-out, batch norms weight 1 bias 0, the head PyTorch's default."""
+
+    def __init__(self, shape, classes, stem):
+        super().__init__()
+        c = shape[0]
+        layers = []
+        if stem == "imagenet":
+            if c == 1:
+                layers.append(nn.Conv2d(1, 3, 1))
+                c = 3
+            layers += [nn.Conv2d(c, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                       nn.MaxPool2d(3, 2, 1)]
+        else:
+            layers += [nn.Conv2d(c, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+        cin = 64
+        for stage, cout in enumerate([64, 128, 256, 512]):
+            stride = 1 if stage == 0 else 2
+            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            cin = cout
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(512, classes)
+        for m in self.features.modules():
+            if isinstance(m, nn.Conv2d) and m.bias is None:
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
 def build(model, protocol):
     shape, classes = protocol["shape"], protocol["classes"]
     if model == "mlp":
@@ -96,6 +149,8 @@ def build(model, protocol):
         return convnet(shape, classes, protocol["convnet_width"], protocol["convnet_depth"])
     if model == "gal_cnn":
         return gal_cnn(shape, classes, protocol["gal_dropout"])
+    if model == "resnet18":
+        return ResNet18(shape, classes, protocol.get("resnet_stem", "cifar"))
     raise SystemExit(f"unknown model {model!r}")
 
 

@@ -28,7 +28,7 @@ pub use coreset::{
 };
 pub use error::CoreError;
 pub use matrix::Matrix;
-pub use model::{ModelKind, ModelSpec, Network};
+pub use model::{ModelKind, ModelSpec, Network, ResnetStem};
 pub use pool::Pool;
 pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};

@@ -279,6 +279,7 @@ fn network_fingerprint(spec: &ModelSpec, shape: ExampleShape) -> String {
         Network::Lenet(_) => "lenet",
         Network::Convnet(_) => "convnet",
         Network::GalCnn(_) => "gal_cnn",
+        Network::Resnet18(_) => "resnet18",
     };
     format!(
         "{variant} params={} embed={:?} dropout sites={:?}",
@@ -295,12 +296,14 @@ fn every_model_field_changes_the_network() {
     let mlp = json!({"name": "m", "kind": "mlp"});
     let convnet = json!({"name": "c", "kind": "convnet"});
     let gal = json!({"name": "g", "kind": "gal_cnn"});
+    let resnet = json!({"name": "r", "kind": "resnet18"});
     let cases: Vec<(&str, Value, Value)> = vec![
         ("kind", mlp.clone(), json!("lenet")),
         ("hidden", mlp.clone(), json!([7])),
         ("width", convnet.clone(), json!(8)),
         ("depth", convnet.clone(), json!(2)),
         ("dropout", gal.clone(), json!([0.1, 0.2])),
+        ("stem", resnet.clone(), json!("imagenet")),
     ];
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     // `name` labels records (and infers the kind when `kind` is absent, tested below).
@@ -339,6 +342,11 @@ fn model_fields_of_another_kind_are_refused() {
             "model[0].dropout",
         ),
         (json!({"name": "gal_cnn", "width": 8}), "model[0].width"),
+        (json!({"name": "lenet", "stem": "cifar"}), "model[0].stem"),
+        (
+            json!({"name": "resnet18", "hidden": [8]}),
+            "model[0].hidden",
+        ),
     ] {
         let spec: ModelSpec = serde_json::from_value(text.clone()).unwrap();
         let err = spec.validate("model[0]", shape).unwrap_err().to_string();

@@ -263,6 +263,9 @@ enum BenchCommand {
         /// Threads for both sides (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// resnet18's stem on both sides: cifar or imagenet.
+        #[arg(long, default_value = "cifar")]
+        resnet_stem: String,
         #[arg(long, default_value = "cpu")]
         device: String,
     },
@@ -471,15 +474,17 @@ wrote {}", s.array.display(), s.merge.display());
             }
         }
         Command::Bench(BenchCommand::Fidelity {
-            source, path, models, optimizers, sizes, seeds, epochs, min_steps, batch_size, test_size, out, twin, python, threads, device,
+            source, path, models, optimizers, sizes, seeds, epochs, min_steps, batch_size, test_size, out, twin, python, threads, resnet_stem, device,
         }) => {
-            let options = fidelity_options(&source, &models, &optimizers, &device).map(|(source, models, optimizers, device)| {
+            let stem = parse_enum(&resnet_stem)
+                .map_err(|_| format!("--resnet-stem: expected cifar or imagenet, got `{resnet_stem}`"));
+            let options = stem.and_then(|resnet_stem| fidelity_options(&source, &models, &optimizers, &device).map(|(source, models, optimizers, device)| {
                 bench::FidelityOptions {
                     source, path, models, optimizers, sizes, seeds, epochs, min_steps, batch_size, test_size, out, twin, python,
                     threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
-                    device, seed: 0,
+                    device, seed: 0, resnet_stem,
                 }
-            }).and_then(|o| o.validate().map(|()| o));
+            })).and_then(|o| o.validate().map(|()| o));
             match options {
                 Ok(options) => bench::bench_fidelity(options).map(|_| ()),
                 Err(message) => {

@@ -1,4 +1,5 @@
-//! Models: an MLP, a LeNet-style CNN and the ConvNet of the dataset-condensation papers,
+//! Models: an MLP, a LeNet-style CNN, the ConvNet of the dataset-condensation papers,
+//! Gal et al.'s CNN and ResNet-18,
 //! each sized from the data set's example shape. All are backend-generic burn modules that
 //! expose a penultimate embedding and a linear head, so strategies can ask for both.
 
@@ -8,6 +9,7 @@ mod gal_cnn;
 mod lenet;
 mod mlp;
 mod network;
+mod resnet;
 mod spec;
 
 pub use convnet::ConvNet;
@@ -16,4 +18,5 @@ pub use gal_cnn::{GalCnn, GAL_DROPOUT};
 pub use lenet::LeNet;
 pub use mlp::Mlp;
 pub use network::Network;
+pub use resnet::{ResNet18, ResnetStem};
 pub use spec::{ModelKind, ModelSpec, MODEL_KINDS};

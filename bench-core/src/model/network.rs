@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use sieve_datasets::ExampleShape;
 
-use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec};
+use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec, ResNet18};
 use crate::CoreError;
 
 /// Any sieve model. `dropout_p` is kept beside the weights (not a parameter).
@@ -19,6 +19,7 @@ pub enum Network<B: Backend> {
     Lenet(LeNet<B>),
     Convnet(ConvNet<B>),
     GalCnn(GalCnn<B>),
+    Resnet18(ResNet18<B>),
 }
 
 impl<B: Backend> Network<B> {
@@ -50,6 +51,9 @@ impl<B: Backend> Network<B> {
             ModelKind::GalCnn => {
                 Network::GalCnn(GalCnn::new(shape, classes, spec.gal_dropout(), device))
             }
+            ModelKind::Resnet18 => {
+                Network::Resnet18(ResNet18::new(shape, classes, spec.resnet_stem(), device))
+            }
         };
         network.visit(&mut ForceInit);
         Ok(network)
@@ -67,6 +71,8 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
             Network::GalCnn(m) => m.embed(x, drop_active),
+            // Batch statistics only in a training step (see `ResNet18`).
+            Network::Resnet18(m) => m.embed(x, drop_active),
         }
     }
 
@@ -87,6 +93,7 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.head(h),
             Network::Convnet(m) => m.head(h),
             Network::GalCnn(m) => m.head(h),
+            Network::Resnet18(m) => m.head(h),
         }
     }
 
@@ -103,6 +110,7 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.head_layer(),
             Network::Convnet(m) => m.head_layer(),
             Network::GalCnn(m) => m.head_layer(),
+            Network::Resnet18(m) => m.head_layer(),
         };
         (head.weight.val(), head.bias.as_ref().map(|b| b.val()))
     }
@@ -122,7 +130,7 @@ impl<B: Backend> Network<B> {
                 .into_iter()
                 .map(|w| (w, p))
                 .collect(),
-            Network::Lenet(_) | Network::Convnet(_) => Vec::new(),
+            Network::Lenet(_) | Network::Convnet(_) | Network::Resnet18(_) => Vec::new(),
             Network::GalCnn(m) => vec![(m.conv_features(), m.rates()[0])],
         };
         let embedding = match self {
@@ -130,6 +138,7 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.head_input_width(),
             Network::Convnet(m) => m.head_input_width(),
             Network::GalCnn(m) => m.head_input_width(),
+            Network::Resnet18(m) => m.head_input_width(),
         };
         sites.push((embedding, self.head_rate(p)));
         sites
@@ -148,6 +157,7 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
             Network::GalCnn(m) => m.embed_with(x, apply),
+            Network::Resnet18(m) => m.embed(x, false),
         };
         let h = apply(masks.len().saturating_sub(1), h);
         match self {
@@ -155,6 +165,7 @@ impl<B: Backend> Network<B> {
             Network::Lenet(m) => m.head(h),
             Network::Convnet(m) => m.head(h),
             Network::GalCnn(m) => m.head(h),
+            Network::Resnet18(m) => m.head(h),
         }
     }
 }

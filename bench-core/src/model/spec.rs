@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sieve_datasets::ExampleShape;
 
+use super::ResnetStem;
 use crate::CoreError;
 
 /// The model families sieve ships.
@@ -19,6 +20,9 @@ pub enum ModelKind {
     /// dropout, linear; the dropout rates are model fields.
     #[serde(rename = "gal_cnn")]
     GalCnn,
+    /// ResNet-18: 4 stages x 2 basic blocks with batch norm, global average pooling; a
+    /// `cifar` or `imagenet` stem.
+    Resnet18,
 }
 
 impl ModelKind {
@@ -29,6 +33,7 @@ impl ModelKind {
             ModelKind::Lenet => "lenet",
             ModelKind::Convnet => "convnet",
             ModelKind::GalCnn => "gal_cnn",
+            ModelKind::Resnet18 => "resnet18",
         }
     }
 }
@@ -40,7 +45,7 @@ pub const MAX_WIDTH: usize = 1 << 16;
 pub const MAX_PARAMETERS: u128 = 1 << 30;
 
 /// Model names accepted in configs.
-pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet", "gal_cnn"];
+pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet", "gal_cnn", "resnet18"];
 
 /// A model as a config writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,6 +69,10 @@ pub struct ModelSpec {
     /// (default `[0.25, 0.5]`, the paper's).
     #[serde(default)]
     pub dropout: Option<Vec<f64>>,
+    /// `resnet18`'s first layers: `cifar` (conv 3x3 stride 1, no max-pool; the default)
+    /// or `imagenet` (conv 7x7 stride 2 and max-pool, as torchvision and DeepAL+).
+    #[serde(default)]
+    pub stem: Option<ResnetStem>,
 }
 
 impl ModelSpec {
@@ -76,6 +85,7 @@ impl ModelSpec {
             width: None,
             depth: None,
             dropout: None,
+            stem: None,
         }
     }
 
@@ -89,6 +99,7 @@ impl ModelSpec {
             "lenet" => Ok(ModelKind::Lenet),
             "convnet" => Ok(ModelKind::Convnet),
             "gal_cnn" => Ok(ModelKind::GalCnn),
+            "resnet18" => Ok(ModelKind::Resnet18),
             other => Err(CoreError::invalid(
                 format!("{field}.kind"),
                 format!(
@@ -119,6 +130,11 @@ impl ModelSpec {
     /// regularization's, and the regularization's must stay 0).
     pub fn has_own_dropout(&self) -> bool {
         matches!(self.resolved_kind("model"), Ok(ModelKind::GalCnn))
+    }
+
+    /// `resnet18`'s stem.
+    pub fn resnet_stem(&self) -> ResnetStem {
+        self.stem.unwrap_or(ResnetStem::Cifar)
     }
 
     /// ConvNet width.
@@ -155,6 +171,7 @@ impl ModelSpec {
                     * super::gal_cnn::gal_feature_side(shape.width) as u128;
                 16 * 32 * (shape.channels as u128 + 32) + flat * 128 + 128 * 10
             }
+            ModelKind::Resnet18 => 11_200_000 + 512 * 10,
             ModelKind::Convnet => {
                 let w = self.conv_width() as u128;
                 let depth = self.conv_depth(shape) as u128;
@@ -176,12 +193,14 @@ impl ModelSpec {
             ModelKind::Lenet => &[],
             ModelKind::Convnet => &["width", "depth"],
             ModelKind::GalCnn => &["dropout"],
+            ModelKind::Resnet18 => &["stem"],
         };
         for (name, given) in [
             ("hidden", self.hidden.is_some()),
             ("width", self.width.is_some()),
             ("depth", self.depth.is_some()),
             ("dropout", self.dropout.is_some()),
+            ("stem", self.stem.is_some()),
         ] {
             if given && !used.contains(&name) {
                 let takes = if used.is_empty() {
@@ -263,6 +282,7 @@ impl ModelSpec {
                 ModelKind::Lenet => needs_image(4)?,
                 ModelKind::Convnet => needs_image(2)?,
                 ModelKind::GalCnn => needs_image(8)?,
+                ModelKind::Resnet18 => needs_image(4)?,
             }
             let params = self.parameter_estimate(kind, shape);
             if params > MAX_PARAMETERS {

@@ -20,7 +20,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sieve_bench_core::regularization::LrSchedule;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
-use sieve_bench_core::{derive_seed, ModelKind, ModelSpec, OptimizerKind, Regularization};
+use sieve_bench_core::{
+    derive_seed, ModelKind, ModelSpec, OptimizerKind, Regularization, ResnetStem,
+};
 use sieve_datasets::{
     stratified_subsample_indices, Augmentation, DataSplits, DatasetSource, DatasetSpec, LabeledSet,
 };
@@ -55,6 +57,8 @@ pub struct FidelityOptions {
     pub threads: usize,
     pub device: DeviceChoice,
     pub seed: u64,
+    /// `resnet18`'s stem on both sides.
+    pub resnet_stem: ResnetStem,
 }
 
 impl FidelityOptions {
@@ -103,6 +107,10 @@ pub struct RunSpec {
     pub epochs: usize,
 }
 
+fn default_stem() -> ResnetStem {
+    ResnetStem::Cifar
+}
+
 /// What `protocol.json` holds for the twin.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Protocol {
@@ -120,6 +128,9 @@ pub struct Protocol {
     /// `gal_cnn`'s dropout rates (after the convolutions, after the dense layer).
     #[serde(default)]
     pub gal_dropout: Vec<f64>,
+    /// `resnet18`'s stem: `cifar` or `imagenet`.
+    #[serde(default = "default_stem")]
+    pub resnet_stem: ResnetStem,
     pub adam_epsilon: f64,
     pub runs: Vec<RunSpec>,
 }
@@ -259,6 +270,7 @@ fn plan(options: &FidelityOptions, data: &DataSplits) -> anyhow::Result<(Protoco
         convnet_width: defaults.conv_width(),
         convnet_depth: defaults.conv_depth(shape),
         gal_dropout: ModelSpec::of(ModelKind::GalCnn).gal_dropout().to_vec(),
+        resnet_stem: options.resnet_stem,
         adam_epsilon: 1e-8,
         runs: Vec::new(),
     };
@@ -375,7 +387,10 @@ impl BackendJob for SieveSide<'_> {
         let started = Instant::now();
         let total = self.protocol.runs.len();
         for (i, run) in self.protocol.runs.iter().enumerate() {
-            let spec = ModelSpec::of(run.model);
+            let mut spec = ModelSpec::of(run.model);
+            if run.model == ModelKind::Resnet18 {
+                spec.stem = Some(self.protocol.resnet_stem);
+            }
             let reg = regularization(self.protocol, run.optimizer);
             let rows = run.rows.clone();
             let outcome = train_model::<B>(

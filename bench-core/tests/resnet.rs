@@ -1,0 +1,154 @@
+//! ResNet-18: both stems build for grey and colour images, batch norm uses running
+//! statistics outside a training step (so scoring is deterministic and changes nothing),
+//! a training step updates them, and the network learns a small problem.
+#![allow(clippy::unwrap_used)]
+
+use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use burn::module::Module;
+use burn::tensor::{Tensor, TensorData};
+use sieve_bench_core::train::{predict_probabilities, train_model, TrainRequest};
+use sieve_bench_core::{ModelKind, ModelSpec, Network, OptimizerKind, Regularization, ResnetStem};
+use sieve_datasets::{ExampleShape, LabeledSet};
+
+type Cpu = Autodiff<Flex>;
+
+fn spec(stem: ResnetStem) -> ModelSpec {
+    ModelSpec {
+        stem: Some(stem),
+        ..ModelSpec::of(ModelKind::Resnet18)
+    }
+}
+
+fn batch<B: burn::tensor::backend::Backend>(
+    shape: ExampleShape,
+    n: usize,
+    device: &B::Device,
+) -> Tensor<B, 4> {
+    let values: Vec<f32> = (0..n * shape.len())
+        .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+        .collect();
+    Tensor::from_data(
+        TensorData::new(values, [n, shape.channels, shape.height, shape.width]),
+        device,
+    )
+}
+
+#[test]
+fn both_stems_build_for_grey_and_colour_images() {
+    for (stem, shape) in [
+        (ResnetStem::Cifar, ExampleShape::new(3, 32, 32)),
+        (ResnetStem::Cifar, ExampleShape::new(1, 28, 28)),
+        (ResnetStem::Imagenet, ExampleShape::new(1, 28, 28)),
+        (ResnetStem::Imagenet, ExampleShape::new(3, 32, 32)),
+    ] {
+        let net = Network::<Flex>::init(&spec(stem), shape, 10, &FlexDevice).unwrap();
+        let logits = net.forward(batch::<Flex>(shape, 2, &FlexDevice), 0.0, false);
+        assert_eq!(logits.dims(), [2, 10], "{stem:?} {shape}");
+        // torchvision's resnet18 has 11,689,512 weights with its 1000-class head:
+        // 11,176,512 without it; + 512*10 + 10 here. burn also counts the batch norms'
+        // running means and variances (2 x 4,800), which PyTorch keeps as buffers. The
+        // 1-channel imagenet stem adds DeepAL+'s 1x1 conv (3 weights + 3 biases).
+        let expected = 9_600
+            + match (stem, shape.channels) {
+                (ResnetStem::Imagenet, 3) => 11_176_512 + 5_130,
+                (ResnetStem::Imagenet, 1) => 11_176_512 + 5_130 + 6,
+                // 3x3 stem instead of 7x7: 64 * c * 9 instead of 64 * 3 * 49.
+                (ResnetStem::Cifar, c) => 11_176_512 - 64 * 3 * 49 + 64 * c * 9 + 5_130,
+                _ => unreachable!(),
+            };
+        assert_eq!(net.num_params(), expected, "{stem:?} {shape}");
+    }
+}
+
+#[test]
+fn batch_norm_uses_running_statistics_outside_a_training_step() {
+    let shape = ExampleShape::new(1, 16, 16);
+    let net = Network::<Cpu>::init(&spec(ResnetStem::Cifar), shape, 4, &FlexDevice).unwrap();
+    let x = batch::<Cpu>(shape, 4, &FlexDevice);
+    // Not a training step (dropout inactive), even with autodiff: running statistics,
+    // so one example's logits do not depend on the rest of the batch.
+    let whole = net
+        .forward(x.clone(), 0.0, false)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    let first = net
+        .forward(x.clone().narrow(0, 0, 1), 0.0, false)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    for (a, b) in whole[..4].iter().zip(&first) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    // A training step normalises with the batch's statistics: the first example's
+    // logits now depend on the others.
+    let trained = net
+        .forward(x.clone(), 0.0, true)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    assert!(whole
+        .iter()
+        .zip(&trained)
+        .any(|(a, b)| (a - b).abs() > 1e-3));
+    // ... and it moved the running statistics: scoring changes afterwards.
+    let after = net
+        .forward(x, 0.0, false)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    assert!(whole.iter().zip(&after).any(|(a, b)| (a - b).abs() > 1e-5));
+}
+
+#[test]
+fn resnet18_learns_a_small_problem() {
+    // Two classes of 8x8 images: bright left half vs bright right half, with noise.
+    let shape = ExampleShape::new(1, 8, 8);
+    let mut features = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..64 {
+        let class = i % 2;
+        for r in 0..8 {
+            for c in 0..8 {
+                let bright = (c < 4) == (class == 0);
+                let noise = ((i * 31 + r * 7 + c * 13) % 17) as f32 / 17.0 - 0.5;
+                features.push(if bright { 1.0 } else { -1.0 } + 0.5 * noise);
+            }
+        }
+        labels.push(class as u32);
+    }
+    let data = LabeledSet::new(shape, 2, features, labels).unwrap();
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.optimizer = OptimizerKind::Adam;
+    reg.lr = 1e-3;
+    reg.epochs = 4;
+    reg.batch_size = 16;
+    let rows: Vec<usize> = (0..48).collect();
+    let outcome = train_model::<Cpu>(
+        TrainRequest {
+            spec: &spec(ResnetStem::Cifar),
+            regularization: &reg,
+            data: &data,
+            indices: &rows,
+            classes: 2,
+            init_seed: 3,
+            train_seed: 4,
+            warm_start: None,
+            example_weights: None,
+            device: &FlexDevice,
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let held_out: Vec<usize> = (48..64).collect();
+    let probs = predict_probabilities(&outcome.model, &data, &held_out, 8, &FlexDevice).unwrap();
+    let correct = held_out
+        .iter()
+        .enumerate()
+        .filter(|(k, &i)| {
+            let row = probs.row(*k);
+            (row[1] > row[0]) == (data.labels[i] == 1)
+        })
+        .count();
+    assert!(correct >= 14, "{correct}/16 held-out examples right");
+}
