@@ -93,6 +93,9 @@ enum Command {
         /// The device the tasks train on.
         #[arg(long, default_value = "cpu")]
         device: String,
+        /// Trials each task runs at once (`run --jobs`; at most --cpus-per-task).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
         /// The sieve binary the tasks run (default: this one; it must be reachable from
         /// the compute nodes).
         #[arg(long)]
@@ -311,7 +314,7 @@ fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::Slurm { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, sieve, submit } => {
+        Command::Slurm { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, jobs, sieve, submit } => {
             let device = match device.parse::<DeviceChoice>() {
                 Ok(device) => device,
                 Err(message) => {
@@ -319,7 +322,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let options = slurm::SlurmOptions { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, sieve, submit };
+            let options = slurm::SlurmOptions { config, shards, out, partition, time, cpus_per_task, gpus, mem, device, jobs, sieve, submit };
             slurm::slurm(&options).map(|s| {
                 println!("wrote {}
 wrote {}", s.array.display(), s.merge.display());

@@ -60,7 +60,18 @@ fn a_sharded_sweep_runs_as_a_slurm_array_and_merges_to_the_single_run() {
     let output = sieve()
         .arg("slurm")
         .arg(&config)
-        .args(["--shards", "3", "--time", "10:00", "--submit", "--out"])
+        .args([
+            "--shards",
+            "3",
+            "--time",
+            "10:00",
+            "--cpus-per-task",
+            "2",
+            "--jobs",
+            "2",
+            "--submit",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -84,6 +95,7 @@ fn a_sharded_sweep_runs_as_a_slurm_array_and_merges_to_the_single_run() {
     let script = std::fs::read_to_string(out.join("slurm/array.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --array=1-3"), "{script}");
     assert!(script.contains("#SBATCH --time=10:00"), "{script}");
+    assert!(script.contains("--jobs 2"), "{script}");
 
     let started = Instant::now();
     while queued(&jobs) {

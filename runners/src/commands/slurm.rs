@@ -30,6 +30,8 @@ pub struct SlurmOptions {
     /// Memory per task, in Slurm's format (`8G`).
     pub mem: Option<String>,
     pub device: DeviceChoice,
+    /// Trials each task runs at once (`sieve run --jobs`); 1 by default.
+    pub jobs: usize,
     /// The `sieve` binary the tasks run (default: this one).
     pub sieve: Option<PathBuf>,
     pub submit: bool,
@@ -57,6 +59,13 @@ pub fn slurm(options: &SlurmOptions) -> anyhow::Result<SlurmScripts> {
     }
     if options.cpus_per_task == 0 {
         bail!("--cpus-per-task: must be at least 1");
+    }
+    if options.jobs == 0 || options.jobs > options.cpus_per_task {
+        bail!(
+            "--jobs: each task's worker processes need their own CPUs: expected 1 to --cpus-per-task ({}), got {}",
+            options.cpus_per_task,
+            options.jobs
+        );
     }
     for (flag, value) in [
         ("--partition", &options.partition),
@@ -146,8 +155,13 @@ pub fn slurm(options: &SlurmOptions) -> anyhow::Result<SlurmScripts> {
         }
     }
     array.push_str("set -euo pipefail\n");
+    let jobs = if options.jobs > 1 {
+        format!(" --jobs {}", options.jobs)
+    } else {
+        String::new()
+    };
     array.push_str(&format!(
-        "exec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --out {}\"/${{SLURM_ARRAY_TASK_ID}}-of-{n}\" --device {}\n",
+        "exec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --out {}\"/${{SLURM_ARRAY_TASK_ID}}-of-{n}\" --device {}{jobs}\n",
         quote(&sieve),
         quote(&config_path),
         quote(&out.join("shards")),
