@@ -2,6 +2,7 @@
 """PyTorch twins of sieve's built-in models, for side-by-side benchmarks.
 
     python3 scripts/torch_twin.py fidelity DIR
+    python3 scripts/torch_twin.py step --model lenet --shape 1,28,28 --batch-size 128
 
 reads DIR/protocol.json and the tensors `sieve bench fidelity` exported (train_x.npy,
 train_y.npy, test_x.npy, test_y.npy), trains every run from scratch exactly as the
@@ -232,14 +233,74 @@ def fidelity(folder):
         os.replace(tmp, out)
 
 
+def step(args):
+    """The phases `sieve bench step` times, on one fixed batch: batch tensor, forward
+    with the loss, backward, SGD (momentum 0.9) update, and a no-grad eval forward."""
+    torch.set_num_threads(args.threads)
+    shape = [int(v) for v in args.shape.split(",")]
+    protocol = {"shape": shape, "classes": args.classes, "mlp_hidden": [128],
+                "convnet_width": 128, "convnet_depth": 3, "gal_dropout": [0.25, 0.5],
+                "resnet_stem": args.resnet_stem}
+    torch.manual_seed(0)
+    model = build(args.model, protocol)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    source = np.random.default_rng(0).standard_normal((args.batch_size, *shape)).astype(np.float32)
+    labels = np.arange(args.batch_size) % args.classes
+    totals = [0.0] * 5
+    for i in range(args.steps + 2):
+        laps = []
+        t = time.perf_counter()
+        x = torch.from_numpy(source.copy())
+        y = torch.from_numpy(labels.copy())
+        laps.append(time.perf_counter() - t)
+        model.train()
+        t = time.perf_counter()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.item()
+        laps.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        loss.backward()
+        laps.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        opt.step()
+        laps.append(time.perf_counter() - t)
+        model.eval()
+        t = time.perf_counter()
+        with torch.no_grad():
+            model(x).sum().item()
+        laps.append(time.perf_counter() - t)
+        if i >= 2:
+            totals = [a + b * 1e3 for a, b in zip(totals, laps)]
+    per = [v / args.steps for v in totals]
+    result = {"side": "torch", "model": args.model, "batch_size": args.batch_size,
+              "threads": args.threads, "batch_ms": per[0], "forward_ms": per[1],
+              "backward_ms": per[2], "optimizer_ms": per[3],
+              "step_ms": sum(per[:4]), "inference_ms": per[4]}
+    print(f"{args.model} torch {torch.__version__} {args.threads} threads, batch {args.batch_size}: "
+          f"step {result['step_ms']:.1f} ms = batch {per[0]:.1f} + forward {per[1]:.1f} + "
+          f"backward {per[2]:.1f} + optimizer {per[3]:.1f}; inference {per[4]:.1f} ms")
+    print(json.dumps(result))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("fidelity", help="train the runs of DIR/protocol.json")
     p.add_argument("dir")
+    p = sub.add_parser("step", help="time the phases of one training step (sieve bench step)")
+    p.add_argument("--model", default="lenet")
+    p.add_argument("--shape", default="1,28,28", help="channels,height,width")
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--resnet-stem", default="cifar")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     if args.command == "fidelity":
         fidelity(args.dir)
+    elif args.command == "step":
+        step(args)
 
 
 if __name__ == "__main__":

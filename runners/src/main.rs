@@ -223,6 +223,29 @@ enum BenchCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+    /// Where a training step's time goes (batch, forward, backward, optimizer) and the
+    /// inference pass, in ms per batch; compare with `scripts/torch_twin.py step`.
+    Step {
+        /// Data source: digits, idx, cifar10, cifar100 or synthetic.
+        #[arg(long, default_value = "idx")]
+        source: String,
+        /// Folder of the data files (idx, cifar10, cifar100).
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// mlp, lenet, convnet, gal_cnn or resnet18.
+        #[arg(long, default_value = "lenet")]
+        model: String,
+        /// resnet18's stem: cifar or imagenet.
+        #[arg(long, default_value = "cifar")]
+        resnet_stem: String,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        /// Timed steps (after two warm-up steps).
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
     /// Train each built-in model in sieve and in its PyTorch twin on the same labeled
     /// subsets; report both accuracies and the interval of the paired difference.
     Fidelity {
@@ -467,6 +490,32 @@ wrote {}", s.array.display(), s.merge.display());
                     println!(
                         "{} on {}: {} examples, batch {}: {:.2} s/epoch (excluding the first epoch when there are several), test accuracy {:.2}%",
                         r.model, r.device, r.examples, r.batch_size, mean, r.test_accuracy * 100.0
+                    );
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Command::Bench(BenchCommand::Step { source, path, model, resnet_stem, batch_size, steps, device }) => {
+            let options = bench_options(&source, path, &model, batch_size, 1, &device).and_then(|o| {
+                let stem = parse_enum(&resnet_stem)
+                    .map_err(|_| format!("--resnet-stem: expected cifar or imagenet, got `{resnet_stem}`"))?;
+                if steps == 0 {
+                    return Err("--steps must be at least 1".to_string());
+                }
+                Ok(bench::StepBenchOptions {
+                    source: o.source, path: o.path, model: o.model, resnet_stem: stem,
+                    batch_size: o.batch_size, steps, device: o.device,
+                })
+            });
+            match options {
+                Ok(options) => bench::bench_step(options).map(|r| {
+                    println!(
+                        "{} on {}, batch {}: step {:.1} ms = batch {:.1} + forward {:.1} + backward {:.1} + optimizer {:.1}; inference {:.1} ms",
+                        r.model, r.device, r.batch_size, r.step_ms, r.batch_ms, r.forward_ms, r.backward_ms, r.optimizer_ms, r.inference_ms
                     );
                     println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 }),
