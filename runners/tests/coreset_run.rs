@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, sieve, write_config};
-use sieve_results::{read_records, Metric, Record};
+use common::{run, sieve, untimed_records, write_config};
+use sieve_results::{Metric, Record};
 use sieve_runners::config::SweepConfig;
 use sieve_runners::sweep::expand;
 
@@ -46,26 +46,13 @@ name = "el2n"
 params = { inits = 2, epochs = 1 }
 "#;
 
-fn untimed(dir: &Path) -> Vec<Record> {
-    read_records(&dir.join("records.csv"))
-        .unwrap()
-        .records
-        .into_iter()
-        .map(|mut r| {
-            r.select_seconds = 0.0;
-            r.train_seconds = 0.0;
-            r
-        })
-        .collect()
-}
-
 #[test]
 fn a_coreset_sweep_records_every_method_fraction_and_repeat() {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), "coreset.toml", CORESET);
     let out = tmp.path().join("out");
     run(&config, &out);
-    let rows = untimed(&out);
+    let rows = untimed_records(&out);
     assert_eq!(rows.len(), 4 * 2 * 2, "methods x repeats x fractions");
     for r in &rows {
         assert!(r.is_ok(), "{}", r.status);
@@ -113,15 +100,19 @@ fn coreset_records_are_reproducible_resumable_and_independent_of_the_other_metho
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run(&config, &a);
     run(&config, &b);
-    let full = untimed(&a);
-    assert_eq!(full, untimed(&b), "same config and seed, same records");
+    let full = untimed_records(&a);
+    assert_eq!(
+        full,
+        untimed_records(&b),
+        "same config and seed, same records"
+    );
 
     // Kill after half the rows: the rerun ends with the same rows, none twice.
     let text = std::fs::read_to_string(a.join("records.csv")).unwrap();
     let keep: Vec<&str> = text.lines().take(1 + full.len() / 2).collect();
     std::fs::write(a.join("records.csv"), keep.join("\n") + "\n").unwrap();
     run(&config, &a);
-    let resumed = untimed(&a);
+    let resumed = untimed_records(&a);
     let key = |r: &Record| (r.trial_id.clone(), r.round);
     let mut x: Vec<Record> = resumed.clone();
     let mut y: Vec<Record> = full.clone();
@@ -146,7 +137,7 @@ fn coreset_records_are_reproducible_resumable_and_independent_of_the_other_metho
             .map(|r| (r.repeat, r.round, r.metric(Metric::TEST_LOSS)))
             .collect()
     };
-    let small = untimed(&c);
+    let small = untimed_records(&c);
     assert_eq!(pick(&small, "forgetting"), pick(&full, "forgetting"));
     assert_eq!(pick(&small, "uniform"), pick(&full, "uniform"));
 }
@@ -244,7 +235,7 @@ fn the_coreset_catalogue_runs_every_registered_method() {
     let config = write_config(tmp.path(), "catalogue.toml", &reduced);
     let out = tmp.path().join("out");
     run(&config, &out);
-    let rows = untimed(&out);
+    let rows = untimed_records(&out);
     for name in &registered {
         let mine: Vec<&Record> = rows.iter().filter(|r| r.method == *name).collect();
         assert_eq!(mine.len(), 2, "{name}: one row per fraction");
@@ -257,7 +248,7 @@ fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {
     let config = write_config(tmp, &format!("{name}.toml"), text);
     let out = tmp.join(name);
     run(&config, &out);
-    untimed(&out)
+    untimed_records(&out)
         .into_iter()
         .map(|r| {
             format!(

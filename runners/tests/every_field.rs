@@ -10,8 +10,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{run, write_config};
-use sieve_results::{read_records, Metric, Record};
+use common::{run, untimed_records, write_config};
+use sieve_results::Metric;
 use sieve_runners::config::SweepConfig;
 
 const BASE: &str = r#"
@@ -41,20 +41,6 @@ initial = 10
 query = 10
 rounds = 2
 "#;
-
-/// Records without timing columns, in file order.
-fn untimed_records(dir: &Path) -> Vec<Record> {
-    read_records(&dir.join("records.csv"))
-        .unwrap()
-        .records
-        .into_iter()
-        .map(|mut r| {
-            r.select_seconds = 0.0;
-            r.train_seconds = 0.0;
-            r
-        })
-        .collect()
-}
 
 /// The records, minus the sweep id and trial ids (which change with any edit).
 fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {

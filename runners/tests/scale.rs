@@ -8,8 +8,7 @@ mod common;
 use std::collections::HashSet;
 use std::path::Path;
 
-use common::{run, sieve, write_config, SMALL};
-use sieve_results::{read_records, Record};
+use common::{run, sieve, untimed_sorted, write_config, SMALL};
 
 const CORESET: &str = r#"
 kind = "coreset"
@@ -41,24 +40,6 @@ name = "forgetting"
 [[method]]
 name = "herding"
 "#;
-
-/// Records without their timing columns, in a canonical order.
-fn untimed(dir: &Path) -> Vec<Record> {
-    let mut records: Vec<Record> = read_records(&dir.join("records.csv"))
-        .unwrap()
-        .records
-        .into_iter()
-        .map(|mut r| {
-            r.select_seconds = 0.0;
-            r.train_seconds = 0.0;
-            r
-        })
-        .collect();
-    records.sort_by(|a, b| {
-        (&a.trial_id, a.round, a.eval_index).cmp(&(&b.trial_id, b.round, b.eval_index))
-    });
-    records
-}
 
 fn sieve_ok(args: &[&std::ffi::OsStr]) -> std::process::Output {
     let output = sieve().args(args).output().unwrap();
@@ -92,7 +73,7 @@ fn two_jobs_give_the_records_of_one() {
         let parallel = dir.path().join(format!("{name}-parallel"));
         run(&config, &serial);
         run_with(&config, &parallel, &["--jobs", "2"]);
-        let (a, b) = (untimed(&serial), untimed(&parallel));
+        let (a, b) = (untimed_sorted(&serial), untimed_sorted(&parallel));
         assert!(!a.is_empty());
         assert_eq!(a, b, "{name}");
         // Rerunning a complete folder with workers does nothing.
@@ -119,7 +100,7 @@ fn workers_that_cannot_start_lose_nothing_and_say_how_to_continue() {
     assert!(stderr.contains("rerun the same command"), "{stderr}");
     // The folder is still a valid start: a normal run completes it.
     run(&config, &out);
-    assert_eq!(untimed(&out).len(), 2 * 3 * 3);
+    assert_eq!(untimed_sorted(&out).len(), 2 * 3 * 3);
 }
 
 #[test]
@@ -135,7 +116,10 @@ fn shards_partition_the_trials_and_merge_to_the_whole_run() {
         let mut seen = HashSet::new();
         for (k, shard) in shards.iter().enumerate() {
             run_with(&config, shard, &["--shard", &format!("{}/3", k + 1)]);
-            let trials: HashSet<String> = untimed(shard).into_iter().map(|r| r.trial_id).collect();
+            let trials: HashSet<String> = untimed_sorted(shard)
+                .into_iter()
+                .map(|r| r.trial_id)
+                .collect();
             // Coreset shards hold whole repeats (2 here), so one of 3 shards is empty.
             assert!(
                 !trials.is_empty() || name == "coreset.toml",
@@ -149,7 +133,7 @@ fn shards_partition_the_trials_and_merge_to_the_whole_run() {
         if name == "coreset.toml" {
             // Methods sharing one selection model stay in one shard.
             let trials_of = |shard: &Path| -> HashSet<String> {
-                untimed(shard)
+                untimed_sorted(shard)
                     .into_iter()
                     .map(|r| r.trial_id.rsplit('|').next().unwrap().to_string())
                     .collect()
@@ -162,7 +146,7 @@ fn shards_partition_the_trials_and_merge_to_the_whole_run() {
         args.extend(shards.iter().map(|s| s.as_os_str()));
         args.extend(["--out".as_ref(), merged.as_os_str()]);
         sieve_ok(&args);
-        assert_eq!(untimed(&merged), untimed(&whole), "{name}");
+        assert_eq!(untimed_sorted(&merged), untimed_sorted(&whole), "{name}");
         // Merging again changes nothing; report reads the merged folder.
         let before = std::fs::read(merged.join("records.csv")).unwrap();
         sieve_ok(&args);

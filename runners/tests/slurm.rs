@@ -10,28 +10,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{run, sieve, write_config, SMALL};
-use sieve_results::{read_records, Record};
-
-fn untimed(dir: &Path) -> Vec<Record> {
-    let mut records: Vec<Record> = read_records(&dir.join("records.csv"))
-        .unwrap()
-        .records
-        .into_iter()
-        .map(|mut r| {
-            r.select_seconds = 0.0;
-            r.train_seconds = 0.0;
-            r
-        })
-        .collect();
-    records.sort_by(|a, b| {
-        (&a.trial_id, a.round, a.eval_index).cmp(&(&b.trial_id, b.round, b.eval_index))
-    });
-    records
-}
+use common::{run, sieve, untimed_sorted, write_config, SMALL};
 
 /// Whether Slurm still knows any of `jobs` as pending or running.
 fn queued(jobs: &[&str]) -> bool {
@@ -114,5 +95,5 @@ fn a_sharded_sweep_runs_as_a_slurm_array_and_merges_to_the_single_run() {
     for k in 1..=3 {
         assert!(out.join(format!("shards/{k}-of-3/records.csv")).exists());
     }
-    assert_eq!(untimed(&out), untimed(&whole));
+    assert_eq!(untimed_sorted(&out), untimed_sorted(&whole));
 }

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sieve_results::{read_records, Record};
+
 /// A sweep small enough for tests: digits, a small MLP, 3 strategies, 3 rounds.
 pub const SMALL: &str = r#"
 kind = "active"
@@ -64,4 +66,29 @@ pub fn run(config: &Path, out: &Path) -> std::process::Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// The records of a results folder without their timing columns (which vary run to run),
+/// in file order.
+pub fn untimed_records(dir: &Path) -> Vec<Record> {
+    read_records(&dir.join("records.csv"))
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|mut r| {
+            r.select_seconds = 0.0;
+            r.train_seconds = 0.0;
+            r
+        })
+        .collect()
+}
+
+/// [`untimed_records`] sorted by trial, round and evaluation: for comparing runs whose
+/// rows arrive in different orders (workers, shards).
+pub fn untimed_sorted(dir: &Path) -> Vec<Record> {
+    let mut records = untimed_records(dir);
+    records.sort_by(|a, b| {
+        (&a.trial_id, a.round, a.eval_index).cmp(&(&b.trial_id, b.round, b.eval_index))
+    });
+    records
 }
