@@ -156,6 +156,26 @@ fn shards_partition_the_trials_and_merge_to_the_whole_run() {
 }
 
 #[test]
+fn a_resubmitted_shard_continues_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "small.toml", SMALL);
+    let shard = dir.path().join("shard");
+    run_with(&config, &shard, &["--shard", "2/2"]);
+    let complete = untimed_sorted(&shard);
+    // A task killed part-way: its last rows never written, the last one cut mid-line.
+    let path = shard.join("records.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kept = lines.len() - 4;
+    let mut cut = lines[..kept].join("\n");
+    cut.push('\n');
+    cut.push_str(&lines[kept][..lines[kept].len() / 2]);
+    std::fs::write(&path, cut).unwrap();
+    run_with(&config, &shard, &["--shard", "2/2"]);
+    assert_eq!(untimed_sorted(&shard), complete);
+}
+
+#[test]
 fn merge_refuses_what_does_not_fit_and_reports_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "small.toml", SMALL);
