@@ -12,6 +12,14 @@ use sieve_datasets::{ExampleShape, LabeledSet};
 
 type Cpu = Autodiff<Flex>;
 
+/// The backend's random generator is process-wide and tests run in parallel threads:
+/// tests that seed it and build or train networks take turns.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn spec(stem: ResnetStem) -> ModelSpec {
     ModelSpec {
         stem: Some(stem),
@@ -35,6 +43,7 @@ fn batch<B: burn::tensor::backend::Backend>(
 
 #[test]
 fn both_stems_build_for_grey_and_colour_images() {
+    let _rng = rng_lock();
     for (stem, shape) in [
         (ResnetStem::Cifar, ExampleShape::new(3, 32, 32)),
         (ResnetStem::Cifar, ExampleShape::new(1, 28, 28)),
@@ -62,6 +71,7 @@ fn both_stems_build_for_grey_and_colour_images() {
 
 #[test]
 fn batch_norm_uses_running_statistics_outside_a_training_step() {
+    let _rng = rng_lock();
     let shape = ExampleShape::new(1, 16, 16);
     let net = Network::<Cpu>::init(&spec(ResnetStem::Cifar), shape, 4, &FlexDevice).unwrap();
     let x = batch::<Cpu>(shape, 4, &FlexDevice);
@@ -102,6 +112,7 @@ fn batch_norm_uses_running_statistics_outside_a_training_step() {
 
 #[test]
 fn resnet18_learns_a_small_problem() {
+    let _rng = rng_lock();
     // Two classes of 8x8 images: bright left half vs bright right half, with noise.
     let shape = ExampleShape::new(1, 8, 8);
     let mut features = Vec::new();
