@@ -44,8 +44,9 @@ enum Command {
         #[arg(long)]
         quiet: bool,
         /// Run only shard K of N (1-based): a deterministic slice of the trials, balanced
-        /// by estimated cost, for one machine or Slurm array task of many. Give each
-        /// shard its own --out; combine them with `sieve merge`.
+        /// by estimated cost, for one machine or Slurm array task of many. Each shard
+        /// needs its own folder (default runs/<config name>/shards/K-of-N); combine them
+        /// with `sieve merge`.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
         /// Trials run at once, each in its own worker process (records equal --jobs 1's).

@@ -156,6 +156,30 @@ fn shards_partition_the_trials_and_merge_to_the_whole_run() {
 }
 
 #[test]
+fn shards_default_to_their_own_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "small.toml", SMALL);
+    for k in ["1/2", "2/2"] {
+        let output = sieve()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg(&config)
+            .args(["--quiet", "--shard", k])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let shards = dir.path().join("runs/small/shards");
+    for k in ["1-of-2", "2-of-2"] {
+        assert!(shards.join(k).join("records.csv").exists(), "{k}");
+    }
+}
+
+#[test]
 fn a_resubmitted_shard_continues_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "small.toml", SMALL);

@@ -55,10 +55,18 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
             eprintln!("loading dataset `{name}`");
         }
     })?;
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&options.config));
+    // A shard's default folder is where `sieve slurm` puts it, so the shards of one
+    // machine do not collide and `sieve merge runs/<name>/shards/* --out runs/<name>`
+    // combines them.
+    let out = options.out.clone().unwrap_or_else(|| {
+        let base = default_out_dir(&options.config);
+        match options.shard {
+            Some(s) => base
+                .join("shards")
+                .join(format!("{}-of-{}", s.index, s.count)),
+            None => base,
+        }
+    });
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create results folder {}", out.display()))?;
     // One run per folder: held until this function returns (or the process ends).
@@ -143,7 +151,8 @@ pub fn run(options: RunOptions) -> anyhow::Result<PathBuf> {
     if let Some(shard) = options.shard {
         if !quiet {
             eprintln!(
-                "shard {shard} done; when every shard is, combine them: sieve merge SHARD_FOLDERS... --out FOLDER"
+                "shard {shard} done in {}; when every shard is, combine them: sieve merge SHARD_FOLDERS... --out FOLDER",
+                out.display()
             );
         }
         return Ok(out);
