@@ -27,6 +27,7 @@ pub struct WorkerOptions {
 
 /// Serves trials until stdin closes.
 pub fn worker(options: WorkerOptions) -> anyhow::Result<()> {
+    exit_with_parent();
     crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
     let config = SweepConfig::from_file(&options.config)?;
     let origin = options.config.display().to_string();
@@ -96,3 +97,21 @@ fn csv_row(record: &Record, metrics: &[sieve_results::Metric]) -> anyhow::Result
     let text = String::from_utf8(bytes)?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
+
+/// Ends this worker when its parent dies (kill -9, an out-of-memory kill): the parent is
+/// the only writer of the records, so a trial finished without it is wasted work, and an
+/// orphan would keep the machine busy. Checked once a second; a closed stdin ends the
+/// worker too, but only between trials.
+#[cfg(unix)]
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(1);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn exit_with_parent() {}
