@@ -243,7 +243,7 @@ struct Queue {
 
 impl Queue {
     fn new(pending: VecDeque<usize>, sweep: &Sweep) -> Self {
-        let groups = sweep.protocol.shares_work().then(|| group_ids(sweep));
+        let groups = group_ids(sweep);
         let mut leader = HashMap::new();
         if let Some(groups) = &groups {
             for &t in &pending {

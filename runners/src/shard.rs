@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::sweep::{Sweep, Trial};
+use crate::sweep::Sweep;
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,19 +41,6 @@ impl fmt::Display for ShardSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
     }
-}
-
-/// The identity of the work a trial shares with the other methods at its setting and
-/// repeat: its key without the method.
-pub fn shared_work_key(trial: &Trial) -> (usize, usize, usize, usize, usize, u32) {
-    (
-        trial.dataset,
-        trial.scenario,
-        trial.model,
-        trial.regularization,
-        trial.axis,
-        trial.repeat,
-    )
 }
 
 /// The estimated cost of each trial of the sweep, in example passes.
@@ -116,8 +103,11 @@ pub fn shard_trials(sweep: &Sweep, shard: Option<ShardSpec>) -> Vec<usize> {
     let Some(shard) = shard else {
         return (0..sweep.trials.len()).collect();
     };
-    let groups = sweep.protocol.shares_work().then(|| group_ids(sweep));
-    let shards = assign(&trial_costs(sweep), groups.as_deref(), shard.count);
+    let shards = assign(
+        &trial_costs(sweep),
+        group_ids(sweep).as_deref(),
+        shard.count,
+    );
     shards
         .iter()
         .enumerate()
@@ -126,15 +116,17 @@ pub fn shard_trials(sweep: &Sweep, shard: Option<ShardSpec>) -> Vec<usize> {
         .collect()
 }
 
-/// A group number per trial: equal for trials that share work.
-pub fn group_ids(sweep: &Sweep) -> Vec<usize> {
+/// A group number per trial, equal for trials that share work (the protocol's shared-
+/// work key); `None` when the kind's trials share none.
+pub fn group_ids(sweep: &Sweep) -> Option<Vec<usize>> {
     let mut ids = std::collections::HashMap::new();
     sweep
         .trials
         .iter()
         .map(|t| {
+            let key = sweep.protocol.shared_work_key(t)?;
             let next = ids.len();
-            *ids.entry(shared_work_key(t)).or_insert(next)
+            Some(*ids.entry(key).or_insert(next))
         })
         .collect()
 }

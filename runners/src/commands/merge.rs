@@ -131,18 +131,19 @@ pub fn merge(options: &MergeOptions) -> anyhow::Result<MergeSummary> {
 
     // Rows by evaluation; the output's own earlier rows may repeat exactly.
     let mut rows: HashMap<(String, u32, u32), Sourced> = HashMap::new();
+    // The inputs, then the output's own earlier records (a second merge) as the last
+    // source.
     let mut names: Vec<PathBuf> = sources.clone();
     let out_records = options.out.join("records.csv");
-    let mut all: Vec<(usize, PathBuf)> = sources
+    let previous_output = out_records.exists().then(|| {
+        names.push(options.out.clone());
+        names.len() - 1
+    });
+    let all: Vec<(usize, PathBuf)> = names
         .iter()
         .enumerate()
         .map(|(i, s)| (i, s.join("records.csv")))
         .collect();
-    if out_records.exists() {
-        names.push(options.out.clone());
-        all.push((names.len() - 1, out_records.clone()));
-    }
-    let previous_output = names.len().checked_sub(1).filter(|_| out_records.exists());
     for (source, path) in &all {
         if !path.exists() {
             continue;

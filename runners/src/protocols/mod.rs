@@ -176,11 +176,14 @@ impl Protocol {
         }
     }
 
-    /// Whether the trials of one setting and repeat share work that the first of them
-    /// computes and caches (the coreset selection model): they are best run on one
-    /// machine, the first one first.
-    pub fn shares_work(&self) -> bool {
-        matches!(self, Protocol::Coreset(_))
+    /// The identity of work `trial` shares with other trials and that the first of them
+    /// computes and caches (the coreset selection model), `None` when it shares none:
+    /// trials with one key are best run on one machine, the first one first.
+    pub fn shared_work_key(&self, trial: &Trial) -> Option<String> {
+        match self {
+            Protocol::Active(_) => None,
+            Protocol::Coreset(p) => Some(p.shared_work_key(trial)),
+        }
     }
 
     /// Checks the kind's fields against one loaded pool (sizes, classes).

@@ -8,7 +8,7 @@ use anyhow::Context;
 use burn::tensor::backend::AutodiffBackend;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{ModelKind, ModelSpec, Regularization};
-use sieve_datasets::{DatasetSource, DatasetSpec};
+use sieve_datasets::DatasetSource;
 
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 
@@ -37,15 +37,7 @@ pub struct EpochBenchResult {
 /// Loads the data, trains `epochs` epochs on the whole train split, reports each epoch.
 pub fn bench_epoch(options: EpochBenchOptions) -> anyhow::Result<EpochBenchResult> {
     crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
-    let mut spec = DatasetSpec::named(options.source.as_str());
-    spec.source = Some(options.source);
-    spec.path = options.path.clone();
-    spec.validate()
-        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
-    eprintln!("loading {} ...", options.source.as_str());
-    let data = spec
-        .load(options.seed)
-        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
+    let data = super::load_bench_data(options.source, options.path.clone(), options.seed, "bench")?;
     let job = EpochJob {
         options: &options,
         data: &data,

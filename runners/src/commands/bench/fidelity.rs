@@ -24,7 +24,7 @@ use sieve_bench_core::{
     derive_seed, ModelKind, ModelSpec, OptimizerKind, Regularization, ResnetStem,
 };
 use sieve_datasets::{
-    stratified_subsample_indices, Augmentation, DataSplits, DatasetSource, DatasetSpec, LabeledSet,
+    stratified_subsample_indices, Augmentation, DataSplits, DatasetSource, LabeledSet,
 };
 use sieve_results::{estimate, paired_difference, write_atomic};
 
@@ -176,15 +176,12 @@ pub fn bench_fidelity(options: FidelityOptions) -> anyhow::Result<Vec<FidelityRo
     crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
-    let mut spec = DatasetSpec::named(options.source.as_str());
-    spec.source = Some(options.source);
-    spec.path = options.path.clone();
-    spec.validate()
-        .map_err(|e| anyhow::anyhow!("fidelity data set: {e}"))?;
-    eprintln!("loading {} ...", options.source.as_str());
-    let mut data = spec
-        .load(options.seed)
-        .map_err(|e| anyhow::anyhow!("fidelity data set: {e}"))?;
+    let mut data = super::load_bench_data(
+        options.source,
+        options.path.clone(),
+        options.seed,
+        "fidelity",
+    )?;
     if let Some(size) = options.test_size {
         let rows = stratified_subsample_indices(
             &data.test,

@@ -14,7 +14,7 @@ use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
 use sieve_bench_core::train::{batch_tensor, read_f32, smoothed_targets, soft_cross_entropy};
 use sieve_bench_core::{ModelKind, ModelSpec, Network, ResnetStem};
-use sieve_datasets::{DatasetSource, DatasetSpec};
+use sieve_datasets::DatasetSource;
 
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 
@@ -50,14 +50,7 @@ pub struct StepBenchResult {
 /// Loads the data and times the phases.
 pub fn bench_step(options: StepBenchOptions) -> anyhow::Result<StepBenchResult> {
     crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
-    let mut spec = DatasetSpec::named(options.source.as_str());
-    spec.source = Some(options.source);
-    spec.path = options.path.clone();
-    spec.validate()
-        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
-    let data = spec
-        .load(0)
-        .map_err(|e| anyhow::anyhow!("bench data set: {e}"))?;
+    let data = super::load_bench_data(options.source, options.path.clone(), 0, "bench")?;
     dispatch(
         options.device,
         StepJob {

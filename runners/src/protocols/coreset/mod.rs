@@ -23,7 +23,7 @@ use sieve_strategies::RegistryError;
 
 use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{CommonConfig, ConfigError, CoresetConfig};
-use crate::sweep::invalid;
+use crate::sweep::{invalid, Trial};
 
 mod shared;
 
@@ -224,6 +224,14 @@ impl CoresetProtocol {
     /// One evaluation per subset size.
     pub fn evaluations(&self, _axis: usize) -> usize {
         self.sizes.len()
+    }
+
+    /// The identity of the shared work (selection model, scores) `trial` uses: the
+    /// cache key, equal for every method at one setting and repeat.
+    pub fn shared_work_key(&self, trial: &Trial) -> String {
+        shared::SharedKey::of(trial, &self.selection)
+            .text()
+            .to_string()
     }
 
     /// Example passes of a trial (for sharding): `epochs` over each subset, plus the

@@ -53,6 +53,11 @@ impl SharedKey {
         }
     }
 
+    /// The key as text (equal for the trials that share the work).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// A file-name-safe digest of the key.
     fn folder(&self) -> String {
         format!("{:016x}", derive_seed(0, &["coreset-shared", &self.text]))
