@@ -13,7 +13,8 @@ The twins match sieve's networks layer for layer (bench-core/src/model/*.rs):
   lenet    2 x [Conv 5x5 padding 2 (6, 16), ReLU, MaxPool 2], Linear 120, ReLU,
            Linear 84, ReLU, Linear head
   convnet  depth x [Conv 3x3 padding 1 (width), GroupNorm(width, width) = instance norm
-           (affine, eps 1e-5), ReLU, AvgPool 2], Linear head
+           (affine, eps 1e-5), ReLU, AvgPool 2], Linear head; the first conv pads 3
+           on 1-channel 28x28 images (28 -> 32), as DatasetCondensation's networks.py
   gal_cnn  Gal et al. 2017's CNN with its two dropouts
   resnet18 torchvision's layout with a cifar or imagenet stem (class ResNet18)
 PyTorch's default initialisation (weights and biases uniform in +-1/sqrt(fan_in)) is
@@ -64,9 +65,12 @@ def lenet(shape, classes):
 def convnet(shape, classes, width, depth):
     c, h, w = shape
     layers = []
-    for _ in range(depth):
+    for d in range(depth):
+        pad = 3 if d == 0 and (c, h, w) == (1, 28, 28) else 1
+        if pad == 3:
+            h, w = 32, 32
         layers += [
-            nn.Conv2d(c, width, 3, padding=1),
+            nn.Conv2d(c, width, 3, padding=pad),
             nn.GroupNorm(width, width, affine=True),
             nn.ReLU(),
             nn.AvgPool2d(2),

@@ -10,6 +10,7 @@ pub mod bim;
 pub mod budget;
 pub mod coreset;
 pub mod deepfool;
+pub mod dsa;
 pub mod error;
 pub mod matrix;
 pub mod model;

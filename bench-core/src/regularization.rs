@@ -100,6 +100,7 @@ impl Regularization {
                     flip: false,
                     crop_padding: 1,
                     cutout: 0,
+                    dsa: None,
                 },
                 ..none
             }),
@@ -112,6 +113,7 @@ impl Regularization {
                     flip: false,
                     crop_padding: 2,
                     cutout: 2,
+                    dsa: None,
                 },
                 label_smoothing: 0.1,
                 swa: Some(SwaConfig {

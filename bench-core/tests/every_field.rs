@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 use sieve_bench_core::regularization::{LrSchedule, RegularizationSpec, SwaConfig};
 use sieve_bench_core::train::{train_model, TrainRequest};
 use sieve_bench_core::{ModelKind, ModelSpec, Network, OptimizerKind, Regularization};
-use sieve_datasets::{generate_synthetic, Augmentation, ExampleShape, LabeledSet, SyntheticConfig};
+use sieve_datasets::{
+    generate_synthetic, Augmentation, DsaStrategy, ExampleShape, LabeledSet, SyntheticConfig,
+};
 
 type Cpu = Autodiff<Flex>;
 
@@ -176,6 +178,10 @@ fn every_regularization_setting_changes_what_the_trainer_learns() {
         ("augment", Box::new(|r| r.augment.flip = true)),
         ("augment", Box::new(|r| r.augment.crop_padding = 1)),
         ("augment", Box::new(|r| r.augment.cutout = 2)),
+        (
+            "augment",
+            Box::new(|r| r.augment.dsa = Some(DsaStrategy::parse("crop_scale").unwrap())),
+        ),
         ("label_smoothing", Box::new(|r| r.label_smoothing = 0.1)),
         (
             "swa",
@@ -195,10 +201,15 @@ fn every_regularization_setting_changes_what_the_trainer_learns() {
         keys(&serde_json::to_value(base_regularization()).unwrap()),
         "resolved regularization",
     );
-    let augment_fields = keys(&serde_json::to_value(Augmentation::default()).unwrap());
+    // Every optional field set, so serialisation lists it.
+    let full = Augmentation {
+        dsa: Some(DsaStrategy::parse(DsaStrategy::DEFAULT).unwrap()),
+        ..Augmentation::default()
+    };
+    let augment_fields = keys(&serde_json::to_value(full).unwrap());
     assert_eq!(
         augment_fields,
-        ["crop_padding", "cutout", "flip"]
+        ["crop_padding", "cutout", "dsa", "flip"]
             .iter()
             .map(|s| s.to_string())
             .collect(),

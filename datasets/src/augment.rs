@@ -7,6 +7,7 @@
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::dsa::DsaStrategy;
 use crate::error::DatasetError;
 use crate::rng;
 use crate::shape::ExampleShape;
@@ -25,12 +26,17 @@ pub struct Augmentation {
     /// border. Zero after normalisation is the channel mean, as in the Cutout paper (whose
     /// mask multiplies the normalised image).
     pub cutout: usize,
+    /// Differentiable Siamese augmentation families (`color_crop_cutout_flip_scale_rotate`),
+    /// applied after the above as the dataset-condensation papers' evaluation does: one
+    /// family per batch, parameters per image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsa: Option<DsaStrategy>,
 }
 
 impl Augmentation {
     /// Whether applying this changes nothing.
     pub fn is_identity(&self) -> bool {
-        !self.flip && self.crop_padding == 0 && self.cutout == 0
+        !self.flip && self.crop_padding == 0 && self.cutout == 0 && self.dsa.is_none()
     }
 
     /// Checks that the augmentation makes sense for `shape`: any operation
@@ -39,7 +45,7 @@ impl Augmentation {
     pub fn validate(&self, shape: ExampleShape) -> Result<(), DatasetError> {
         if !self.is_identity() && !shape.is_image() {
             return Err(DatasetError::Invalid(format!(
-                "augmentation (flip, crop_padding, cutout) needs image data, but examples have shape {shape} (a flat vector)"
+                "augmentation (flip, crop_padding, cutout, dsa) needs image data, but examples have shape {shape} (a flat vector)"
             )));
         }
         Ok(())
@@ -61,8 +67,13 @@ impl Augmentation {
             return;
         }
         let mut scratch = Vec::new();
-        for example in batch.chunks_exact_mut(row) {
-            self.apply_one(example, shape, pad_value, rng, &mut scratch);
+        if self.flip || self.crop_padding > 0 || self.cutout > 0 {
+            for example in batch.chunks_exact_mut(row) {
+                self.apply_one(example, shape, pad_value, rng, &mut scratch);
+            }
+        }
+        if let Some(dsa) = &self.dsa {
+            dsa.apply_batch(batch, shape, rng);
         }
     }
 
@@ -290,6 +301,7 @@ mod tests {
             flip: true,
             crop_padding: 2,
             cutout: 3,
+            dsa: None,
         };
         let batch: Vec<f32> = (0..shape.len() * 10).map(|v| v as f32).collect();
         let run = |seed| {

@@ -194,7 +194,8 @@ fn augmentation_deserializes() {
         Augmentation {
             flip: true,
             crop_padding: 4,
-            cutout: 0
+            cutout: 0,
+            dsa: None,
         }
     );
     assert!(serde_json::from_str::<Augmentation>(r#"{"flop":true}"#).is_err());

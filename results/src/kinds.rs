@@ -42,6 +42,13 @@ static KINDS: &[KindInfo] = &[
         x_label: "fraction of the training set",
         summaries: &[CurveSummary::Aubc, CurveSummary::LabelEfficiency],
     },
+    KindInfo {
+        name: "condense",
+        reference: "uniform",
+        axis: "ipc",
+        x_label: "images per class",
+        summaries: &[],
+    },
 ];
 
 /// The kind named `name`; an unknown kind reads as `active`'s conventions with the

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod fetch;
 pub mod folder_lock;
+pub mod npy;
 pub mod parallel;
 pub mod progress;
 pub mod protocols;

@@ -24,12 +24,14 @@ pub struct Outcome {
 pub type EmitOutcome<'a> = dyn FnMut(Outcome) -> anyhow::Result<()> + 'a;
 
 /// Runs `trial` to its last evaluation (or its first failure). `out` is the results
-/// folder, where shared work is cached.
+/// folder, where shared work is cached; `note` prints a progress line from inside a
+/// long trial (condensation iterations).
 pub fn run_trial<B: AutodiffBackend>(
     sweep: &Sweep,
     trial: &Trial,
     device: &B::Device,
     out: Option<&Path>,
+    note: &dyn Fn(&str),
     emit: &mut EmitOutcome<'_>,
 ) -> anyhow::Result<()> {
     let mut io_error = None;
@@ -54,6 +56,7 @@ pub fn run_trial<B: AutodiffBackend>(
         trial,
         device,
         out,
+        note,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         sweep.protocol.run(&ctx, &mut guarded_emit, &mut position)

@@ -3,6 +3,7 @@
 
 pub mod active;
 pub mod candidate_pool;
+pub mod condense;
 pub mod coreset;
 pub mod hac;
 pub mod init;

@@ -1,5 +1,9 @@
 //! The ConvNet of the dataset-condensation papers (DC, DSA, DM): depth x [conv 3x3 with
 //! `width` channels, instance norm (affine), ReLU, avg-pool 2], then one linear layer.
+//! As in the reference (VICO-UoE/DatasetCondensation, `networks.py`), the first conv
+//! pads 3 instead of 1 on 1-channel 28x28 images (MNIST, Fashion-MNIST), so the maps are
+//! 32x32 and the feature size 128·4·4 = 2048, as for 32x32 images. Instance norm with an
+//! affine transform is `GroupNorm(width, width)` (eps 1e-5) in the reference.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -21,6 +25,33 @@ pub struct ConvNet<B: Backend> {
     head: Linear<B>,
 }
 
+/// The padding of block `d`'s conv: 3 for the first on 1-channel 28x28 images, else 1.
+pub fn block_padding(shape: ExampleShape, d: usize) -> usize {
+    if d == 0 && shape.channels == 1 && shape.height == 28 && shape.width == 28 {
+        3
+    } else {
+        1
+    }
+}
+
+/// Instance norm with its affine transform, the same values as burn's `InstanceNorm`
+/// (= `GroupNorm(C, C)`), but with every broadcast a per-row scalar over `[n·c, h·w]`
+/// rows: burn-flex runs that pattern with SIMD, while the module's `[1, C, 1, 1]`
+/// affine broadcast falls back to a scalar strided loop (over half of a DM iteration).
+pub fn instance_norm<B: Backend>(x: Tensor<B, 4>, norm: &InstanceNorm<B>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let rows = x.reshape([n * c, h * w]);
+    let mean = rows.clone().mean_dim(1);
+    let centred = rows.sub(mean);
+    let var = centred.clone().square().mean_dim(1);
+    let mut y = centred.div(var.add_scalar(norm.epsilon).sqrt());
+    if let (Some(gamma), Some(beta)) = (&norm.gamma, &norm.beta) {
+        let per_row = |p: Tensor<B, 1>| p.reshape([1, c]).repeat_dim(0, n).reshape([n * c, 1]);
+        y = y.mul(per_row(gamma.val())).add(per_row(beta.val()));
+    }
+    y.reshape([n, c, h, w])
+}
+
 impl<B: Backend> ConvNet<B> {
     /// `depth` blocks of `width` channels; the head is sized from the pooled feature map.
     pub fn new(
@@ -32,10 +63,13 @@ impl<B: Backend> ConvNet<B> {
     ) -> Self {
         let mut blocks = Vec::with_capacity(depth);
         let (mut channels, mut h, mut w) = (shape.channels, shape.height, shape.width);
-        for _ in 0..depth {
+        for d in 0..depth {
+            let pad = block_padding(shape, d);
+            h += 2 * pad - 2;
+            w += 2 * pad - 2;
             blocks.push(ConvBlock {
                 conv: Conv2dConfig::new([channels, width], [3, 3])
-                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
                     .init(device),
                 norm: InstanceNormConfig::new(width)
                     .with_affine(true)
@@ -55,7 +89,7 @@ impl<B: Backend> ConvNet<B> {
     pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for block in &self.blocks {
-            x = relu(block.norm.forward(block.conv.forward(x)));
+            x = relu(instance_norm(block.conv.forward(x), &block.norm));
             x = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
         }
         x.flatten(1, 3)
@@ -74,5 +108,48 @@ impl<B: Backend> ConvNet<B> {
     /// Width of the embedding the head reads.
     pub fn head_input_width(&self) -> usize {
         self.head.weight.dims()[0]
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+    use burn::module::Param;
+    use burn::tensor::{Distribution, TensorData};
+
+    #[test]
+    fn instance_norm_equals_burns_module() {
+        let device = Default::default();
+        let mut norm = InstanceNormConfig::new(3)
+            .with_affine(true)
+            .init::<Flex>(&device);
+        norm.gamma = Some(Param::from_data(
+            TensorData::from([0.5f32, -1.5, 2.0]),
+            &device,
+        ));
+        norm.beta = Some(Param::from_data(
+            TensorData::from([0.1f32, 0.0, -0.7]),
+            &device,
+        ));
+        let x = Tensor::<Flex, 4>::random([2, 3, 4, 5], Distribution::Normal(1.0, 2.0), &device);
+        let want: Vec<f32> = norm.forward(x.clone()).into_data().to_vec().unwrap();
+        let got: Vec<f32> = instance_norm(x, &norm).into_data().to_vec().unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn one_channel_28x28_pads_to_32() {
+        let device = Default::default();
+        let net = ConvNet::<Flex>::new(ExampleShape::new(1, 28, 28), 10, 8, 3, &device);
+        // 28 -> 32 (padding 3) -> 16 -> 8 -> 4: 8 channels x 4 x 4.
+        assert_eq!(net.head_input_width(), 8 * 4 * 4);
+        let net = ConvNet::<Flex>::new(ExampleShape::new(3, 28, 28), 10, 8, 3, &device);
+        assert_eq!(net.head_input_width(), 8 * 3 * 3);
+        let net = ConvNet::<Flex>::new(ExampleShape::new(1, 32, 32), 10, 8, 3, &device);
+        assert_eq!(net.head_input_width(), 8 * 4 * 4);
     }
 }

@@ -11,7 +11,8 @@ pub fn listing() -> String {
     out.push_str("experiment kinds (kind = ...):\n");
     out.push_str("  active     pool-based active learning: [[strategy]] blocks, [[budget]] schedules; reference `random`\n");
     out.push_str("  coreset    one-shot subset of the training set, then a fresh model: [[method]] blocks, fractions = [...] or counts = [...],\n             balance = true, [selection] epochs = 10 (+ model, regularization); reference `uniform`\n");
-    out.push_str("  condense, online, continual: not available in this release\n\n");
+    out.push_str("  condense   learn (or pick) ipc images per class, then n_eval fresh models: [[method]] blocks, ipc = [...], n_eval = 20,\n             [selection] for the model-based real-image baselines; reference `uniform` (random real images)\n");
+    out.push_str("  online, continual: not available in this release\n\n");
     out.push_str("dataset sources ([[dataset]] source = ...):\n");
     for source in DATASET_SOURCES {
         let help = match *source {
@@ -100,6 +101,15 @@ pub fn listing() -> String {
         "\ncoreset methods (kind = \"coreset\"; [[method]] name = ..., params = { ... }):\n",
     );
     for info in sieve_strategies::coreset::coreset_method_infos() {
+        out.push_str(&format!("  {:<22} {}\n", info.name, info.summary));
+        for p in info.params {
+            out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
+        }
+    }
+    out.push_str(
+        "\ncondensation methods (kind = \"condense\"; [[method]] name = ..., params = { ... }; any coreset method above is a real-image baseline):\n",
+    );
+    for info in sieve_strategies::condense::condense_registry() {
         out.push_str(&format!("  {:<22} {}\n", info.name, info.summary));
         for p in info.params {
             out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));

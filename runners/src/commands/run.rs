@@ -344,7 +344,13 @@ impl BackendJob for SweepJob<'_> {
                 progress.evaluation_done();
                 Ok(())
             };
-            run_trial::<B>(sweep, trial, &device, Some(self.out), &mut emit)?;
+            let quiet = self.quiet;
+            let note = |line: &str| {
+                if !quiet {
+                    progress.println(line);
+                }
+            };
+            run_trial::<B>(sweep, trial, &device, Some(self.out), &note, &mut emit)?;
             if let Some(reason) = failure {
                 failed_trials += 1;
                 progress.println(&format!("trial {label} failed: {reason}"));

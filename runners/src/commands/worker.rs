@@ -78,7 +78,8 @@ impl BackendJob for WorkerJob<'_> {
                 stdout.flush()?;
                 Ok(())
             };
-            run_trial::<B>(sweep, trial, &device, Some(&self.out), &mut emit)?;
+            let note = |line: &str| eprintln!("{line}");
+            run_trial::<B>(sweep, trial, &device, Some(&self.out), &note, &mut emit)?;
             writeln!(stdout, "done {index}")?;
             stdout.flush()?;
         }

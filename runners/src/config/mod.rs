@@ -12,10 +12,12 @@ use sieve_bench_core::names::unknown_name_message;
 
 mod active;
 mod common;
+mod condense;
 mod coreset;
 
 pub use active::{ActiveConfig, ActiveFile};
 pub use common::CommonConfig;
+pub use condense::{CondenseConfig, CondenseFile};
 pub use coreset::{CoresetConfig, CoresetFile, SelectionConfig};
 
 /// A method entry (`[[strategy]]` for `active`, `[[method]]` for the other kinds): a
@@ -36,7 +38,7 @@ pub struct MethodSpec {
 pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
 
 /// The kinds this release runs.
-pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset"];
+pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset", "condense"];
 
 /// What a kind adds to the common block. (One config exists per sweep: the size gap
 /// between variants costs nothing.)
@@ -45,6 +47,7 @@ pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset"];
 pub enum KindConfig {
     Active(ActiveConfig),
     Coreset(CoresetConfig),
+    Condense(CondenseConfig),
 }
 
 impl KindConfig {
@@ -53,6 +56,7 @@ impl KindConfig {
         match self {
             KindConfig::Active(_) => "active",
             KindConfig::Coreset(_) => "coreset",
+            KindConfig::Condense(_) => "condense",
         }
     }
 }
@@ -127,6 +131,10 @@ impl SweepConfig {
                 let file: CoresetFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
                 Ok(file.into_config())
             }
+            "condense" => {
+                let file: CondenseFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+                Ok(file.into_config())
+            }
             other if KINDS.contains(&other) => Err(invalid_kind(format!(
                 "kind `{other}` is not available in this release of sieve; runnable kinds: {}",
                 RUNNABLE_KINDS.join(", ")
@@ -148,6 +156,9 @@ impl SweepConfig {
             KindConfig::Coreset(k) => {
                 toml::to_string_pretty(&CoresetFile::from_parts(&self.common, k))
             }
+            KindConfig::Condense(k) => {
+                toml::to_string_pretty(&CondenseFile::from_parts(&self.common, k))
+            }
         }
     }
 
@@ -158,6 +169,9 @@ impl SweepConfig {
             KindConfig::Active(k) => serde_json::to_value(ActiveFile::from_parts(&self.common, k)),
             KindConfig::Coreset(k) => {
                 serde_json::to_value(CoresetFile::from_parts(&self.common, k))
+            }
+            KindConfig::Condense(k) => {
+                serde_json::to_value(CondenseFile::from_parts(&self.common, k))
             }
         };
         value.unwrap_or(serde_json::Value::Null)
@@ -175,6 +189,9 @@ impl SweepConfig {
                 .map_err(|e| e.to_string()),
             "coreset" => serde_json::from_value::<CoresetFile>(value.clone())
                 .map(CoresetFile::into_config)
+                .map_err(|e| e.to_string()),
+            "condense" => serde_json::from_value::<CondenseFile>(value.clone())
+                .map(CondenseFile::into_config)
                 .map_err(|e| e.to_string()),
             other => Err(format!("unknown kind `{other}`")),
         }

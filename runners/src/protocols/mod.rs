@@ -18,6 +18,7 @@ use crate::config::{ConfigError, KindConfig, MethodSpec, SweepConfig};
 use crate::sweep::{invalid, Sweep, Trial};
 
 pub mod active;
+pub mod condense;
 pub mod coreset;
 
 /// A method as resolved: its registry name and its parameters as compact JSON.
@@ -72,6 +73,8 @@ pub struct TrialContext<'a, B: AutodiffBackend> {
     pub device: &'a B::Device,
     /// The results folder (caches go under `cache/`); `None` keeps them in memory only.
     pub out: Option<&'a Path>,
+    /// Prints a progress line (above the progress bar; nothing when quiet).
+    pub note: &'a dyn Fn(&str),
 }
 
 /// Where a trial body is, so a failure row names the point it failed at.
@@ -90,6 +93,7 @@ pub type Emit<'a> = dyn FnMut(Evaluation) -> bool + 'a;
 pub enum Protocol {
     Active(active::ActiveProtocol),
     Coreset(coreset::CoresetProtocol),
+    Condense(condense::CondenseProtocol),
 }
 
 impl Protocol {
@@ -111,6 +115,9 @@ impl Protocol {
                 &config.common,
                 origin,
             )?),
+            KindConfig::Condense(k) => {
+                Protocol::Condense(condense::CondenseProtocol::prepare(k, origin)?)
+            }
         })
     }
 
@@ -119,6 +126,7 @@ impl Protocol {
         match self {
             Protocol::Active(_) => "active",
             Protocol::Coreset(_) => "coreset",
+            Protocol::Condense(_) => "condense",
         }
     }
 
@@ -127,6 +135,7 @@ impl Protocol {
         match self {
             Protocol::Active(_) => "budget",
             Protocol::Coreset(_) => "fractions",
+            Protocol::Condense(_) => "ipc",
         }
     }
 
@@ -135,6 +144,7 @@ impl Protocol {
         match self {
             Protocol::Active(_) => "labels",
             Protocol::Coreset(p) => p.x_name(),
+            Protocol::Condense(_) => "ipc",
         }
     }
 
@@ -148,6 +158,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.axis_labels(),
             Protocol::Coreset(p) => p.axis_labels(),
+            Protocol::Condense(p) => p.axis_labels(),
         }
     }
 
@@ -156,6 +167,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.arms(),
             Protocol::Coreset(p) => p.arms(),
+            Protocol::Condense(p) => p.arms(),
         }
     }
 
@@ -164,6 +176,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.evaluations(axis),
             Protocol::Coreset(p) => p.evaluations(axis),
+            Protocol::Condense(p) => p.evaluations(axis),
         }
     }
 
@@ -173,6 +186,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.estimated_cost(axis, pool, epochs),
             Protocol::Coreset(p) => p.estimated_cost(pool, epochs),
+            Protocol::Condense(p) => p.estimated_cost(axis, pool, epochs),
         }
     }
 
@@ -183,6 +197,7 @@ impl Protocol {
         match self {
             Protocol::Active(_) => None,
             Protocol::Coreset(p) => Some(p.shared_work_key(trial)),
+            Protocol::Condense(p) => p.shared_work_key(trial),
         }
     }
 
@@ -197,6 +212,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.check_data(data, dataset, scenario, origin),
             Protocol::Coreset(p) => p.check_data(data, dataset, scenario, origin),
+            Protocol::Condense(p) => p.check_data(data, dataset, scenario, origin),
         }
     }
 
@@ -210,6 +226,7 @@ impl Protocol {
         match self {
             Protocol::Active(p) => p.run(ctx, emit, position),
             Protocol::Coreset(p) => p.run(ctx, emit, position),
+            Protocol::Condense(p) => p.run(ctx, emit, position),
         }
     }
 }

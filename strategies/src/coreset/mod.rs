@@ -72,7 +72,7 @@ fn no_params(value: &serde_json::Value) -> Result<(), String> {
 }
 
 /// Parses and validates parameters, starting from `defaults` for missing fields.
-fn parse<P: DeserializeOwned + serde::Serialize + ValidateParams>(
+pub(crate) fn parse<P: DeserializeOwned + serde::Serialize + ValidateParams>(
     name: &str,
     value: &serde_json::Value,
     defaults: P,

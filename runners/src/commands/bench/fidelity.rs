@@ -28,8 +28,8 @@ use sieve_datasets::{
 };
 use sieve_results::{estimate, paired_difference, write_atomic};
 
-use super::npy;
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
+use crate::npy;
 
 /// Options of `sieve bench fidelity`.
 #[derive(Clone, Debug)]

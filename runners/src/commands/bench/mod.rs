@@ -3,7 +3,6 @@
 
 pub mod epoch;
 pub mod fidelity;
-mod npy;
 pub mod step;
 
 pub use epoch::{bench_epoch, EpochBenchOptions, EpochBenchResult};

@@ -22,10 +22,10 @@ use sieve_strategies::coreset::build_coreset_method;
 use sieve_strategies::RegistryError;
 
 use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
-use crate::config::{CommonConfig, ConfigError, CoresetConfig};
+use crate::config::{CommonConfig, ConfigError, CoresetConfig, SelectionConfig};
 use crate::sweep::{invalid, Trial};
 
-mod shared;
+pub(crate) mod shared;
 
 use shared::{Memo, SharedKey};
 
@@ -74,6 +74,76 @@ pub(crate) struct SelectionSetup {
     pub epochs: usize,
     /// Compact JSON of the above: part of the shared-work key.
     pub identity: String,
+}
+
+impl SelectionSetup {
+    /// Resolves and validates a `[selection]` block (before any data is loaded).
+    pub(crate) fn prepare(selection: &SelectionConfig, origin: &str) -> Result<Self, ConfigError> {
+        if selection.epochs == 0 {
+            return Err(invalid(origin, "selection.epochs", "must be at least 1"));
+        }
+        if let Some(model) = &selection.model {
+            model
+                .validate("selection.model", None)
+                .map_err(|e| invalid(origin, "selection.model", e.to_string()))?;
+        }
+        let regularization = match &selection.regularization {
+        Some(spec) if spec.epochs.is_some() || spec.min_steps.is_some() => {
+            return Err(invalid(
+                origin,
+                "selection.regularization.epochs",
+                "the selection model trains `selection.epochs` epochs; set that instead of epochs or min_steps here",
+            ))
+        }
+        Some(spec) => {
+            let reg = spec
+                .resolve("selection.regularization")
+                .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
+            reg.validate("selection.regularization", None)
+                .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
+            Some(reg)
+        }
+        None => None,
+    };
+        let identity = serde_json::to_string(selection).unwrap_or_default();
+        Ok(Self {
+            model: selection.model.clone(),
+            regularization,
+            epochs: selection.epochs,
+            identity,
+        })
+    }
+
+    /// Checks the selection model and its training against one loaded pool.
+    pub(crate) fn check_data(
+        &self,
+        data: &ScenarioData,
+        dataset: &str,
+        origin: &str,
+    ) -> Result<(), ConfigError> {
+        if let Some(model) = &self.model {
+            model
+                .validate("selection.model", Some(data.pool.shape))
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        "selection.model",
+                        format!("with dataset `{dataset}`: {e}"),
+                    )
+                })?;
+        }
+        if let Some(reg) = &self.regularization {
+            reg.validate("selection.regularization", Some(data.pool.shape))
+                .map_err(|e| {
+                    invalid(
+                        origin,
+                        "selection.regularization",
+                        format!("with dataset `{dataset}`: {e}"),
+                    )
+                })?;
+        }
+        Ok(())
+    }
 }
 
 /// The coreset protocol of a sweep.
@@ -169,46 +239,14 @@ impl CoresetProtocol {
             let balance = if config.balance { "" } else { "-unbalanced" };
             format!("{prefix}{}{balance}", values.join("-"))
         };
-        let selection = &config.selection;
-        if selection.epochs == 0 {
-            return Err(invalid(origin, "selection.epochs", "must be at least 1"));
-        }
-        if let Some(model) = &selection.model {
-            model
-                .validate("selection.model", None)
-                .map_err(|e| invalid(origin, "selection.model", e.to_string()))?;
-        }
-        let regularization = match &selection.regularization {
-            Some(spec) if spec.epochs.is_some() || spec.min_steps.is_some() => {
-                return Err(invalid(
-                    origin,
-                    "selection.regularization.epochs",
-                    "the selection model trains `selection.epochs` epochs; set that instead of epochs or min_steps here",
-                ))
-            }
-            Some(spec) => {
-                let reg = spec
-                    .resolve("selection.regularization")
-                    .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
-                reg.validate("selection.regularization", None)
-                    .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
-                Some(reg)
-            }
-            None => None,
-        };
-        let identity = serde_json::to_string(selection).unwrap_or_default();
+        let selection = SelectionSetup::prepare(&config.selection, origin)?;
         let _ = common;
         Ok(Self {
             sizes,
             balance: config.balance,
             labels: vec![label],
             arms,
-            selection: SelectionSetup {
-                model: selection.model.clone(),
-                regularization,
-                epochs: selection.epochs,
-                identity,
-            },
+            selection,
             memo: Mutex::new(None),
         })
     }
@@ -260,27 +298,7 @@ impl CoresetProtocol {
         origin: &str,
     ) -> Result<(), ConfigError> {
         let n = data.pool.len();
-        if let Some(model) = &self.selection.model {
-            model
-                .validate("selection.model", Some(data.pool.shape))
-                .map_err(|e| {
-                    invalid(
-                        origin,
-                        "selection.model",
-                        format!("with dataset `{dataset}`: {e}"),
-                    )
-                })?;
-        }
-        if let Some(reg) = &self.selection.regularization {
-            reg.validate("selection.regularization", Some(data.pool.shape))
-                .map_err(|e| {
-                    invalid(
-                        origin,
-                        "selection.regularization",
-                        format!("with dataset `{dataset}`: {e}"),
-                    )
-                })?;
-        }
+        self.selection.check_data(data, dataset, origin)?;
         if data.ood.iter().any(|&o| o) {
             return Err(invalid(
                 origin,

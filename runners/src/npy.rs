@@ -1,7 +1,7 @@
-//! The NumPy `.npy` format (version 1.0), written so a PyTorch twin reads exactly the
-//! tensors sieve trained on: `numpy.load` needs nothing else.
+//! The NumPy `.npy` format (version 1.0), written so a PyTorch twin or a user reads
+//! exactly the tensors sieve trained on: `numpy.load` needs nothing else. Files are
+//! written atomically (a temporary file renamed into place), never half-written.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -51,11 +51,8 @@ fn write(
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
     bytes.extend_from_slice(data);
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(&bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    sieve_results::write_atomic(path, &bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

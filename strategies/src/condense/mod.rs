@@ -1,0 +1,260 @@
+//! Dataset condensation (`kind = "condense"`): methods that learn a small synthetic
+//! training set of `ipc` images per class, on which a network trained from scratch
+//! should do as well as possible on the real test set. One file per method; the
+//! registry below maps config names to methods and lists their parameters for
+//! `sieve list`. Real-image baselines (uniform, herding, k-center, forgetting) come
+//! from the coreset registry and are chosen by the protocol.
+
+mod dm;
+
+pub use dm::{condense_dm, DmParams, MAX_ITERATIONS};
+
+use burn::tensor::backend::AutodiffBackend;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sieve_bench_core::names::unknown_name_message;
+use sieve_bench_core::{ModelSpec, StrategyError};
+use sieve_datasets::{ExampleShape, LabeledSet};
+
+use crate::coreset::parse;
+use crate::registry::{ParamInfo, RegistryError};
+
+/// How the synthetic images start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyntheticInit {
+    /// Random real images of each class (the papers' default).
+    Real,
+    /// Standard normal noise (in normalised units).
+    Noise,
+}
+
+/// What a condensation method is asked for.
+pub struct CondenseRequest<'a, B: AutodiffBackend> {
+    /// The real training set (normalised).
+    pub data: &'a LabeledSet,
+    /// Classes of the task (labels are `0..classes`).
+    pub classes: usize,
+    /// Synthetic images per class.
+    pub ipc: usize,
+    /// The network the method matches through (the papers: the evaluation ConvNet).
+    pub spec: &'a ModelSpec,
+    pub device: &'a B::Device,
+}
+
+/// A learned synthetic set: `classes * ipc` images, class-major, in the data's
+/// normalised units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntheticSet {
+    pub images: Vec<f32>,
+    pub labels: Vec<u32>,
+    pub shape: ExampleShape,
+    /// Optimisation iterations run.
+    pub iterations: usize,
+    /// Wall-clock seconds of condensation.
+    pub seconds: f64,
+}
+
+impl SyntheticSet {
+    /// Seconds per iteration (0 without iterations).
+    pub fn seconds_per_iteration(&self) -> f64 {
+        if self.iterations == 0 {
+            0.0
+        } else {
+            self.seconds / self.iterations as f64
+        }
+    }
+
+    /// The set as a [`LabeledSet`] of `classes` classes (to train evaluation models on).
+    pub fn to_labeled_set(&self, like: &LabeledSet) -> Result<LabeledSet, String> {
+        LabeledSet::new(
+            self.shape,
+            like.num_classes,
+            self.images.clone(),
+            self.labels.clone(),
+        )
+        .map(|mut set| {
+            set.pad_value.clone_from(&like.pad_value);
+            set
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A condensation method as configured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CondenseMethod {
+    Dm(DmParams),
+}
+
+impl CondenseMethod {
+    /// Registry name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CondenseMethod::Dm(_) => "dm",
+        }
+    }
+
+    /// The resolved parameters as compact JSON (`method_params`).
+    pub fn params_json(&self) -> String {
+        match self {
+            CondenseMethod::Dm(p) => crate::params::to_json(p),
+        }
+    }
+
+    /// Learns the synthetic set. `on_iteration(done, loss)` reports progress.
+    pub fn condense<B: AutodiffBackend>(
+        &self,
+        request: &CondenseRequest<'_, B>,
+        rng: &mut ChaCha8Rng,
+        on_iteration: &mut dyn FnMut(usize, f64),
+    ) -> Result<SyntheticSet, StrategyError> {
+        match self {
+            CondenseMethod::Dm(p) => condense_dm(p, request, rng, on_iteration),
+        }
+    }
+
+    /// Iterations the method will run (for progress and cost estimates).
+    pub fn iterations(&self) -> usize {
+        match self {
+            CondenseMethod::Dm(p) => p.iterations,
+        }
+    }
+}
+
+/// One registered condensation method.
+#[derive(Clone, Copy, Debug)]
+pub struct CondenseInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamInfo],
+    build: fn(&serde_json::Value) -> Result<CondenseMethod, String>,
+}
+
+static REGISTRY: &[CondenseInfo] = &[CondenseInfo {
+    name: "dm",
+    summary: "distribution matching: per-class mean embeddings of fresh random networks (Zhao & Bilen 2023)",
+    params: &[
+        ParamInfo {
+            name: "iterations",
+            default: "20000",
+            help: "image updates",
+        },
+        ParamInfo {
+            name: "lr_img",
+            default: "1.0",
+            help: "SGD learning rate on the synthetic images",
+        },
+        ParamInfo {
+            name: "momentum",
+            default: "0.5",
+            help: "SGD momentum on the synthetic images",
+        },
+        ParamInfo {
+            name: "batch_real",
+            default: "256",
+            help: "real images per class per iteration",
+        },
+        ParamInfo {
+            name: "init",
+            default: "real",
+            help: "real (random real images) or noise",
+        },
+        ParamInfo {
+            name: "dsa",
+            default: "color_crop_cutout_flip_scale_rotate",
+            help: "Siamese augmentation families, or none",
+        },
+    ],
+    build: |v| parse("dm", v, DmParams::default()).map(CondenseMethod::Dm),
+}];
+
+/// Every registered condensation method.
+pub fn condense_registry() -> &'static [CondenseInfo] {
+    REGISTRY
+}
+
+/// Names of the condensation methods.
+pub fn condense_method_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|m| m.name).collect()
+}
+
+/// Builds a method from its config name and parameters.
+pub fn build_condense_method(
+    name: &str,
+    params: &serde_json::Value,
+) -> Result<CondenseMethod, RegistryError> {
+    let info = REGISTRY.iter().find(|m| m.name == name).ok_or_else(|| {
+        RegistryError::UnknownStrategy(unknown_name_message(
+            "condensation method",
+            name,
+            &condense_method_names(),
+        ))
+    })?;
+    (info.build)(params).map_err(|message| RegistryError::BadParams {
+        strategy: name.to_string(),
+        message,
+    })
+}
+
+/// The rows of each class; every class needs at least `ipc` of them.
+pub(crate) fn class_rows(
+    data: &LabeledSet,
+    classes: usize,
+    ipc: usize,
+) -> Result<Vec<Vec<usize>>, StrategyError> {
+    let mut rows = data.indices_by_class();
+    rows.resize(classes, Vec::new());
+    if let Some((c, r)) = rows.iter().enumerate().find(|(_, r)| r.len() < ipc) {
+        return Err(StrategyError::Request {
+            strategy: "condense".into(),
+            message: format!(
+                "class {c} has {} training images, fewer than ipc = {ipc}",
+                r.len()
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+/// The starting synthetic images, class-major: random real images of each class
+/// (distinct), or standard normal noise.
+pub(crate) fn initial_images(
+    data: &LabeledSet,
+    by_class: &[Vec<usize>],
+    ipc: usize,
+    init: SyntheticInit,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f32> {
+    let total = by_class.len() * ipc * data.shape.len();
+    match init {
+        SyntheticInit::Real => {
+            let mut images = Vec::with_capacity(total);
+            for rows in by_class {
+                let mut chosen = rows.clone();
+                chosen.shuffle(rng);
+                for &r in &chosen[..ipc] {
+                    images.extend_from_slice(data.example(r));
+                }
+            }
+            images
+        }
+        SyntheticInit::Noise => (0..total).map(|_| standard_normal(rng)).collect(),
+    }
+}
+
+/// `[0; ipc], [1; ipc], ...`
+pub(crate) fn synthetic_labels(classes: usize, ipc: usize) -> Vec<u32> {
+    (0..classes as u32)
+        .flat_map(|c| std::iter::repeat_n(c, ipc))
+        .collect()
+}
+
+/// A standard normal draw (Box–Muller).
+fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
+    use rand::Rng;
+    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let u2: f64 = rng.random();
+    ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+}

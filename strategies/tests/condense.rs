@@ -1,0 +1,216 @@
+//! Condensation methods on cases whose answer is known by construction, and every
+//! parameter reaching the result.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Mutex;
+
+use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+use sieve_bench_core::{ModelKind, ModelSpec};
+use sieve_datasets::{ExampleShape, LabeledSet};
+use sieve_strategies::condense::{
+    build_condense_method, condense_registry, CondenseMethod, CondenseRequest, SyntheticSet,
+};
+
+type Cpu = Autodiff<Flex>;
+
+/// DM seeds burn's process-wide generator: tests take turns.
+static RNG: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+const SHAPE: ExampleShape = ExampleShape::new(1, 6, 6);
+
+/// `per_class` copies of one fixed image per class (3 classes), plus `jitter` noise.
+fn data(per_class: usize, jitter: f32) -> LabeledSet {
+    let mut features = Vec::new();
+    let mut labels = Vec::new();
+    for c in 0..3u32 {
+        for i in 0..per_class {
+            for p in 0..SHAPE.len() {
+                let base = ((p * (c as usize + 2)) % 7) as f32 / 3.0 - 1.0;
+                let noise = jitter * (((i * 31 + p * 17) % 11) as f32 / 5.0 - 1.0);
+                features.push(base + noise);
+            }
+            labels.push(c);
+        }
+    }
+    LabeledSet::new(SHAPE, 3, features, labels).unwrap()
+}
+
+fn class_image(c: usize) -> Vec<f32> {
+    (0..SHAPE.len())
+        .map(|p| ((p * (c + 2)) % 7) as f32 / 3.0 - 1.0)
+        .collect()
+}
+
+fn condense(
+    method: &CondenseMethod,
+    set: &LabeledSet,
+    spec: &ModelSpec,
+    ipc: usize,
+) -> (SyntheticSet, Vec<f64>) {
+    let request = CondenseRequest::<Cpu> {
+        data: set,
+        classes: 3,
+        ipc,
+        spec,
+        device: &FlexDevice,
+    };
+    let mut losses = Vec::new();
+    let out = method
+        .condense(
+            &request,
+            &mut ChaCha8Rng::seed_from_u64(1),
+            &mut |_, loss| losses.push(loss),
+        )
+        .unwrap();
+    (out, losses)
+}
+
+fn dm(params: Value) -> CondenseMethod {
+    build_condense_method("dm", &params).unwrap()
+}
+
+fn mlp() -> ModelSpec {
+    ModelSpec {
+        hidden: Some(vec![64]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    }
+}
+
+fn convnet() -> ModelSpec {
+    ModelSpec {
+        width: Some(8),
+        ..ModelSpec::of(ModelKind::Convnet)
+    }
+}
+
+#[test]
+fn dm_leaves_a_perfect_set_alone_even_under_siamese_augmentation() {
+    // One real image per class and ipc 1 from real images: the synthetic set *is* the
+    // real set, so the means match exactly under any network — and under DSA only if
+    // the real and synthetic batches get the same transform (Siamese). Loss 0, no step.
+    let _rng = lock();
+    let set = data(1, 0.0);
+    for dsa in ["none", "color_crop_cutout_flip_scale_rotate"] {
+        let method = dm(json!({ "iterations": 5, "dsa": dsa }));
+        let (out, losses) = condense(&method, &set, &convnet(), 1);
+        // (Under DSA the two sides are transformed by a sparse sum and by a matrix
+        // product: equal up to float rounding.)
+        assert!(losses.iter().all(|&l| l.abs() < 1e-6), "{dsa}: {losses:?}");
+        for (a, b) in out.images.iter().zip(&set.features) {
+            assert!((a - b).abs() < 1e-5, "{dsa}: {a} vs {b}");
+        }
+        assert_eq!(out.labels, vec![0, 1, 2]);
+        assert_eq!(out.iterations, 5);
+    }
+}
+
+#[test]
+fn dm_moves_noise_towards_the_class_images() {
+    // Every image of class c is the same x_c: the matching loss is zero at syn = x_c, so
+    // DM from noise must lower the loss and bring each synthetic image closer to x_c.
+    let _rng = lock();
+    let set = data(20, 0.0);
+    let method = dm(
+        json!({ "iterations": 300, "dsa": "none", "init": "noise", "lr_img": 0.1, "batch_real": 8 }),
+    );
+    let (out, losses) = condense(&method, &set, &mlp(), 1);
+    let start: f64 = losses[..10].iter().sum::<f64>() / 10.0;
+    let end: f64 = losses[losses.len() - 10..].iter().sum::<f64>() / 10.0;
+    assert!(end < 0.2 * start, "loss {start} -> {end}");
+    for c in 0..3 {
+        let target = class_image(c);
+        let syn = &out.images[c * SHAPE.len()..(c + 1) * SHAPE.len()];
+        // Noise starts at distance about sqrt(36 * (1 + |x|^2)); require a clear approach.
+        let d: f32 = syn
+            .iter()
+            .zip(&target)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let start: f32 = target.iter().map(|b| b * b + 1.0).sum::<f32>().sqrt();
+        assert!(
+            d < 0.5 * start,
+            "class {c}: distance {d} vs about {start} at the start"
+        );
+    }
+}
+
+/// A non-default value for each DM parameter.
+fn other_value(param: &str) -> Value {
+    match param {
+        "iterations" => json!(4),
+        "lr_img" => json!(0.3),
+        "momentum" => json!(0.9),
+        "batch_real" => json!(3),
+        "init" => json!("noise"),
+        "dsa" => json!("scale_rotate"),
+        other => panic!("dm.{other} needs a case in other_value"),
+    }
+}
+
+#[test]
+fn every_condensation_parameter_changes_the_synthetic_set() {
+    let _rng = lock();
+    let set = data(12, 0.3);
+    for info in condense_registry() {
+        let base = json!({ "iterations": 3, "dsa": "crop" });
+        let method = build_condense_method(info.name, &base).unwrap();
+        let listed: Vec<&str> = info.params.iter().map(|p| p.name).collect();
+        let resolved: Value = serde_json::from_str(&method.params_json()).unwrap();
+        let keys: Vec<&str> = resolved
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let (mut a, mut b) = (listed.clone(), keys.clone());
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(
+            a, b,
+            "{}: the registry lists other parameters than it resolves",
+            info.name
+        );
+        let (before, _) = condense(&method, &set, &convnet(), 2);
+        for p in info.params {
+            let mut params = base.clone();
+            params[p.name] = other_value(p.name);
+            let changed = build_condense_method(info.name, &params).unwrap();
+            let (after, _) = condense(&changed, &set, &convnet(), 2);
+            assert_ne!(
+                before.images, after.images,
+                "{}.{} changed nothing",
+                info.name, p.name
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_with_their_name() {
+    for (params, needle) in [
+        (json!({ "iterations": 0 }), "iterations"),
+        (json!({ "lr_img": -1.0 }), "lr_img"),
+        (json!({ "momentum": 1.5 }), "momentum"),
+        (json!({ "dsa": "crop_crop" }), "dsa"),
+        (json!({ "init": "zeros" }), "zeros"),
+        (json!({ "iteration": 3 }), "unknown parameter `iteration`"),
+    ] {
+        let e = build_condense_method("dm", &params)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{params}: {e}");
+    }
+    let e = build_condense_method("dn", &Value::Null)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("did you mean `dm`"), "{e}");
+}
