@@ -3,6 +3,7 @@
 
     python3 scripts/torch_twin.py fidelity DIR
     python3 scripts/torch_twin.py step --model lenet --shape 1,28,28 --batch-size 128
+    python3 scripts/torch_twin.py dm --shape 1,28,28 --ipc 10 --batch-real 256
 
 reads DIR/protocol.json and the tensors `sieve bench fidelity` exported (train_x.npy,
 train_y.npy, test_x.npy, test_y.npy), trains every run from scratch exactly as the
@@ -287,6 +288,50 @@ def step(args):
     print(json.dumps(result))
 
 
+def dm(args):
+    """One DM iteration as `sieve bench dm` times it (and as the reference main_DM.py
+    runs it, without augmentation): a fresh ConvNet with frozen weights, per class
+    `batch_real` random real images and the class's `ipc` synthetic images embedded,
+    loss = sum over classes of the squared distance of the mean embeddings, backward to
+    the images, SGD (lr 1, momentum 0.5) on the images. Random normal data of the
+    given shape (the time does not depend on the values)."""
+    torch.set_num_threads(args.threads)
+    shape = [int(v) for v in args.shape.split(",")]
+    classes = args.classes
+    protocol = {"shape": shape, "classes": classes, "mlp_hidden": [128],
+                "convnet_width": args.width, "convnet_depth": 3, "gal_dropout": [0.25, 0.5],
+                "resnet_stem": "cifar"}
+    gen = np.random.default_rng(0)
+    real = torch.from_numpy(gen.standard_normal((classes, 6000, *shape)).astype(np.float32))
+    syn = torch.randn(classes * args.ipc, *shape, requires_grad=True)
+    opt = torch.optim.SGD([syn], lr=1.0, momentum=0.5)
+    total = 0.0
+    for i in range(args.iterations + 1):
+        t = time.perf_counter()
+        net = build("convnet", protocol)
+        for p_ in net.parameters():
+            p_.requires_grad = False
+        embed = nn.Sequential(*list(net.children())[:-1])
+        loss = torch.tensor(0.0)
+        for c in range(classes):
+            idx = torch.randperm(real.shape[1])[: args.batch_real]
+            out_real = embed(real[c][idx]).detach()
+            out_syn = embed(syn[c * args.ipc:(c + 1) * args.ipc])
+            loss = loss + torch.sum((out_real.mean(0) - out_syn.mean(0)) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        if i >= 1:
+            total += time.perf_counter() - t
+    ms = total * 1e3 / args.iterations
+    result = {"side": "torch", "ipc": args.ipc, "batch_real": args.batch_real,
+              "width": args.width, "threads": args.threads, "iteration_ms": ms}
+    print(f"dm torch {torch.__version__} {args.threads} threads: ipc {args.ipc}, batch_real "
+          f"{args.batch_real}, ConvNet width {args.width}: {ms:.1f} ms per iteration")
+    print(json.dumps(result))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,8 +345,18 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--resnet-stem", default="cifar")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p = sub.add_parser("dm", help="time one DM iteration (sieve bench dm)")
+    p.add_argument("--shape", default="1,28,28", help="channels,height,width")
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--ipc", type=int, default=10)
+    p.add_argument("--batch-real", type=int, default=256)
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    if args.command == "fidelity":
+    if args.command == "dm":
+        dm(args)
+    elif args.command == "fidelity":
         fidelity(args.dir)
     elif args.command == "step":
         step(args)

@@ -247,6 +247,31 @@ enum BenchCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+    /// Milliseconds per DM (distribution matching) iteration with the condensation
+    /// ConvNet; compare with `scripts/condense_twin.py dm`.
+    Dm {
+        /// Data source: digits, idx, cifar10, cifar100 or synthetic.
+        #[arg(long, default_value = "idx")]
+        source: String,
+        /// Folder of the data files (idx, cifar10, cifar100).
+        #[arg(long)]
+        path: Option<PathBuf>,
+        #[arg(long, default_value_t = 10)]
+        ipc: usize,
+        #[arg(long, default_value_t = 256)]
+        batch_real: usize,
+        /// ConvNet width.
+        #[arg(long, default_value_t = 128)]
+        width: usize,
+        /// `none` or a DSA strategy such as color_crop_cutout_flip_scale_rotate.
+        #[arg(long, default_value = "none")]
+        dsa: String,
+        /// Timed iterations (after one warm-up iteration).
+        #[arg(long, default_value_t = 10)]
+        iterations: usize,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
     /// Train each built-in model in sieve and in its PyTorch twin on the same labeled
     /// subsets; report both accuracies and the interval of the paired difference.
     Fidelity {
@@ -517,6 +542,30 @@ wrote {}", s.array.display(), s.merge.display());
                     println!(
                         "{} on {}, batch {}: step {:.1} ms = batch {:.1} + forward {:.1} + backward {:.1} + optimizer {:.1}; inference {:.1} ms",
                         r.model, r.device, r.batch_size, r.step_ms, r.batch_ms, r.forward_ms, r.backward_ms, r.optimizer_ms, r.inference_ms
+                    );
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Command::Bench(BenchCommand::Dm { source, path, ipc, batch_real, width, dsa, iterations, device }) => {
+            let options = bench_options(&source, path, "convnet", batch_real, 1, &device).and_then(|o| {
+                if ipc == 0 || iterations == 0 || width == 0 {
+                    return Err("--ipc, --iterations and --width must be at least 1".to_string());
+                }
+                Ok(bench::DmBenchOptions {
+                    source: o.source, path: o.path, ipc, batch_real, width, dsa: dsa.clone(),
+                    iterations, device: o.device,
+                })
+            });
+            match options {
+                Ok(options) => bench::bench_dm(options).map(|r| {
+                    println!(
+                        "dm on {}: ipc {}, batch_real {}, ConvNet width {}, dsa {}: {:.1} ms per iteration (mean of {})",
+                        r.device, r.ipc, r.batch_real, r.width, r.dsa, r.iteration_ms, r.iterations
                     );
                     println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 }),
