@@ -197,6 +197,12 @@ fn condense_configs_are_validated_before_any_work() {
     assert!(e.contains("ipcs"), "{e}");
     let e = error_of(&CONDENSE.replace("name = \"uniform\"", "name = \"el2n\""));
     assert!(e.contains("uniform"), "{e}");
+    let e = error_of(
+        &CONDENSE
+            .replace("name = \"convnet\"\nwidth = 8", "name = \"mlp\"")
+            .replace("name = \"dm\"", "name = \"dc\""),
+    );
+    assert!(e.contains("model[0]") && e.contains("convnet"), "{e}");
 }
 
 /// Records minus the ids (which change with any edit).
@@ -284,4 +290,34 @@ fn every_condense_field_reaches_the_records() {
         .map(|c| c.0.split('.').next().unwrap().to_string())
         .collect();
     assert_eq!(own, tested, "every condense field needs a case here");
+}
+
+#[test]
+fn every_condensation_method_runs_from_a_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = CONDENSE
+        .replace("repeats = 2", "repeats = 1")
+        .replace("ipc = [1, 3]", "ipc = [1]");
+    for info in sieve_strategies::condense::condense_registry() {
+        if info.name != "dm" {
+            text.push_str(&format!(
+                "\n[[method]]\nname = \"{}\"\nparams = {{ iterations = 2, batch_real = 16 }}\n",
+                info.name
+            ));
+        }
+    }
+    let config = write_config(tmp.path(), "all.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = untimed_records(&out);
+    for info in sieve_strategies::condense::condense_registry() {
+        let mine: Vec<_> = rows.iter().filter(|r| r.method == info.name).collect();
+        assert_eq!(mine.len(), 2, "{}: n_eval rows", info.name);
+        assert!(
+            mine.iter().all(|r| r.is_ok()),
+            "{}: {}",
+            info.name,
+            mine[0].status
+        );
+    }
 }

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use sieve_bench_core::{ModelKind, ModelSpec};
 use sieve_datasets::{ExampleShape, LabeledSet};
 use sieve_strategies::condense::{
-    build_condense_method, condense_registry, CondenseMethod, CondenseRequest, SyntheticSet,
+    build_condense_method, condense_registry, CondenseMethod, CondenseRequest, DcParams,
+    SyntheticSet,
 };
 
 type Cpu = Autodiff<Flex>;
@@ -143,16 +144,29 @@ fn dm_moves_noise_towards_the_class_images() {
     }
 }
 
-/// A non-default value for each DM parameter.
-fn other_value(param: &str) -> Value {
+/// A non-default value for each condensation parameter.
+fn other_value(method: &str, param: &str) -> Value {
     match param {
         "iterations" => json!(4),
         "lr_img" => json!(0.3),
         "momentum" => json!(0.9),
         "batch_real" => json!(3),
-        "init" => json!("noise"),
+        "init" if method == "dsa" => json!("noise"),
+        "init" => json!(if method == "dc" { "real" } else { "noise" }),
         "dsa" => json!("scale_rotate"),
-        other => panic!("dm.{other} needs a case in other_value"),
+        "lr_net" => json!(0.2),
+        "batch_train" => json!(2),
+        "outer_loop" => json!(3),
+        "inner_loop" => json!(2),
+        other => panic!("{method}.{other} needs a case in other_value"),
+    }
+}
+
+/// A small, fast base configuration of each method (ipc 2 has no reference loops).
+fn base_params(method: &str) -> Value {
+    match method {
+        "dm" => json!({ "iterations": 3, "dsa": "crop" }),
+        _ => json!({ "iterations": 2, "dsa": "crop", "outer_loop": 2, "inner_loop": 1 }),
     }
 }
 
@@ -161,7 +175,7 @@ fn every_condensation_parameter_changes_the_synthetic_set() {
     let _rng = lock();
     let set = data(12, 0.3);
     for info in condense_registry() {
-        let base = json!({ "iterations": 3, "dsa": "crop" });
+        let base = base_params(info.name);
         let method = build_condense_method(info.name, &base).unwrap();
         let listed: Vec<&str> = info.params.iter().map(|p| p.name).collect();
         let resolved: Value = serde_json::from_str(&method.params_json()).unwrap();
@@ -182,7 +196,7 @@ fn every_condensation_parameter_changes_the_synthetic_set() {
         let (before, _) = condense(&method, &set, &convnet(), 2);
         for p in info.params {
             let mut params = base.clone();
-            params[p.name] = other_value(p.name);
+            params[p.name] = other_value(info.name, p.name);
             let changed = build_condense_method(info.name, &params).unwrap();
             let (after, _) = condense(&changed, &set, &convnet(), 2);
             assert_ne!(
@@ -192,6 +206,106 @@ fn every_condensation_parameter_changes_the_synthetic_set() {
             );
         }
     }
+}
+
+#[test]
+fn gradient_matching_scores_a_perfect_set_far_below_a_noise_set() {
+    // One real image per class: a synthetic set equal to it has the real gradients
+    // exactly (distance only from the reference's 1e-6 in the cosine), noise does not.
+    let _rng = lock();
+    let set = data(1, 0.0);
+    for name in ["dc", "dsa"] {
+        let loss_of = |init: &str| {
+            let method =
+                build_condense_method(name, &json!({ "iterations": 1, "init": init })).unwrap();
+            let (_, losses) = condense(&method, &set, &convnet(), 1);
+            losses[0]
+        };
+        let (perfect, noise) = (loss_of("real"), loss_of("noise"));
+        assert!(
+            perfect < 0.05 * noise,
+            "{name}: perfect {perfect}, noise {noise}"
+        );
+    }
+}
+
+#[test]
+fn gradient_matching_loops_follow_the_reference_table() {
+    let dc = DcParams::dc();
+    assert_eq!(dc.loops(1), Ok((1, 1)));
+    assert_eq!(dc.loops(10), Ok((10, 50)));
+    assert_eq!(dc.loops(50), Ok((50, 10)));
+    assert!(dc.loops(7).unwrap_err().contains("outer_loop"));
+    let given = DcParams {
+        outer_loop: 3,
+        inner_loop: 4,
+        ..DcParams::dc()
+    };
+    assert_eq!(given.loops(7), Ok((3, 4)));
+    assert_eq!(given.loops(10), Ok((3, 4)));
+}
+
+#[test]
+fn matching_gradients_flow_to_the_images_as_finite_differences_say() {
+    // d/dx of distance(explicit gradients at x, fixed real gradients): autodiff through
+    // the hand-written backward must agree with central differences.
+    use burn::tensor::{Distribution, Tensor, TensorData};
+    use sieve_bench_core::model::ConvNet;
+    use sieve_strategies::condense::match_distance;
+    let _rng = lock();
+    let device = FlexDevice;
+    let shape = ExampleShape::new(1, 6, 6);
+    let net = ConvNet::<Cpu>::new(shape, 3, 4, 2, &device);
+    let real = Tensor::<Cpu, 4>::random([4, 1, 6, 6], Distribution::Normal(0.0, 1.0), &device);
+    let onehot = |n: usize| {
+        let v: Vec<f32> = (0..n * 3)
+            .map(|i| if i % 3 == 1 { 1.0 } else { 0.0 })
+            .collect();
+        Tensor::<Cpu, 2>::from_data(TensorData::new(v, [n, 3]), &device)
+    };
+    let real_grads = net.explicit_gradients(real, onehot(4));
+    let x0: Vec<f32> = (0..2 * 36)
+        .map(|i| ((i * 7919) % 97) as f32 / 48.0 - 1.0)
+        .collect();
+    let distance = |x: &[f32]| -> (f64, Vec<f32>) {
+        let xt = Tensor::<Cpu, 4>::from_data(TensorData::new(x.to_vec(), [2, 1, 6, 6]), &device)
+            .require_grad();
+        let d = match_distance(&net.explicit_gradients(xt.clone(), onehot(2)), &real_grads);
+        let value = d.clone().into_scalar() as f64;
+        let g = xt
+            .grad(&d.backward())
+            .unwrap()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        (value, g)
+    };
+    let (_, analytic) = distance(&x0);
+    // The hand-written gradient has jumps where a ReLU switches, so a difference
+    // quotient across one is meaningless: a pixel counts where two step sizes agree.
+    let fd = |i: usize, h: f32| {
+        let (mut up, mut down) = (x0.clone(), x0.clone());
+        up[i] += h;
+        down[i] -= h;
+        ((distance(&up).0 - distance(&down).0) / (2.0 * h as f64)) as f32
+    };
+    let mut checked = 0;
+    for i in (0..72).step_by(5) {
+        let (a, b) = (fd(i, 3e-3), fd(i, 1e-3));
+        if (a - b).abs() > 0.02 * a.abs().max(b.abs()) + 1e-3 {
+            continue;
+        }
+        checked += 1;
+        assert!(
+            (a - analytic[i]).abs() <= 0.02 * a.abs().max(analytic[i].abs()) + 1e-3,
+            "pixel {i}: autodiff {} vs finite differences {a}",
+            analytic[i]
+        );
+    }
+    assert!(
+        checked >= 8,
+        "only {checked} pixels away from a ReLU switch"
+    );
 }
 
 #[test]

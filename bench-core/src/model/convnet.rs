@@ -14,14 +14,14 @@ use sieve_datasets::ExampleShape;
 /// One conv block.
 #[derive(Module, Debug)]
 pub struct ConvBlock<B: Backend> {
-    conv: Conv2d<B>,
-    norm: InstanceNorm<B>,
+    pub(crate) conv: Conv2d<B>,
+    pub(crate) norm: InstanceNorm<B>,
 }
 
 /// The condensation ConvNet.
 #[derive(Module, Debug)]
 pub struct ConvNet<B: Backend> {
-    blocks: Vec<ConvBlock<B>>,
+    pub(crate) blocks: Vec<ConvBlock<B>>,
     head: Linear<B>,
 }
 

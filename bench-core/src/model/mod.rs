@@ -4,6 +4,7 @@
 //! expose a penultimate embedding and a linear head, so strategies can ask for both.
 
 mod convnet;
+mod convnet_grad;
 mod dropout;
 mod gal_cnn;
 mod lenet;
@@ -13,6 +14,7 @@ mod resnet;
 mod spec;
 
 pub use convnet::ConvNet;
+pub use convnet_grad::ConvNetGradients;
 pub use dropout::{consistent_masks, dropout};
 pub use gal_cnn::{GalCnn, GAL_DROPOUT};
 pub use lenet::LeNet;

@@ -115,9 +115,11 @@ impl Protocol {
                 &config.common,
                 origin,
             )?),
-            KindConfig::Condense(k) => {
-                Protocol::Condense(condense::CondenseProtocol::prepare(k, origin)?)
-            }
+            KindConfig::Condense(k) => Protocol::Condense(condense::CondenseProtocol::prepare(
+                k,
+                &config.common.models,
+                origin,
+            )?),
         })
     }
 

@@ -5,8 +5,10 @@
 //! `sieve list`. Real-image baselines (uniform, herding, k-center, forgetting) come
 //! from the coreset registry and are chosen by the protocol.
 
+mod dc;
 mod dm;
 
+pub use dc::{condense_dc, match_distance, DcParams};
 pub use dm::{condense_dm, DmParams, MAX_ITERATIONS};
 
 use burn::tensor::backend::AutodiffBackend;
@@ -86,6 +88,9 @@ impl SyntheticSet {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CondenseMethod {
     Dm(DmParams),
+    /// Gradient matching; `dsa` is the same with Siamese augmentation by default.
+    Dc(DcParams),
+    Dsa(DcParams),
 }
 
 impl CondenseMethod {
@@ -93,6 +98,8 @@ impl CondenseMethod {
     pub fn name(&self) -> &'static str {
         match self {
             CondenseMethod::Dm(_) => "dm",
+            CondenseMethod::Dc(_) => "dc",
+            CondenseMethod::Dsa(_) => "dsa",
         }
     }
 
@@ -100,6 +107,7 @@ impl CondenseMethod {
     pub fn params_json(&self) -> String {
         match self {
             CondenseMethod::Dm(p) => crate::params::to_json(p),
+            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => crate::params::to_json(p),
         }
     }
 
@@ -112,6 +120,9 @@ impl CondenseMethod {
     ) -> Result<SyntheticSet, StrategyError> {
         match self {
             CondenseMethod::Dm(p) => condense_dm(p, request, rng, on_iteration),
+            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => {
+                condense_dc(self.name(), p, request, rng, on_iteration)
+            }
         }
     }
 
@@ -119,6 +130,7 @@ impl CondenseMethod {
     pub fn iterations(&self) -> usize {
         match self {
             CondenseMethod::Dm(p) => p.iterations,
+            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => p.iterations,
         }
     }
 }
@@ -168,7 +180,72 @@ static REGISTRY: &[CondenseInfo] = &[CondenseInfo {
         },
     ],
     build: |v| parse("dm", v, DmParams::default()).map(CondenseMethod::Dm),
+},
+CondenseInfo {
+    name: "dc",
+    summary: "gradient matching: per-class cosine distance of real and synthetic gradients (Zhao et al. 2021); convnet only",
+    params: &DC_PARAMS,
+    build: |v| parse("dc", v, DcParams::dc()).map(CondenseMethod::Dc),
+},
+CondenseInfo {
+    name: "dsa",
+    summary: "gradient matching with differentiable Siamese augmentation (Zhao & Bilen 2021); convnet only",
+    params: &DC_PARAMS,
+    build: |v| parse("dsa", v, DcParams::dsa()).map(CondenseMethod::Dsa),
 }];
+
+const DC_PARAMS: [ParamInfo; 10] = [
+    ParamInfo {
+        name: "iterations",
+        default: "1000",
+        help: "outer iterations, each with a fresh network",
+    },
+    ParamInfo {
+        name: "lr_img",
+        default: "0.1",
+        help: "SGD learning rate on the synthetic images",
+    },
+    ParamInfo {
+        name: "momentum",
+        default: "0.5",
+        help: "SGD momentum on the synthetic images",
+    },
+    ParamInfo {
+        name: "lr_net",
+        default: "0.01",
+        help: "SGD learning rate of the network's inner training",
+    },
+    ParamInfo {
+        name: "batch_real",
+        default: "256",
+        help: "real images per class per matching step",
+    },
+    ParamInfo {
+        name: "batch_train",
+        default: "256",
+        help: "batch of the inner training",
+    },
+    ParamInfo {
+        name: "outer_loop",
+        default: "0 (by ipc: 1, 10, 20, 30, 40, 50)",
+        help: "matching steps per network",
+    },
+    ParamInfo {
+        name: "inner_loop",
+        default: "0 (by ipc: 1, 50, 25, 20, 15, 10)",
+        help: "inner training epochs between matching steps",
+    },
+    ParamInfo {
+        name: "init",
+        default: "noise (dc) / real (dsa)",
+        help: "noise or real",
+    },
+    ParamInfo {
+        name: "dsa",
+        default: "none (dc) / color_crop_cutout_flip_scale_rotate (dsa)",
+        help: "Siamese augmentation families, or none",
+    },
+];
 
 /// Every registered condensation method.
 pub fn condense_registry() -> &'static [CondenseInfo] {

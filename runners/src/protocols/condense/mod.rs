@@ -60,7 +60,11 @@ pub struct CondenseProtocol {
 
 impl CondenseProtocol {
     /// Resolves methods, ipc values and the selection model of the baselines.
-    pub fn prepare(config: &CondenseConfig, origin: &str) -> Result<Self, ConfigError> {
+    pub fn prepare(
+        config: &CondenseConfig,
+        models: &[sieve_bench_core::ModelSpec],
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
         let arms = resolve_arms(
             origin,
             "method",
@@ -88,13 +92,39 @@ impl CondenseProtocol {
                 Err(e) => Err((false, e.to_string())),
             },
         )?;
-        let makers = arms
+        let makers: Vec<Maker> = arms
             .iter()
             .map(|arm| match build_condense_method(&arm.name, &arm.params) {
                 Ok(m) => Maker::Condense(m),
                 Err(_) => Maker::Real,
             })
             .collect();
+        // Gradient matching differentiates the ConvNet's hand-written gradients.
+        let matching = arms.iter().zip(&makers).find(|(_, m)| {
+            matches!(
+                m,
+                Maker::Condense(CondenseMethod::Dc(_) | CondenseMethod::Dsa(_))
+            )
+        });
+        if let Some((arm, _)) = matching {
+            for (i, model) in models.iter().enumerate() {
+                let kind = model
+                    .resolved_kind(&format!("model[{i}]"))
+                    .map_err(|e| invalid(origin, format!("model[{i}]"), e.to_string()))?;
+                if kind != sieve_bench_core::ModelKind::Convnet {
+                    return Err(invalid(
+                        origin,
+                        format!("model[{i}]"),
+                        format!(
+                            "method `{}` (gradient matching) needs the `convnet` model, whose gradients sieve writes out by hand; `{}` is a {}",
+                            arm.label,
+                            model.name,
+                            kind.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
         if config.ipc.is_empty() {
             return Err(invalid(
                 origin,
