@@ -4,6 +4,7 @@
     python3 scripts/torch_twin.py fidelity DIR
     python3 scripts/torch_twin.py step --model lenet --shape 1,28,28 --batch-size 128
     python3 scripts/torch_twin.py dm --shape 1,28,28 --ipc 10 --batch-real 256
+    python3 scripts/torch_twin.py dc --shape 1,28,28 --ipc 10 --batch-real 256
 
 reads DIR/protocol.json and the tensors `sieve bench fidelity` exported (train_x.npy,
 train_y.npy, test_x.npy, test_y.npy), trains every run from scratch exactly as the
@@ -332,6 +333,60 @@ def dm(args):
     print(json.dumps(result))
 
 
+def dc(args):
+    """One gradient-matching step as `sieve bench condense --method dc` times it (the
+    reference main.py's update of the synthetic data, without augmentation): a fresh
+    ConvNet; per class the cross-entropy gradients of every parameter on `batch_real`
+    real images (detached) and on the class's `ipc` synthetic images (create_graph),
+    the reference's layer-wise distance (per output unit 1 - cos; 1-d parameters 0),
+    backward to the images, SGD (lr 0.1, momentum 0.5) on the images."""
+    torch.set_num_threads(args.threads)
+    shape = [int(v) for v in args.shape.split(",")]
+    classes = args.classes
+    protocol = {"shape": shape, "classes": classes, "mlp_hidden": [128],
+                "convnet_width": args.width, "convnet_depth": 3, "gal_dropout": [0.25, 0.5],
+                "resnet_stem": "cifar"}
+    gen = np.random.default_rng(0)
+    real = torch.from_numpy(gen.standard_normal((classes, 6000, *shape)).astype(np.float32))
+    syn = torch.randn(classes * args.ipc, *shape, requires_grad=True)
+    opt = torch.optim.SGD([syn], lr=0.1, momentum=0.5)
+
+    def distance(gs, gr):
+        if gs.dim() == 1:
+            return torch.tensor(0.0)
+        gs, gr = gs.reshape(gs.shape[0], -1), gr.reshape(gr.shape[0], -1)
+        return torch.sum(1 - torch.sum(gs * gr, dim=-1) / (gs.norm(dim=-1) * gr.norm(dim=-1) + 1e-6))
+
+    total = 0.0
+    for i in range(args.iterations + 1):
+        t = time.perf_counter()
+        net = build("convnet", protocol)
+        params = list(net.parameters())
+        loss = torch.tensor(0.0)
+        for c in range(classes):
+            idx = torch.randperm(real.shape[1])[: args.batch_real]
+            lab = torch.full((len(idx),), c)
+            g_real = torch.autograd.grad(F.cross_entropy(net(real[c][idx]), lab), params)
+            g_real = [g.detach() for g in g_real]
+            lab_syn = torch.full((args.ipc,), c)
+            g_syn = torch.autograd.grad(
+                F.cross_entropy(net(syn[c * args.ipc:(c + 1) * args.ipc]), lab_syn), params,
+                create_graph=True)
+            loss = loss + sum(distance(s_, r_) for s_, r_ in zip(g_syn, g_real))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        if i >= 1:
+            total += time.perf_counter() - t
+    ms = total * 1e3 / args.iterations
+    result = {"side": "torch", "method": "dc", "ipc": args.ipc, "batch_real": args.batch_real,
+              "width": args.width, "threads": args.threads, "iteration_ms": ms}
+    print(f"dc torch {torch.__version__} {args.threads} threads: ipc {args.ipc}, batch_real "
+          f"{args.batch_real}, ConvNet width {args.width}: {ms:.1f} ms per matching step")
+    print(json.dumps(result))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -345,17 +400,20 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--resnet-stem", default="cifar")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    p = sub.add_parser("dm", help="time one DM iteration (sieve bench dm)")
-    p.add_argument("--shape", default="1,28,28", help="channels,height,width")
-    p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--ipc", type=int, default=10)
-    p.add_argument("--batch-real", type=int, default=256)
-    p.add_argument("--width", type=int, default=128)
-    p.add_argument("--iterations", type=int, default=10)
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    for name in ("dm", "dc"):
+        p = sub.add_parser(name, help=f"time one {name} step (sieve bench condense --method {name})")
+        p.add_argument("--shape", default="1,28,28", help="channels,height,width")
+        p.add_argument("--classes", type=int, default=10)
+        p.add_argument("--ipc", type=int, default=10)
+        p.add_argument("--batch-real", type=int, default=256)
+        p.add_argument("--width", type=int, default=128)
+        p.add_argument("--iterations", type=int, default=10)
+        p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     if args.command == "dm":
         dm(args)
+    elif args.command == "dc":
+        dc(args)
     elif args.command == "fidelity":
         fidelity(args.dir)
     elif args.command == "step":

@@ -247,9 +247,13 @@ enum BenchCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
-    /// Milliseconds per DM (distribution matching) iteration with the condensation
-    /// ConvNet; compare with `scripts/condense_twin.py dm`.
-    Dm {
+    /// Milliseconds per condensation step with the condensation ConvNet: a DM
+    /// iteration (`--method dm`) or a gradient-matching step (`--method dc`); compare
+    /// with `scripts/torch_twin.py dm|dc`.
+    Condense {
+        /// dm or dc.
+        #[arg(long, default_value = "dm")]
+        method: String,
         /// Data source: digits, idx, cifar10, cifar100 or synthetic.
         #[arg(long, default_value = "idx")]
         source: String,
@@ -551,21 +555,24 @@ wrote {}", s.array.display(), s.merge.display());
                 }
             }
         }
-        Command::Bench(BenchCommand::Dm { source, path, ipc, batch_real, width, dsa, iterations, device }) => {
+        Command::Bench(BenchCommand::Condense { method, source, path, ipc, batch_real, width, dsa, iterations, device }) => {
             let options = bench_options(&source, path, "convnet", batch_real, 1, &device).and_then(|o| {
                 if ipc == 0 || iterations == 0 || width == 0 {
                     return Err("--ipc, --iterations and --width must be at least 1".to_string());
                 }
-                Ok(bench::DmBenchOptions {
-                    source: o.source, path: o.path, ipc, batch_real, width, dsa: dsa.clone(),
-                    iterations, device: o.device,
+                if method != "dm" && method != "dc" {
+                    return Err(format!("--method: expected dm or dc, got `{method}`"));
+                }
+                Ok(bench::CondenseBenchOptions {
+                    method: method.clone(), source: o.source, path: o.path, ipc, batch_real, width,
+                    dsa: dsa.clone(), iterations, device: o.device,
                 })
             });
             match options {
-                Ok(options) => bench::bench_dm(options).map(|r| {
+                Ok(options) => bench::bench_condense(options).map(|r| {
                     println!(
-                        "dm on {}: ipc {}, batch_real {}, ConvNet width {}, dsa {}: {:.1} ms per iteration (mean of {})",
-                        r.device, r.ipc, r.batch_real, r.width, r.dsa, r.iteration_ms, r.iterations
+                        "{} on {}: ipc {}, batch_real {}, ConvNet width {}, dsa {}: {:.1} ms per step (mean of {})",
+                        r.method, r.device, r.ipc, r.batch_real, r.width, r.dsa, r.iteration_ms, r.iterations
                     );
                     println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 }),

@@ -1,12 +1,12 @@
 //! `sieve bench ...`: performance and fidelity benchmarks, the numbers docs/benchmarks.md
 //! records.
 
-pub mod dm;
+pub mod condense;
 pub mod epoch;
 pub mod fidelity;
 pub mod step;
 
-pub use dm::{bench_dm, DmBenchOptions, DmBenchResult};
+pub use condense::{bench_condense, CondenseBenchOptions, CondenseBenchResult};
 pub use epoch::{bench_epoch, EpochBenchOptions, EpochBenchResult};
 pub use fidelity::{bench_fidelity, FidelityOptions};
 pub use step::{bench_step, StepBenchOptions, StepBenchResult};

@@ -1,8 +1,11 @@
-//! `sieve bench dm`: seconds per DM iteration (a fresh ConvNet, `batch_real` real images
-//! per class and the synthetic set through it, the matching loss, its gradient on the
-//! images and the SGD step), timed over `iterations` after one warm-up iteration.
-//! `scripts/condense_twin.py dm` does the same computation in PyTorch for the
-//! side-by-side row in docs/benchmarks.md.
+//! `sieve bench condense`: milliseconds per condensation step, timed over `iterations`
+//! after one warm-up step. `dm`: one DM iteration (a fresh ConvNet, `batch_real` real
+//! images per class and the synthetic set through it, the matching loss, its gradient on
+//! the images, the SGD step). `dc`: one gradient-matching step (a fresh ConvNet; per
+//! class the real batch's parameter gradients and the synthetic images' differentiable
+//! ones, the layer-wise distance, its gradient on the images, the SGD step).
+//! `scripts/torch_twin.py dm|dc` does the same computations in PyTorch for the
+//! side-by-side rows in docs/benchmarks.md.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,8 +18,10 @@ use sieve_strategies::condense::{build_condense_method, CondenseRequest};
 
 use crate::backend::{dispatch, BackendJob, DeviceChoice};
 
-/// Options of `sieve bench dm`.
-pub struct DmBenchOptions {
+/// Options of `sieve bench condense`.
+pub struct CondenseBenchOptions {
+    /// `dm` or `dc`.
+    pub method: String,
     pub source: DatasetSource,
     pub path: Option<PathBuf>,
     pub ipc: usize,
@@ -31,7 +36,8 @@ pub struct DmBenchOptions {
 
 /// The measurement.
 #[derive(Debug, serde::Serialize)]
-pub struct DmBenchResult {
+pub struct CondenseBenchResult {
+    pub method: String,
     pub device: String,
     pub ipc: usize,
     pub batch_real: usize,
@@ -43,12 +49,12 @@ pub struct DmBenchResult {
 }
 
 /// Loads the data and times DM iterations.
-pub fn bench_dm(options: DmBenchOptions) -> anyhow::Result<DmBenchResult> {
+pub fn bench_condense(options: CondenseBenchOptions) -> anyhow::Result<CondenseBenchResult> {
     crate::backend::ensure_compiled_in(options.device).map_err(anyhow::Error::msg)?;
     let data = super::load_bench_data(options.source, options.path.clone(), 0, "bench")?;
     dispatch(
         options.device,
-        DmJob {
+        CondenseJob {
             options: &options,
             data: &data,
         },
@@ -56,13 +62,13 @@ pub fn bench_dm(options: DmBenchOptions) -> anyhow::Result<DmBenchResult> {
     .map_err(anyhow::Error::msg)?
 }
 
-struct DmJob<'a> {
-    options: &'a DmBenchOptions,
+struct CondenseJob<'a> {
+    options: &'a CondenseBenchOptions,
     data: &'a sieve_datasets::DataSplits,
 }
 
-impl BackendJob for DmJob<'_> {
-    type Output = anyhow::Result<DmBenchResult>;
+impl BackendJob for CondenseJob<'_> {
+    type Output = anyhow::Result<CondenseBenchResult>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let o = self.options;
@@ -79,15 +85,18 @@ impl BackendJob for DmJob<'_> {
             device: &device,
         };
         let method = |iterations: usize| {
-            build_condense_method(
-                "dm",
-                &serde_json::json!({
-                    "iterations": iterations,
-                    "batch_real": o.batch_real,
-                    "dsa": o.dsa,
-                }),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            let mut params = serde_json::json!({
+                "iterations": iterations,
+                "batch_real": o.batch_real,
+                "dsa": o.dsa,
+            });
+            if o.method == "dc" {
+                // One matching step per iteration, no inner training.
+                params["outer_loop"] = 1.into();
+                params["inner_loop"] = 1.into();
+                params["init"] = "real".into();
+            }
+            build_condense_method(&o.method, &params).map_err(|e| anyhow::anyhow!("{e}"))
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         method(1)?
@@ -98,7 +107,8 @@ impl BackendJob for DmJob<'_> {
             .condense(&request, &mut rng, &mut |_, _| {})
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0 / o.iterations as f64;
-        Ok(DmBenchResult {
+        Ok(CondenseBenchResult {
+            method: o.method.clone(),
             device: format!("{:?}", o.device),
             ipc: o.ipc,
             batch_real: o.batch_real,
