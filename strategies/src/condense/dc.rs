@@ -190,7 +190,7 @@ pub fn condense_dc<B: AutodiffBackend>(
     let device = request.device;
     let dims = [classes * ipc, shape.channels, shape.height, shape.width];
     let mut velocity = vec![0.0f32; synthetic.len()];
-    let (mut buffer, mut scratch_labels, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let mut real_batches = super::RealBatches::new(data, params.batch_real, dsa.as_ref());
     let net_seed = rng.next_u64();
     let one_hot = |class: usize, count: usize| -> Tensor<B, 2> {
         let mut v = vec![0.0f32; count * classes];
@@ -222,26 +222,11 @@ pub fn condense_dc<B: AutodiffBackend>(
                     .require_grad();
             let mut loss: Option<Tensor<B, 1>> = None;
             for (c, rows) in by_class.iter().enumerate() {
-                let mut picked = rows.clone();
-                picked.shuffle(rng);
-                picked.truncate(params.batch_real);
-                data.gather(&picked, &mut buffer, &mut scratch_labels);
-                let transform = dsa.as_ref().map(|s| s.sample(shape, rng));
-                if let Some(t) = &transform {
-                    for example in buffer.chunks_exact_mut(shape.len()) {
-                        t.apply(example, shape, &mut scratch);
-                    }
-                }
-                let real = Tensor::<B::InnerBackend, 4>::from_data(
-                    TensorData::new(
-                        buffer.clone(),
-                        [picked.len(), shape.channels, shape.height, shape.width],
-                    ),
-                    device,
-                );
+                let (real, transform) = real_batches.draw::<B::InnerBackend>(rows, rng, device);
+                let count = real.dims()[0];
                 let real_grads = frozen
                     .valid()
-                    .explicit_gradients(real, one_hot(c, picked.len()).inner());
+                    .explicit_gradients(real, one_hot(c, count).inner());
                 let real_grads = lift::<B>(real_grads);
                 let mut syn = images.clone().narrow(0, c * ipc, ipc);
                 if let Some(t) = &transform {

@@ -12,7 +12,6 @@ use std::time::Instant;
 use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
-use rand::seq::SliceRandom;
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -107,7 +106,7 @@ pub fn condense_dm<B: AutodiffBackend>(
     let n_syn = classes * ipc;
     let dims = [n_syn, shape.channels, shape.height, shape.width];
     let mut velocity = vec![0.0f32; synthetic.len()];
-    let (mut buffer, mut scratch_labels, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let mut real_batches = super::RealBatches::new(data, params.batch_real, dsa.as_ref());
     let net_seed = rng.next_u64();
     for iteration in 0..params.iterations {
         // A fresh network each iteration; its weights are constants here.
@@ -122,23 +121,7 @@ pub fn condense_dm<B: AutodiffBackend>(
         let mut real_means = Vec::with_capacity(classes);
         let mut syn_parts = Vec::with_capacity(classes);
         for (c, rows) in by_class.iter().enumerate() {
-            let mut picked = rows.clone();
-            picked.shuffle(rng);
-            picked.truncate(params.batch_real);
-            data.gather(&picked, &mut buffer, &mut scratch_labels);
-            let transform = dsa.as_ref().map(|s| s.sample(shape, rng));
-            if let Some(t) = &transform {
-                for example in buffer.chunks_exact_mut(shape.len()) {
-                    t.apply(example, shape, &mut scratch);
-                }
-            }
-            let real = Tensor::<B::InnerBackend, 4>::from_data(
-                TensorData::new(
-                    buffer.clone(),
-                    [picked.len(), shape.channels, shape.height, shape.width],
-                ),
-                device,
-            );
+            let (real, transform) = real_batches.draw::<B::InnerBackend>(rows, rng, device);
             real_means.push(inner.embed(real, 0.0, false).mean_dim(0));
             let mut syn = images.clone().narrow(0, c * ipc, ipc);
             if let Some(t) = &transform {

@@ -328,6 +328,67 @@ pub(crate) fn synthetic_labels(classes: usize, ipc: usize) -> Vec<u32> {
         .collect()
 }
 
+/// Draws a class's random real batch (without replacement) and, when augmenting, the
+/// Siamese transform it shares with the class's synthetic images — already applied to
+/// the real batch. One gather buffer is reused across draws.
+pub(crate) struct RealBatches<'a> {
+    data: &'a LabeledSet,
+    batch: usize,
+    dsa: Option<&'a sieve_datasets::DsaStrategy>,
+    buffer: Vec<f32>,
+    labels: Vec<u32>,
+    scratch: Vec<f32>,
+}
+
+impl<'a> RealBatches<'a> {
+    pub(crate) fn new(
+        data: &'a LabeledSet,
+        batch: usize,
+        dsa: Option<&'a sieve_datasets::DsaStrategy>,
+    ) -> Self {
+        Self {
+            data,
+            batch,
+            dsa,
+            buffer: Vec::new(),
+            labels: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The batch from `rows` (one class) and the transform to apply to its synthetic side.
+    pub(crate) fn draw<B: burn::tensor::backend::Backend>(
+        &mut self,
+        rows: &[usize],
+        rng: &mut ChaCha8Rng,
+        device: &B::Device,
+    ) -> (
+        burn::tensor::Tensor<B, 4>,
+        Option<sieve_datasets::DsaTransform>,
+    ) {
+        let shape = self.data.shape;
+        let mut picked = rows.to_vec();
+        picked.shuffle(rng);
+        picked.truncate(self.batch);
+        self.data
+            .gather(&picked, &mut self.buffer, &mut self.labels);
+        let transform = self.dsa.map(|s| s.sample(shape, rng));
+        if let Some(t) = &transform {
+            for example in self.buffer.chunks_exact_mut(shape.len()) {
+                t.apply(example, shape, &mut self.scratch);
+            }
+        }
+        let real = burn::tensor::Tensor::from_data(
+            burn::tensor::TensorData::new(
+                self.buffer.clone(),
+                [picked.len(), shape.channels, shape.height, shape.width],
+            ),
+            device,
+        );
+        (real, transform)
+    }
+}
+
 /// A standard normal draw (Box–Muller).
 fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
     use rand::Rng;
