@@ -203,6 +203,58 @@ fn condense_configs_are_validated_before_any_work() {
             .replace("name = \"dm\"", "name = \"dc\""),
     );
     assert!(e.contains("model[0]") && e.contains("convnet"), "{e}");
+    let e = error_of(&CONDENSE.replace(
+        "name = \"dm\"\nparams = { iterations = 6,",
+        "name = \"dcc\"\nparams = { iterations = 6, outer_loop = 2, inner_loop = 1, contrast = { outer_warmup = 1, inner_warmup = 3 },",
+    ));
+    assert!(e.contains("ipc 1") && e.contains("inner_warmup"), "{e}");
+    let e = error_of(&CONDENSE.replace(
+        "name = \"herding\"",
+        "name = \"whole\"\nparams = { epoch = 2 }",
+    ));
+    assert!(e.contains("whole") && e.contains("epoch"), "{e}");
+}
+
+#[test]
+fn the_whole_training_set_is_evaluated_as_an_upper_line_at_every_ipc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = CONDENSE.replace("repeats = 2", "repeats = 1").replace(
+        "name = \"herding\"",
+        "name = \"whole\"\nparams = { epochs = 12 }",
+    );
+    let config = write_config(tmp.path(), "whole.toml", &text);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = untimed_records(&out);
+    let whole: Vec<_> = rows.iter().filter(|r| r.method == "whole").collect();
+    assert_eq!(whole.len(), 2 * 2, "ipc x n_eval");
+    // The whole digits training split (over 1,000 images: more than 4 batches of 256
+    // per epoch) for 12 epochs, not the regularization's 20.
+    for r in &whole {
+        assert!(r.is_ok(), "{}", r.status);
+        assert_eq!(r.train_epochs, Some(12));
+        let steps = r.train_steps.unwrap();
+        assert!(steps % 12 == 0 && steps > 12 * 4, "{steps}");
+    }
+    let at = |ipc: f64| -> Vec<_> {
+        whole
+            .iter()
+            .filter(|r| r.x == ipc)
+            .map(|r| r.metric(Metric::TEST_ACCURACY))
+            .collect()
+    };
+    // Far above one image per class.
+    let uniform_1: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.method == "uniform" && r.x == 1.0)
+        .filter_map(|r| r.metric(Metric::TEST_ACCURACY))
+        .collect();
+    let whole_1: Vec<f64> = at(1.0).into_iter().flatten().collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&whole_1) > mean(&uniform_1) + 0.1,
+        "{whole_1:?} vs {uniform_1:?}"
+    );
 }
 
 /// Records minus the ids (which change with any edit).
@@ -299,12 +351,16 @@ fn every_condensation_method_runs_from_a_config() {
         .replace("repeats = 2", "repeats = 1")
         .replace("ipc = [1, 3]", "ipc = [1]");
     for info in sieve_strategies::condense::condense_registry() {
-        if info.name != "dm" {
-            text.push_str(&format!(
-                "\n[[method]]\nname = \"{}\"\nparams = {{ iterations = 2, batch_real = 16 }}\n",
-                info.name
-            ));
-        }
+        let extra = match info.name {
+            "dm" => continue,
+            "dm_ma" | "dc_ma" => ", model_augmentation = { pool_size = 2, pool_epochs = 1 }",
+            "dcc" => ", contrast = { outer_warmup = 1 }",
+            _ => "",
+        };
+        text.push_str(&format!(
+            "\n[[method]]\nname = \"{}\"\nparams = {{ iterations = 2, batch_real = 16{extra} }}\n",
+            info.name
+        ));
     }
     let config = write_config(tmp.path(), "all.toml", &text);
     let out = tmp.path().join("out");

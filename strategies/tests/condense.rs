@@ -5,14 +5,15 @@
 use std::sync::Mutex;
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use burn::tensor::{Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use sieve_bench_core::{ModelKind, ModelSpec};
 use sieve_datasets::{ExampleShape, LabeledSet};
 use sieve_strategies::condense::{
-    build_condense_method, condense_registry, CondenseMethod, CondenseRequest, DcParams,
-    SyntheticSet,
+    build_condense_method, condense_registry, perturb, CondenseMethod, CondenseRequest, Contrast,
+    DcParams, ModelAugmentation, SyntheticSet,
 };
 
 type Cpu = Autodiff<Flex>;
@@ -151,21 +152,37 @@ fn other_value(method: &str, param: &str) -> Value {
         "lr_img" => json!(0.3),
         "momentum" => json!(0.9),
         "batch_real" => json!(3),
-        "init" if method == "dsa" => json!("noise"),
-        "init" => json!(if method == "dc" { "real" } else { "noise" }),
+        // dc and dc_ma start from noise, the others from real images.
+        "init" => json!(if method == "dc" || method == "dc_ma" {
+            "real"
+        } else {
+            "noise"
+        }),
         "dsa" => json!("scale_rotate"),
         "lr_net" => json!(0.2),
         "batch_train" => json!(2),
         "outer_loop" => json!(3),
         "inner_loop" => json!(2),
+        "contrast" => json!({ "outer_warmup": 0 }),
+        "model_augmentation" => json!({ "pool_size": 3, "pool_epochs": 1, "pool_examples": 6 }),
         other => panic!("{method}.{other} needs a case in other_value"),
     }
 }
 
 /// A small, fast base configuration of each method (ipc 2 has no reference loops).
 fn base_params(method: &str) -> Value {
+    let ma = json!({ "pool_size": 2, "pool_epochs": 1, "pool_examples": 6 });
     match method {
         "dm" => json!({ "iterations": 3, "dsa": "crop" }),
+        "dm_ma" => json!({ "iterations": 3, "dsa": "crop", "model_augmentation": ma }),
+        "dc_ma" => json!({
+            "iterations": 2, "dsa": "crop", "outer_loop": 2, "inner_loop": 1,
+            "model_augmentation": ma
+        }),
+        "dcc" => json!({
+            "iterations": 2, "dsa": "crop", "outer_loop": 2, "inner_loop": 1,
+            "contrast": { "outer_warmup": 1, "inner_warmup": 1 }
+        }),
         _ => json!({ "iterations": 2, "dsa": "crop", "outer_loop": 2, "inner_loop": 1 }),
     }
 }
@@ -206,6 +223,188 @@ fn every_condensation_parameter_changes_the_synthetic_set() {
             );
         }
     }
+}
+
+#[test]
+fn every_nested_parameter_changes_the_synthetic_set() {
+    // `contrast` and `model_augmentation` are tables: each of their fields on its own.
+    let _rng = lock();
+    let set = data(12, 0.3);
+    let cases = [
+        ("dcc", "contrast", "outer_warmup", json!(0)),
+        ("dcc", "contrast", "inner_warmup", json!(2)),
+        ("dm_ma", "model_augmentation", "pool_size", json!(3)),
+        ("dm_ma", "model_augmentation", "pool_epochs", json!(2)),
+        ("dm_ma", "model_augmentation", "pool_examples", json!(9)),
+        ("dm_ma", "model_augmentation", "pool_batch", json!(2)),
+        ("dm_ma", "model_augmentation", "pool_lr", json!(0.3)),
+        ("dm_ma", "model_augmentation", "perturbation", json!(0.5)),
+        ("dc_ma", "model_augmentation", "perturbation", json!(0.5)),
+    ];
+    for (method, table, field, value) in cases.clone() {
+        let base = base_params(method);
+        let (before, _) = condense(
+            &build_condense_method(method, &base).unwrap(),
+            &set,
+            &convnet(),
+            2,
+        );
+        let mut params = base.clone();
+        params[table][field] = value;
+        let (after, _) = condense(
+            &build_condense_method(method, &params).unwrap(),
+            &set,
+            &convnet(),
+            2,
+        );
+        assert_ne!(
+            before.images, after.images,
+            "{method}.{table}.{field} changed nothing"
+        );
+    }
+    // Every field of the tables has a case above.
+    let ma = serde_json::to_value(ModelAugmentation::default()).unwrap();
+    let contrast = serde_json::to_value(Contrast::default()).unwrap();
+    for (table, value) in [("model_augmentation", ma), ("contrast", contrast)] {
+        for key in value.as_object().unwrap().keys() {
+            assert!(
+                cases.iter().any(|c| c.1 == table && c.2 == key),
+                "{table}.{key} has no case"
+            );
+        }
+    }
+}
+
+#[test]
+fn model_augmented_dm_leaves_a_perfect_set_alone() {
+    // As for DM: whatever network embeds them, identical real and synthetic sets have
+    // identical means — early-stage and perturbed networks included.
+    let _rng = lock();
+    let set = data(1, 0.0);
+    let method = build_condense_method(
+        "dm_ma",
+        &json!({ "iterations": 4, "model_augmentation": { "pool_size": 2, "pool_epochs": 1 } }),
+    )
+    .unwrap();
+    let (out, losses) = condense(&method, &set, &convnet(), 1);
+    assert!(losses.iter().all(|&l| l.abs() < 1e-6), "{losses:?}");
+    for (a, b) in out.images.iter().zip(&set.features) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn early_stage_models_have_learned_and_perturbation_scales_each_filter() {
+    let _rng = lock();
+    let set = data(20, 0.2);
+    let ma = ModelAugmentation {
+        pool_size: 2,
+        pool_epochs: 5,
+        pool_batch: 8,
+        pool_lr: 0.05,
+        ..ModelAugmentation::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let pool = ma
+        .train_pool::<Cpu>(&mlp(), &set, 3, None, &mut rng, &FlexDevice)
+        .unwrap();
+    assert_eq!(pool.len(), 2);
+    let x = Tensor::<Flex, 4>::from_data(
+        TensorData::new(set.features.clone(), [set.len(), 1, 6, 6]),
+        &FlexDevice,
+    );
+    for net in &pool {
+        let predicted = net.forward(x.clone(), 0.0, false).argmax(1);
+        let predicted = predicted
+            .into_data()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .unwrap();
+        let right = predicted
+            .iter()
+            .zip(&set.labels)
+            .filter(|(p, l)| **p == **l as i64)
+            .count();
+        // Three separable classes: an early-stage model is far above chance (1/3).
+        assert!(right * 10 >= set.len() * 9, "{right}/{}", set.len());
+    }
+    // Perturbation: every output unit of the head moves by at most 2ρ of its own norm
+    // (two directions, each with |coefficient| <= ρ and the filter's norm), by something
+    // for ρ > 0, by nothing for ρ = 0; the bias (1-d) never moves.
+    let (w0, b0) = pool[0].head_parameters();
+    let host = |t: Tensor<Flex, 2>| t.into_data().to_vec::<f32>().unwrap();
+    let (w0, dims) = (host(w0.clone()), w0.dims());
+    let b0 = b0.unwrap().into_data().to_vec::<f32>().unwrap();
+    for rho in [0.0, 0.3] {
+        let moved = perturb(pool[0].clone(), rho, &mut rng);
+        let (w1, b1) = moved.head_parameters();
+        let (w1, b1) = (host(w1), b1.unwrap().into_data().to_vec::<f32>().unwrap());
+        assert_eq!(b0, b1);
+        for col in 0..dims[1] {
+            let norm =
+                |v: &dyn Fn(usize) -> f32| (0..dims[0]).map(|r| v(r).powi(2)).sum::<f32>().sqrt();
+            let own = norm(&|r| w0[r * dims[1] + col]);
+            let delta = norm(&|r| w1[r * dims[1] + col] - w0[r * dims[1] + col]);
+            assert!(
+                delta <= 2.0 * rho as f32 * own + 1e-5,
+                "ρ {rho}: {delta} vs {own}"
+            );
+            if rho > 0.0 {
+                assert!(delta > 0.0, "ρ {rho}: output {col} did not move");
+            }
+        }
+    }
+}
+
+#[test]
+fn contrastive_matching_scores_a_perfect_set_far_below_a_noise_set() {
+    // One real image per class, every step contrastive (outer_warmup 0): the whole
+    // synthetic set's mean cross-entropy gradient equals the mean of the per-class real
+    // gradients exactly when the synthetic set is the real set.
+    let _rng = lock();
+    let set = data(1, 0.0);
+    let loss_of = |init: &str| {
+        let method = build_condense_method(
+            "dcc",
+            &json!({
+                "iterations": 1, "init": init, "outer_loop": 1, "inner_loop": 1,
+                "contrast": { "outer_warmup": 0, "inner_warmup": 0 }
+            }),
+        )
+        .unwrap();
+        let (_, losses) = condense(&method, &set, &convnet(), 1);
+        losses[0]
+    };
+    let (perfect, noise) = (loss_of("real"), loss_of("noise"));
+    assert!(perfect < 0.05 * noise, "perfect {perfect}, noise {noise}");
+}
+
+#[test]
+fn dcc_uses_its_own_loop_table_and_checks_its_warmups() {
+    let dcc = DcParams::dcc();
+    assert_eq!(dcc.loops(1), Ok((10, 5)));
+    assert_eq!(dcc.loops(10), Ok((10, 50)));
+    assert!(dcc.check_ipc(10).is_ok());
+    let tight = DcParams {
+        outer_loop: 4,
+        ..DcParams::dcc()
+    };
+    assert!(tight.check_ipc(10).unwrap_err().contains("inner_warmup"));
+    let e = build_condense_method("dcc", &json!({ "iterations": 100 }))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("outer_warmup"), "{e}");
+    let e = build_condense_method("dm", &json!({ "model_augmentation": {} }))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown parameter `model_augmentation`"), "{e}");
+    let e = build_condense_method(
+        "dm_ma",
+        &json!({ "model_augmentation": { "pool_size": 0 } }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("model_augmentation.pool_size"), "{e}");
 }
 
 #[test]

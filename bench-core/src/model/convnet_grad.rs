@@ -28,6 +28,70 @@ pub struct ConvNetGradients<B: Backend> {
     pub head_bias: Tensor<B, 1>,
 }
 
+impl<B: Backend> ConvNetGradients<B> {
+    /// Every gradient times `factor`.
+    pub fn scale(self, factor: f64) -> Self {
+        self.zip_with(None, &|a, _| a.mul_scalar(factor))
+    }
+
+    /// The parameter-wise sum with `other` (DCC's mean over classes).
+    pub fn add(self, other: Self) -> Self {
+        self.zip_with(Some(other), &|a, b| match b {
+            Some(b) => a + b,
+            None => a,
+        })
+    }
+
+    fn zip_with(
+        self,
+        other: Option<Self>,
+        f: &dyn Fn(Tensor<B, 1>, Option<Tensor<B, 1>>) -> Tensor<B, 1>,
+    ) -> Self {
+        fn apply<B: Backend, const D: usize>(
+            a: Tensor<B, D>,
+            b: Option<Tensor<B, D>>,
+            f: &dyn Fn(Tensor<B, 1>, Option<Tensor<B, 1>>) -> Tensor<B, 1>,
+        ) -> Tensor<B, D> {
+            let dims = a.dims();
+            let n = a.shape().num_elements();
+            f(a.reshape([n]), b.map(|b| b.reshape([n]))).reshape(dims)
+        }
+        fn each<B: Backend, const D: usize>(
+            a: Vec<Tensor<B, D>>,
+            b: Option<Vec<Tensor<B, D>>>,
+            f: &dyn Fn(Tensor<B, 1>, Option<Tensor<B, 1>>) -> Tensor<B, 1>,
+        ) -> Vec<Tensor<B, D>> {
+            match b {
+                Some(b) => a
+                    .into_iter()
+                    .zip(b)
+                    .map(|(a, b)| apply(a, Some(b), f))
+                    .collect(),
+                None => a.into_iter().map(|a| apply(a, None, f)).collect(),
+            }
+        }
+        let (cw, cb, ng, nb, hw, hb) = match other {
+            Some(o) => (
+                Some(o.conv_weight),
+                Some(o.conv_bias),
+                Some(o.norm_gamma),
+                Some(o.norm_beta),
+                Some(o.head_weight),
+                Some(o.head_bias),
+            ),
+            None => (None, None, None, None, None, None),
+        };
+        Self {
+            conv_weight: each(self.conv_weight, cw, f),
+            conv_bias: each(self.conv_bias, cb, f),
+            norm_gamma: each(self.norm_gamma, ng, f),
+            norm_beta: each(self.norm_beta, nb, f),
+            head_weight: apply(self.head_weight, hw, f),
+            head_bias: apply(self.head_bias, hb, f),
+        }
+    }
+}
+
 /// What the backward pass of one block needs from its forward pass.
 struct BlockTape<B: Backend> {
     input: Tensor<B, 4>,

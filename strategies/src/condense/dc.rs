@@ -27,6 +27,7 @@ use sieve_bench_core::{derive_seed, Network, StrategyError};
 use sieve_datasets::{DsaStrategy, ExampleShape};
 
 use super::dm::{parse_dsa, sgd_step};
+use super::model_augmentation::ModelAugmentation;
 use super::{CondenseRequest, SyntheticInit, SyntheticSet};
 use crate::params::{at_least, at_most, in_range, invalid, ValidateParams};
 
@@ -56,6 +57,37 @@ pub struct DcParams {
     pub init: SyntheticInit,
     /// Siamese augmentation families, or `none` (plain DC).
     pub dsa: String,
+    /// `dcc`: contrastive (class-collective) matching after the warm-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrast: Option<Contrast>,
+    /// `dc_ma`: start each outer iteration from a perturbed early-stage model instead of
+    /// a fresh initialisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_augmentation: Option<ModelAugmentation>,
+}
+
+/// DCC's schedule (Lee et al., ICML 2022; Saehyung-Lee/DCC `main.py`): a matching step
+/// is contrastive once `outer_warmup <= iteration` or `inner_warmup <= step` (the
+/// step's index within the iteration's `outer_loop`); before that it is DC's per-class
+/// matching. Contrastive: the real gradient is the mean over classes of each class's
+/// real-batch gradient, the synthetic gradient is taken once on the whole synthetic set
+/// (every class, mean cross-entropy), and the two are matched once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Contrast {
+    /// Outer iterations of per-class matching before every step is contrastive.
+    pub outer_warmup: usize,
+    /// Within an earlier iteration, the matching steps before contrastive ones.
+    pub inner_warmup: usize,
+}
+
+impl Default for Contrast {
+    fn default() -> Self {
+        Self {
+            outer_warmup: 250,
+            inner_warmup: 10,
+        }
+    }
 }
 
 impl DcParams {
@@ -72,6 +104,25 @@ impl DcParams {
             inner_loop: 0,
             init: SyntheticInit::Noise,
             dsa: "none".into(),
+            contrast: None,
+            model_augmentation: None,
+        }
+    }
+
+    /// `dcc`: DC with contrastive signals, real init (the DCC repository's).
+    pub fn dcc() -> Self {
+        Self {
+            init: SyntheticInit::Real,
+            contrast: Some(Contrast::default()),
+            ..Self::dc()
+        }
+    }
+
+    /// `dc_ma`: DC with model augmentation at the reference's defaults.
+    pub fn dc_ma() -> Self {
+        Self {
+            model_augmentation: Some(ModelAugmentation::default()),
+            ..Self::dc()
         }
     }
 
@@ -84,9 +135,11 @@ impl DcParams {
         }
     }
 
-    /// (outer, inner) loops for `ipc`.
+    /// (outer, inner) loops for `ipc`: the DC repository's table, or the DCC
+    /// repository's with contrast (which differs at ipc 1: 10 steps, 5 epochs).
     pub fn loops(&self, ipc: usize) -> Result<(usize, usize), String> {
         let table = match ipc {
+            1 if self.contrast.is_some() => Some((10, 5)),
             1 => Some((1, 1)),
             10 => Some((10, 50)),
             20 => Some((20, 25)),
@@ -125,6 +178,39 @@ impl ValidateParams for DcParams {
         in_range(strategy, "lr_net", self.lr_net, (0.0, false), 1e3)?;
         in_range(strategy, "momentum", self.momentum, (0.0, false), 0.999)?;
         parse_dsa(&self.dsa).map_err(|m| invalid(strategy, "dsa", m))?;
+        if let Some(contrast) = &self.contrast {
+            // The reference asserts this (`outer_warmup <= outer_loop`).
+            if contrast.outer_warmup > self.iterations {
+                return Err(invalid(
+                    strategy,
+                    "contrast.outer_warmup",
+                    format!(
+                        "must be at most iterations ({}), got {}",
+                        self.iterations, contrast.outer_warmup
+                    ),
+                ));
+            }
+        }
+        if let Some(ma) = &self.model_augmentation {
+            ma.validate(strategy)?;
+        }
+        Ok(())
+    }
+}
+
+impl DcParams {
+    /// The checks that need the ipc: its loops exist, and DCC's inner warm-up fits in
+    /// them (the reference asserts `inner_warmup <= inner_loop`).
+    pub fn check_ipc(&self, ipc: usize) -> Result<(), String> {
+        let (outer_loop, _) = self.loops(ipc)?;
+        if let Some(contrast) = &self.contrast {
+            if contrast.inner_warmup > outer_loop {
+                return Err(format!(
+                    "contrast.inner_warmup ({}) must be at most the {outer_loop} matching steps per iteration at ipc {ipc}",
+                    contrast.inner_warmup
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -199,12 +285,26 @@ pub fn condense_dc<B: AutodiffBackend>(
         }
         Tensor::from_data(TensorData::new(v, [count, classes]), device)
     };
+    let pool = match &params.model_augmentation {
+        Some(ma) => ma.train_pool::<B>(request.spec, data, classes, dsa.as_ref(), rng, device)?,
+        None => Vec::new(),
+    };
     for iteration in 0..params.iterations {
-        B::seed(
-            device,
-            derive_seed(net_seed, &["dc-net", &iteration.to_string()]),
-        );
-        let mut net: ConvNet<B> = match Network::<B>::init(request.spec, shape, classes, device)? {
+        let network = match &params.model_augmentation {
+            Some(ma) => Network::<B>::from_inner(
+                ma.draw(&pool, rng)
+                    .ok_or_else(|| failed("the early-stage pool is empty".into()))?,
+            )
+            .trainable(),
+            None => {
+                B::seed(
+                    device,
+                    derive_seed(net_seed, &["dc-net", &iteration.to_string()]),
+                );
+                Network::<B>::init(request.spec, shape, classes, device)?
+            }
+        };
+        let mut net: ConvNet<B> = match network {
             Network::Convnet(net) => net,
             _ => {
                 return Err(failed(format!(
@@ -220,24 +320,43 @@ pub fn condense_dc<B: AutodiffBackend>(
             let images =
                 Tensor::<B, 4>::from_data(TensorData::new(synthetic.clone(), dims), device)
                     .require_grad();
+            let contrastive = params
+                .contrast
+                .as_ref()
+                .is_some_and(|c| c.outer_warmup <= iteration || c.inner_warmup <= outer);
             let mut loss: Option<Tensor<B, 1>> = None;
+            let mut real_mean: Option<ConvNetGradients<B::InnerBackend>> = None;
+            let mut syn_parts = Vec::new();
             for (c, rows) in by_class.iter().enumerate() {
                 let (real, transform) = real_batches.draw::<B::InnerBackend>(rows, rng, device);
                 let count = real.dims()[0];
                 let real_grads = frozen
                     .valid()
                     .explicit_gradients(real, one_hot(c, count).inner());
-                let real_grads = lift::<B>(real_grads);
                 let mut syn = images.clone().narrow(0, c * ipc, ipc);
                 if let Some(t) = &transform {
                     syn = apply_dsa(syn, t, shape);
                 }
+                if contrastive {
+                    let scaled = real_grads.scale(1.0 / classes as f64);
+                    real_mean = Some(match real_mean.take() {
+                        Some(sum) => sum.add(scaled),
+                        None => scaled,
+                    });
+                    syn_parts.push(syn);
+                    continue;
+                }
                 let syn_grads = frozen.explicit_gradients(syn, one_hot(c, ipc));
-                let d = match_distance(&syn_grads, &real_grads);
+                let d = match_distance(&syn_grads, &lift::<B>(real_grads));
                 loss = Some(match loss.take() {
                     Some(l) => l + d,
                     None => d,
                 });
+            }
+            if let Some(real_mean) = real_mean {
+                let targets = Tensor::cat((0..classes).map(|c| one_hot(c, ipc)).collect(), 0);
+                let syn_grads = frozen.explicit_gradients(Tensor::cat(syn_parts, 0), targets);
+                loss = Some(match_distance(&syn_grads, &lift::<B>(real_mean)));
             }
             let loss = loss.ok_or_else(|| failed("no class to match".into()))?;
             let value = read_f32(loss.clone().inner())?

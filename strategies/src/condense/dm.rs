@@ -20,6 +20,7 @@ use sieve_bench_core::train::read_f32;
 use sieve_bench_core::{derive_seed, Network, StrategyError};
 use sieve_datasets::DsaStrategy;
 
+use super::model_augmentation::ModelAugmentation;
 use super::{CondenseRequest, SyntheticInit, SyntheticSet};
 use crate::params::{at_least, at_most, in_range, ValidateParams};
 
@@ -42,6 +43,20 @@ pub struct DmParams {
     pub init: SyntheticInit,
     /// Siamese augmentation families, or `none`.
     pub dsa: String,
+    /// `dm_ma`: draw each iteration's network from a pool of early-stage models,
+    /// perturbed, instead of a fresh initialisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_augmentation: Option<ModelAugmentation>,
+}
+
+impl DmParams {
+    /// `dm_ma`: DM with model augmentation at the reference's defaults.
+    pub fn with_model_augmentation() -> Self {
+        Self {
+            model_augmentation: Some(ModelAugmentation::default()),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for DmParams {
@@ -53,6 +68,7 @@ impl Default for DmParams {
             batch_real: 256,
             init: SyntheticInit::Real,
             dsa: DsaStrategy::DEFAULT.to_string(),
+            model_augmentation: None,
         }
     }
 }
@@ -83,12 +99,17 @@ impl ValidateParams for DmParams {
         in_range(strategy, "lr_img", self.lr_img, (0.0, true), 1e6)?;
         in_range(strategy, "momentum", self.momentum, (0.0, false), 0.999)?;
         parse_dsa(&self.dsa).map_err(|m| crate::params::invalid(strategy, "dsa", m))?;
+        if let Some(ma) = &self.model_augmentation {
+            ma.validate(strategy)?;
+        }
         Ok(())
     }
 }
 
-/// Runs DM. `on_iteration(done, loss)` is called after every image update.
+/// Runs DM (`dm_ma` when `params` has model augmentation). `on_iteration(done, loss)`
+/// is called after every image update.
 pub fn condense_dm<B: AutodiffBackend>(
+    name: &str,
     params: &DmParams,
     request: &CondenseRequest<'_, B>,
     rng: &mut ChaCha8Rng,
@@ -98,6 +119,10 @@ pub fn condense_dm<B: AutodiffBackend>(
     let data = request.data;
     let shape = data.shape;
     let (classes, ipc) = (request.classes, request.ipc);
+    let failed = |message: &str| StrategyError::Request {
+        strategy: name.to_string(),
+        message: message.into(),
+    };
     let dsa = params.strategy().map_err(|m| failed(&m))?;
     let by_class = super::class_rows(data, classes, ipc)?;
     let mut synthetic = super::initial_images(data, &by_class, ipc, params.init, rng);
@@ -108,13 +133,27 @@ pub fn condense_dm<B: AutodiffBackend>(
     let mut velocity = vec![0.0f32; synthetic.len()];
     let mut real_batches = super::RealBatches::new(data, params.batch_real, dsa.as_ref());
     let net_seed = rng.next_u64();
+    let pool = match &params.model_augmentation {
+        Some(ma) => ma.train_pool::<B>(request.spec, data, classes, dsa.as_ref(), rng, device)?,
+        None => Vec::new(),
+    };
     for iteration in 0..params.iterations {
-        // A fresh network each iteration; its weights are constants here.
-        B::seed(
-            device,
-            derive_seed(net_seed, &["dm-net", &iteration.to_string()]),
-        );
-        let net: Network<B> = Network::init(request.spec, shape, classes, device)?.no_grad();
+        // A fresh network each iteration (or a perturbed early-stage one); its weights
+        // are constants here.
+        let net: Network<B> = match &params.model_augmentation {
+            Some(ma) => Network::from_inner(
+                ma.draw(&pool, rng)
+                    .ok_or_else(|| failed("the early-stage pool is empty"))?,
+            ),
+            None => {
+                B::seed(
+                    device,
+                    derive_seed(net_seed, &["dm-net", &iteration.to_string()]),
+                );
+                Network::init(request.spec, shape, classes, device)?
+            }
+        }
+        .no_grad();
         let inner = net.valid();
         let images = Tensor::<B, 4>::from_data(TensorData::new(synthetic.clone(), dims), device)
             .require_grad();
@@ -168,13 +207,6 @@ pub fn condense_dm<B: AutodiffBackend>(
         iterations: params.iterations,
         seconds,
     })
-}
-
-fn failed(message: &str) -> StrategyError {
-    StrategyError::Request {
-        strategy: "dm".into(),
-        message: message.into(),
-    }
 }
 
 /// PyTorch's SGD with momentum (dampening 0): `v = m v + g`, `x -= lr v`.

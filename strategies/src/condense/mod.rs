@@ -7,9 +7,11 @@
 
 mod dc;
 mod dm;
+mod model_augmentation;
 
-pub use dc::{condense_dc, match_distance, DcParams};
+pub use dc::{condense_dc, match_distance, Contrast, DcParams};
 pub use dm::{condense_dm, DmParams, MAX_ITERATIONS};
+pub use model_augmentation::{perturb, ModelAugmentation};
 
 use burn::tensor::backend::AutodiffBackend;
 use rand::seq::SliceRandom;
@@ -88,9 +90,14 @@ impl SyntheticSet {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CondenseMethod {
     Dm(DmParams),
-    /// Gradient matching; `dsa` is the same with Siamese augmentation by default.
+    /// DM with model augmentation.
+    DmMa(DmParams),
+    /// Gradient matching; `dsa` is the same with Siamese augmentation by default, `dcc`
+    /// with contrastive signals, `dc_ma` with model augmentation.
     Dc(DcParams),
     Dsa(DcParams),
+    Dcc(DcParams),
+    DcMa(DcParams),
 }
 
 impl CondenseMethod {
@@ -98,16 +105,45 @@ impl CondenseMethod {
     pub fn name(&self) -> &'static str {
         match self {
             CondenseMethod::Dm(_) => "dm",
+            CondenseMethod::DmMa(_) => "dm_ma",
             CondenseMethod::Dc(_) => "dc",
             CondenseMethod::Dsa(_) => "dsa",
+            CondenseMethod::Dcc(_) => "dcc",
+            CondenseMethod::DcMa(_) => "dc_ma",
+        }
+    }
+
+    /// Gradient matching (the ConvNet's hand-written gradients; convnet only).
+    pub fn matches_gradients(&self) -> bool {
+        self.gradient_params().is_some()
+    }
+
+    fn gradient_params(&self) -> Option<&DcParams> {
+        match self {
+            CondenseMethod::Dc(p)
+            | CondenseMethod::Dsa(p)
+            | CondenseMethod::Dcc(p)
+            | CondenseMethod::DcMa(p) => Some(p),
+            CondenseMethod::Dm(_) | CondenseMethod::DmMa(_) => None,
+        }
+    }
+
+    /// The checks that need the ipc (gradient matching's loop table).
+    pub fn check_ipc(&self, ipc: usize) -> Result<(), String> {
+        match self.gradient_params() {
+            Some(p) => p.check_ipc(ipc),
+            None => Ok(()),
         }
     }
 
     /// The resolved parameters as compact JSON (`method_params`).
     pub fn params_json(&self) -> String {
         match self {
-            CondenseMethod::Dm(p) => crate::params::to_json(p),
-            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => crate::params::to_json(p),
+            CondenseMethod::Dm(p) | CondenseMethod::DmMa(p) => crate::params::to_json(p),
+            CondenseMethod::Dc(p)
+            | CondenseMethod::Dsa(p)
+            | CondenseMethod::Dcc(p)
+            | CondenseMethod::DcMa(p) => crate::params::to_json(p),
         }
     }
 
@@ -119,18 +155,24 @@ impl CondenseMethod {
         on_iteration: &mut dyn FnMut(usize, f64),
     ) -> Result<SyntheticSet, StrategyError> {
         match self {
-            CondenseMethod::Dm(p) => condense_dm(p, request, rng, on_iteration),
-            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => {
-                condense_dc(self.name(), p, request, rng, on_iteration)
+            CondenseMethod::Dm(p) | CondenseMethod::DmMa(p) => {
+                condense_dm(self.name(), p, request, rng, on_iteration)
             }
+            CondenseMethod::Dc(p)
+            | CondenseMethod::Dsa(p)
+            | CondenseMethod::Dcc(p)
+            | CondenseMethod::DcMa(p) => condense_dc(self.name(), p, request, rng, on_iteration),
         }
     }
 
     /// Iterations the method will run (for progress and cost estimates).
     pub fn iterations(&self) -> usize {
         match self {
-            CondenseMethod::Dm(p) => p.iterations,
-            CondenseMethod::Dc(p) | CondenseMethod::Dsa(p) => p.iterations,
+            CondenseMethod::Dm(p) | CondenseMethod::DmMa(p) => p.iterations,
+            CondenseMethod::Dc(p)
+            | CondenseMethod::Dsa(p)
+            | CondenseMethod::Dcc(p)
+            | CondenseMethod::DcMa(p) => p.iterations,
         }
     }
 }
@@ -147,39 +189,14 @@ pub struct CondenseInfo {
 static REGISTRY: &[CondenseInfo] = &[CondenseInfo {
     name: "dm",
     summary: "distribution matching: per-class mean embeddings of fresh random networks (Zhao & Bilen 2023)",
-    params: &[
-        ParamInfo {
-            name: "iterations",
-            default: "20000",
-            help: "image updates",
-        },
-        ParamInfo {
-            name: "lr_img",
-            default: "1.0",
-            help: "SGD learning rate on the synthetic images",
-        },
-        ParamInfo {
-            name: "momentum",
-            default: "0.5",
-            help: "SGD momentum on the synthetic images",
-        },
-        ParamInfo {
-            name: "batch_real",
-            default: "256",
-            help: "real images per class per iteration",
-        },
-        ParamInfo {
-            name: "init",
-            default: "real",
-            help: "real (random real images) or noise",
-        },
-        ParamInfo {
-            name: "dsa",
-            default: "color_crop_cutout_flip_scale_rotate",
-            help: "Siamese augmentation families, or none",
-        },
-    ],
+    params: &DM_PARAMS,
     build: |v| parse("dm", v, DmParams::default()).map(CondenseMethod::Dm),
+},
+CondenseInfo {
+    name: "dm_ma",
+    summary: "dm with model augmentation: perturbed early-stage models instead of fresh networks (Zhang et al. 2023)",
+    params: &DM_MA_PARAMS,
+    build: |v| parse("dm_ma", v, DmParams::with_model_augmentation()).map(CondenseMethod::DmMa),
 },
 CondenseInfo {
     name: "dc",
@@ -192,7 +209,112 @@ CondenseInfo {
     summary: "gradient matching with differentiable Siamese augmentation (Zhao & Bilen 2021); convnet only",
     params: &DC_PARAMS,
     build: |v| parse("dsa", v, DcParams::dsa()).map(CondenseMethod::Dsa),
+},
+CondenseInfo {
+    name: "dcc",
+    summary: "gradient matching with contrastive signals: class-collective matching after a warm-up (Lee et al. 2022); convnet only",
+    params: &DCC_PARAMS,
+    build: |v| parse("dcc", v, DcParams::dcc()).map(CondenseMethod::Dcc),
+},
+CondenseInfo {
+    name: "dc_ma",
+    summary: "dc with model augmentation: perturbed early-stage models instead of fresh networks (Zhang et al. 2023); convnet only",
+    params: &DC_MA_PARAMS,
+    build: |v| parse("dc_ma", v, DcParams::dc_ma()).map(CondenseMethod::DcMa),
 }];
+
+const DM_PARAMS: [ParamInfo; 6] = [
+    ParamInfo {
+        name: "iterations",
+        default: "20000",
+        help: "image updates",
+    },
+    ParamInfo {
+        name: "lr_img",
+        default: "1.0",
+        help: "SGD learning rate on the synthetic images",
+    },
+    ParamInfo {
+        name: "momentum",
+        default: "0.5",
+        help: "SGD momentum on the synthetic images",
+    },
+    ParamInfo {
+        name: "batch_real",
+        default: "256",
+        help: "real images per class per iteration",
+    },
+    ParamInfo {
+        name: "init",
+        default: "real",
+        help: "real (random real images) or noise",
+    },
+    ParamInfo {
+        name: "dsa",
+        default: "color_crop_cutout_flip_scale_rotate",
+        help: "Siamese augmentation families, or none",
+    },
+];
+
+const MODEL_AUGMENTATION: ParamInfo = ParamInfo {
+    name: "model_augmentation",
+    default: "{ pool_size = 5, pool_epochs = 2, pool_examples = 0 (all), pool_batch = 64, pool_lr = 0.01, perturbation = 0.1 }",
+    help: "early-stage pool trained on the real data; each network is a pool member plus filter-normalised noise of magnitude up to `perturbation`",
+};
+
+const DM_MA_PARAMS: [ParamInfo; 7] = [
+    DM_PARAMS[0],
+    DM_PARAMS[1],
+    DM_PARAMS[2],
+    DM_PARAMS[3],
+    DM_PARAMS[4],
+    DM_PARAMS[5],
+    MODEL_AUGMENTATION,
+];
+
+const DC_MA_PARAMS: [ParamInfo; 11] = [
+    DC_PARAMS[0],
+    DC_PARAMS[1],
+    DC_PARAMS[2],
+    DC_PARAMS[3],
+    DC_PARAMS[4],
+    DC_PARAMS[5],
+    DC_PARAMS[6],
+    DC_PARAMS[7],
+    DC_PARAMS[8],
+    DC_PARAMS[9],
+    MODEL_AUGMENTATION,
+];
+
+const DCC_PARAMS: [ParamInfo; 11] = [
+    DC_PARAMS[0],
+    DC_PARAMS[1],
+    DC_PARAMS[2],
+    DC_PARAMS[3],
+    DC_PARAMS[4],
+    DC_PARAMS[5],
+    ParamInfo {
+        name: "outer_loop",
+        default: "0 (by ipc: 10, 10, 20, 30, 40, 50 — DCC's table)",
+        help: "matching steps per network",
+    },
+    ParamInfo {
+        name: "inner_loop",
+        default: "0 (by ipc: 5, 50, 25, 20, 15, 10 — DCC's table)",
+        help: "inner training epochs between matching steps",
+    },
+    ParamInfo {
+        name: "init",
+        default: "real",
+        help: "noise or real",
+    },
+    DC_PARAMS[9],
+    ParamInfo {
+        name: "contrast",
+        default: "{ outer_warmup = 250, inner_warmup = 10 }",
+        help: "a step is contrastive once iteration >= outer_warmup or its index within the iteration >= inner_warmup",
+    },
+];
 
 const DC_PARAMS: [ParamInfo; 10] = [
     ParamInfo {
@@ -390,7 +512,7 @@ impl<'a> RealBatches<'a> {
 }
 
 /// A standard normal draw (Box–Muller).
-fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
+pub(crate) fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
     use rand::Rng;
     let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
     let u2: f64 = rng.random();

@@ -38,6 +38,33 @@ pub const MAX_IPC: usize = 100_000;
 /// Most evaluation models per synthetic set.
 pub const MAX_EVAL: usize = 1_000;
 
+/// The upper line: the whole training set, the same at every ipc.
+pub const WHOLE: &str = "whole";
+
+/// The `whole` arm's parameters.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WholeParams {
+    /// Training epochs over the whole set; the regularization's when absent (1,000 epochs
+    /// over a whole training set is rarely what anyone wants: set this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epochs: Option<usize>,
+}
+
+impl WholeParams {
+    fn parse(params: &serde_json::Value) -> Result<Self, String> {
+        let parsed: Self = match params {
+            serde_json::Value::Null => Self::default(),
+            other => serde_json::from_value(other.clone())
+                .map_err(|e| format!("`{WHOLE}` takes only `epochs`: {e}"))?,
+        };
+        if parsed.epochs == Some(0) {
+            return Err("`epochs` must be at least 1".into());
+        }
+        Ok(parsed)
+    }
+}
+
 /// How an arm makes its training set.
 #[derive(Clone, Debug)]
 enum Maker {
@@ -45,6 +72,8 @@ enum Maker {
     Condense(CondenseMethod),
     /// A coreset method picking `ipc` real images per class.
     Real,
+    /// The whole training set (the upper line).
+    Whole(WholeParams),
 }
 
 /// The condensation protocol of a sweep.
@@ -71,12 +100,17 @@ impl CondenseProtocol {
             &config.methods,
             REFERENCE,
             &|name, params| match build_condense_method(name, params) {
+                Err(RegistryError::UnknownStrategy(_)) if name == WHOLE => {
+                    let parsed = WholeParams::parse(params).map_err(|m| (false, m))?;
+                    serde_json::to_string(&parsed).map_err(|e| (false, e.to_string()))
+                }
                 Ok(m) => Ok(m.params_json()),
                 Err(RegistryError::UnknownStrategy(_)) => build_coreset_method(name, params)
                     .map(|m| m.params_json())
                     .map_err(|e| match e {
                         RegistryError::UnknownStrategy(_) => {
                             let mut names = condense_method_names();
+                            names.push(WHOLE);
                             names.extend(coreset_method_names());
                             (
                                 true,
@@ -96,16 +130,17 @@ impl CondenseProtocol {
             .iter()
             .map(|arm| match build_condense_method(&arm.name, &arm.params) {
                 Ok(m) => Maker::Condense(m),
+                Err(_) if arm.name == WHOLE => {
+                    Maker::Whole(WholeParams::parse(&arm.params).unwrap_or_default())
+                }
                 Err(_) => Maker::Real,
             })
             .collect();
         // Gradient matching differentiates the ConvNet's hand-written gradients.
-        let matching = arms.iter().zip(&makers).find(|(_, m)| {
-            matches!(
-                m,
-                Maker::Condense(CondenseMethod::Dc(_) | CondenseMethod::Dsa(_))
-            )
-        });
+        let matching = arms
+            .iter()
+            .zip(&makers)
+            .find(|(_, m)| matches!(m, Maker::Condense(method) if method.matches_gradients()));
         if let Some((arm, _)) = matching {
             for (i, model) in models.iter().enumerate() {
                 let kind = model
@@ -142,6 +177,19 @@ impl CondenseProtocol {
         let mut ipc = config.ipc.clone();
         ipc.sort_unstable();
         ipc.dedup();
+        for (arm, maker) in arms.iter().zip(&makers) {
+            if let Maker::Condense(method) = maker {
+                for &k in &ipc {
+                    method.check_ipc(k).map_err(|message| {
+                        invalid(
+                            origin,
+                            "ipc",
+                            format!("method `{}` at ipc {k}: {message}", arm.label),
+                        )
+                    })?;
+                }
+            }
+        }
         if !(1..=MAX_EVAL).contains(&config.n_eval) {
             return Err(invalid(
                 origin,
@@ -178,7 +226,7 @@ impl CondenseProtocol {
     pub fn shared_work_key(&self, trial: &Trial) -> Option<String> {
         match self.makers[trial.arm] {
             Maker::Real => Some(SharedKey::of(trial, &self.selection).text().to_string()),
-            Maker::Condense(_) => None,
+            Maker::Condense(_) | Maker::Whole(_) => None,
         }
     }
 
@@ -225,7 +273,7 @@ impl CondenseProtocol {
         emit: &mut Emit<'_>,
         position: &mut Position,
     ) -> Result<(), String> {
-        let (sweep, trial, device) = (ctx.sweep, ctx.trial, ctx.device);
+        let (sweep, trial) = (ctx.sweep, ctx.trial);
         let data = sweep.data(trial);
         let pool = &data.pool;
         let classes = data.target_classes;
@@ -235,6 +283,14 @@ impl CondenseProtocol {
             round: 0,
             x: ipc as f64,
         };
+        if let Maker::Whole(whole) = &self.makers[trial.arm] {
+            let mut reg = sweep.regularization(trial).clone();
+            if let Some(epochs) = whole.epochs {
+                reg.epochs = epochs;
+            }
+            let rows: Vec<usize> = (0..pool.len()).collect();
+            return self.evaluate_models(ctx, emit, pool, &rows, &reg, ipc, 0.0);
+        }
         let folder = ctx.out.map(|out| output::folder(out, trial));
         let cached = folder
             .as_deref()
@@ -245,6 +301,7 @@ impl CondenseProtocol {
                 let (set, iterations, seconds) = match &self.makers[trial.arm] {
                     Maker::Condense(method) => self.condense::<B>(ctx, method, arm, ipc)?,
                     Maker::Real => self.pick_real::<B>(ctx, arm, ipc)?,
+                    Maker::Whole(_) => return Err("the whole set has no set to make".into()),
                 };
                 let info = output::CondenseInfo {
                     trial_id: trial.id.clone(),
@@ -263,18 +320,37 @@ impl CondenseProtocol {
             }
         };
 
+        let rows: Vec<usize> = (0..set.len()).collect();
         let reg = sweep.regularization(trial);
+        self.evaluate_models(ctx, emit, &set, &rows, reg, ipc, info.seconds)
+    }
+
+    /// Trains `n_eval` fresh models on `rows` of `set` and emits each one's test metrics;
+    /// the first row carries the seconds spent making the set.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_models<B: AutodiffBackend>(
+        &self,
+        ctx: &TrialContext<'_, B>,
+        emit: &mut Emit<'_>,
+        set: &LabeledSet,
+        rows: &[usize],
+        reg: &sieve_bench_core::Regularization,
+        ipc: usize,
+        make_seconds: f64,
+    ) -> Result<(), String> {
+        let (sweep, trial, device) = (ctx.sweep, ctx.trial, ctx.device);
+        let data = sweep.data(trial);
+        let classes = data.target_classes;
         let spec = sweep.model(trial);
         let seeds = SeedStream::new(trial.seed);
         let batch = sweep.config.common.inference_batch_size;
-        let rows: Vec<usize> = (0..set.len()).collect();
         for e in 0..self.n_eval {
             let trained = train_model::<B>(
                 TrainRequest {
                     spec,
                     regularization: reg,
-                    data: &set,
-                    indices: &rows,
+                    data: set,
+                    indices: rows,
                     classes,
                     init_seed: seeds.model_init(e),
                     train_seed: seeds.training(e),
@@ -293,7 +369,7 @@ impl CondenseProtocol {
                 eval_index: e as u32,
                 x: ipc as f64,
                 metrics: values,
-                select_seconds: if e == 0 { info.seconds } else { 0.0 },
+                select_seconds: if e == 0 { make_seconds } else { 0.0 },
                 train_seconds: trained.seconds,
                 train_steps: Some(trained.steps),
                 train_epochs: Some(trained.epochs),
