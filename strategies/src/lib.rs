@@ -8,6 +8,7 @@ pub mod coreset;
 pub mod hac;
 pub mod init;
 pub mod linalg;
+pub mod online;
 pub mod params;
 pub mod random;
 pub mod ranking;

@@ -48,7 +48,7 @@ pub enum RegistryError {
     BadParams { strategy: String, message: String },
 }
 
-fn no_params(value: &serde_json::Value) -> Result<(), String> {
+pub(crate) fn no_params(value: &serde_json::Value) -> Result<(), String> {
     match value {
         serde_json::Value::Null => Ok(()),
         serde_json::Value::Object(map) if map.is_empty() => Ok(()),

@@ -14,4 +14,6 @@ pub(crate) use evaluate::argmax;
 pub use evaluate::{evaluate, metrics_from_probabilities, predict_probabilities, EvalMetrics};
 pub use loss::{per_example_cross_entropy, soft_cross_entropy, weighted_cross_entropy};
 pub use observer::{BatchOutputs, NoObserver, TrainObserver};
-pub use trainer::{train_model, train_model_observed, TrainOutcome, TrainRequest};
+pub use trainer::{
+    train_model, train_model_observed, train_model_with, OnModel, TrainOutcome, TrainRequest,
+};

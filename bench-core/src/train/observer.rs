@@ -49,6 +49,23 @@ pub trait TrainObserver {
     fn on_batch(&mut self, outputs: &BatchOutputs<'_>);
     /// The end of an epoch, with its mean training loss.
     fn on_epoch(&mut self, _epoch: usize, _loss: f64) {}
+    /// Online batch selection: train on this many examples of each (big) batch, chosen
+    /// by [`TrainObserver::select`]; `None` trains on every example.
+    fn keep_per_batch(&self) -> Option<usize> {
+        None
+    }
+    /// The positions within the batch to train on, from its outputs under the current
+    /// weights (evaluation mode: no dropout, no gradient). Called only when
+    /// [`TrainObserver::keep_per_batch`] is set; must return distinct positions, at most
+    /// that many.
+    fn select(&mut self, _outputs: &BatchOutputs<'_>) -> Vec<usize> {
+        Vec::new()
+    }
+    /// Whether the model should be handed to the trainer's `on_model` callback after
+    /// `steps_done` optimizer steps (`last`: the final step).
+    fn wants_model(&self, _steps_done: usize, _last: bool) -> bool {
+        false
+    }
 }
 
 /// Observes nothing.

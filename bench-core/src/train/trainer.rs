@@ -58,6 +58,62 @@ pub struct TrainOutcome<B: Backend> {
     pub epochs: usize,
 }
 
+/// Online selection within one batch: the observer sees the batch's losses and
+/// probabilities under the current weights (evaluation mode) and returns the positions
+/// to train on, checked here.
+#[allow(clippy::too_many_arguments)]
+fn select_in_batch<B: AutodiffBackend>(
+    model: &Network<B>,
+    observer: &mut dyn TrainObserver,
+    request: &TrainRequest<'_, B>,
+    (epoch, step): (usize, usize),
+    rows: &[usize],
+    buffer: &[f32],
+    labels: &[u32],
+    keep: usize,
+) -> Result<Vec<usize>, CoreError> {
+    let device = request.device;
+    let x =
+        batch_tensor::<B::InnerBackend>(buffer.to_vec(), rows.len(), request.data.shape, device);
+    let logits = model.valid().forward(x, 0.0, false);
+    let targets = smoothed_targets::<B::InnerBackend>(labels, request.classes, 0.0, device);
+    let losses = read_f32(per_example_cross_entropy(logits.clone(), targets))?;
+    let probabilities = read_f32(softmax(logits, 1))?;
+    let picks = observer.select(&BatchOutputs {
+        epoch,
+        step,
+        rows,
+        labels,
+        losses: &losses,
+        probabilities: &probabilities,
+        classes: request.classes,
+    });
+    let mut seen = vec![false; rows.len()];
+    let want = keep.min(rows.len());
+    if picks.is_empty() || picks.len() > want {
+        return Err(CoreError::invalid(
+            "selection",
+            format!(
+                "picked {} of a batch of {}, expected 1..={want}",
+                picks.len(),
+                rows.len()
+            ),
+        ));
+    }
+    for &p in &picks {
+        if p >= rows.len() || std::mem::replace(&mut seen[p], true) {
+            return Err(CoreError::invalid(
+                "selection",
+                format!(
+                    "position {p} is out of the batch of {} or picked twice",
+                    rows.len()
+                ),
+            ));
+        }
+    }
+    Ok(picks)
+}
+
 /// Trains a model; `on_epoch(epoch, loss)` is called after every epoch.
 pub fn train_model<B: AutodiffBackend>(
     request: TrainRequest<'_, B>,
@@ -71,6 +127,22 @@ pub fn train_model_observed<B: AutodiffBackend>(
     request: TrainRequest<'_, B>,
     on_epoch: &mut dyn FnMut(usize, f64),
     observer: &mut dyn TrainObserver,
+) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
+    train_model_with(request, on_epoch, observer, &mut |_, _, _| Ok(()))
+}
+
+/// The model at a point of training: `(steps done, epoch, weights)`.
+pub type OnModel<'a, B> = dyn FnMut(usize, usize, &Network<<B as AutodiffBackend>::InnerBackend>) -> Result<(), CoreError>
+    + 'a;
+
+/// Trains a model with every hook: the observer sees each step (and may select the
+/// examples of each batch to train on), and `on_model` gets the weights after the steps
+/// the observer asks for (curves over optimizer steps).
+pub fn train_model_with<B: AutodiffBackend>(
+    request: TrainRequest<'_, B>,
+    on_epoch: &mut dyn FnMut(usize, f64),
+    observer: &mut dyn TrainObserver,
+    on_model: &mut OnModel<'_, B>,
 ) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
     let reg = request.regularization;
     if let Some(weights) = request.example_weights {
@@ -142,7 +214,7 @@ pub fn train_model_observed<B: AutodiffBackend>(
                 .with_momentum(momentum)
                 .with_weight_decay(decay)
                 .init();
-            run_epochs(model, optim, &request, on_epoch, observer)
+            run_epochs(model, optim, &request, on_epoch, observer, on_model)
         }
         OptimizerKind::Adam => {
             // `momentum` is Adam's beta1 (0.9 in every preset, as in PyTorch).
@@ -151,7 +223,7 @@ pub fn train_model_observed<B: AutodiffBackend>(
                 .with_epsilon(1e-8)
                 .with_weight_decay(decay)
                 .init();
-            run_epochs(model, optim, &request, on_epoch, observer)
+            run_epochs(model, optim, &request, on_epoch, observer, on_model)
         }
         OptimizerKind::Adamw => {
             let optim = AdamWConfig::new()
@@ -159,7 +231,7 @@ pub fn train_model_observed<B: AutodiffBackend>(
                 .with_epsilon(1e-8)
                 .with_weight_decay(wd)
                 .init();
-            run_epochs(model, optim, &request, on_epoch, observer)
+            run_epochs(model, optim, &request, on_epoch, observer, on_model)
         }
     }
 }
@@ -170,9 +242,11 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     request: &TrainRequest<'_, B>,
     on_epoch: &mut dyn FnMut(usize, f64),
     observer: &mut dyn TrainObserver,
+    on_model: &mut OnModel<'_, B>,
 ) -> Result<TrainOutcome<B::InnerBackend>, CoreError> {
     let started = Instant::now();
     let observe = observer.wants_batches();
+    let keep = observer.keep_per_batch();
     let reg = request.regularization;
     let data = request.data;
     let device = request.device;
@@ -188,15 +262,44 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let (mut buffer, mut labels) = (Vec::new(), Vec::new());
     let mut step = 0usize;
     let mut final_loss = f64::NAN;
+    let mut picked_rows = Vec::new();
     for epoch in 0..epochs {
         order.shuffle(&mut rng);
         let mut loss_sum: Option<Tensor<B::InnerBackend, 1>> = None;
-        for chunk in order.chunks(batch_size) {
-            data.gather(chunk, &mut buffer, &mut labels);
+        let mut trained = 0usize;
+        for big_chunk in order.chunks(batch_size) {
+            data.gather(big_chunk, &mut buffer, &mut labels);
             if !reg.augment.is_identity() {
                 reg.augment
                     .apply(&mut buffer, data.shape, &data.pad_value, &mut rng);
             }
+            let chunk: &[usize] = match keep {
+                Some(keep) => {
+                    let picks = select_in_batch(
+                        &model,
+                        observer,
+                        request,
+                        (epoch, step),
+                        big_chunk,
+                        &buffer,
+                        &labels,
+                        keep,
+                    )?;
+                    let width = data.shape.len();
+                    let (mut sub, mut sub_labels) = (Vec::new(), Vec::new());
+                    picked_rows.clear();
+                    for &p in &picks {
+                        sub.extend_from_slice(&buffer[p * width..(p + 1) * width]);
+                        sub_labels.push(labels[p]);
+                        picked_rows.push(big_chunk[p]);
+                    }
+                    buffer = sub;
+                    labels = sub_labels;
+                    &picked_rows
+                }
+                None => big_chunk,
+            };
+            trained += chunk.len();
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
             let targets =
                 smoothed_targets::<B>(&labels, request.classes, reg.label_smoothing, device);
@@ -235,10 +338,14 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             let lr = reg.lr_at(epoch, step, total_steps, steps_per_epoch);
             model = optim.step(lr, model, grads);
             step += 1;
+            if observer.wants_model(step, step == total_steps) {
+                on_model(step, epoch, &model.valid())?;
+            }
         }
         let loss = match loss_sum {
             Some(sum) => {
-                f64::from(read_f32(sum)?.first().copied().unwrap_or(f32::NAN)) / order.len() as f64
+                f64::from(read_f32(sum)?.first().copied().unwrap_or(f32::NAN))
+                    / trained.max(1) as f64
             }
             None => f64::NAN,
         };
