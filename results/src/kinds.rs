@@ -43,6 +43,13 @@ static KINDS: &[KindInfo] = &[
         summaries: &[CurveSummary::Aubc, CurveSummary::LabelEfficiency],
     },
     KindInfo {
+        name: "online",
+        reference: "uniform",
+        axis: "keep",
+        x_label: "optimizer steps",
+        summaries: &[CurveSummary::Aubc, CurveSummary::LabelEfficiency],
+    },
+    KindInfo {
         name: "condense",
         reference: "uniform",
         axis: "ipc",

@@ -108,7 +108,7 @@ pub struct Sweep {
 impl Sweep {
     /// Evaluations of a trial.
     pub fn evaluations(&self, trial: &Trial) -> usize {
-        self.protocol.evaluations(trial.axis)
+        self.protocol.evaluations(trial)
     }
 
     /// Total evaluations in the sweep (for progress).

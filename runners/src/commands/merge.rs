@@ -233,7 +233,7 @@ pub fn merge(options: &MergeOptions) -> anyhow::Result<MergeSummary> {
     for trial in &plan.trials {
         match per_trial.get(trial.id.as_str()) {
             None => summary.missing.push(trial.id.clone()),
-            Some(&(n, failed)) if failed || n >= plan.protocol.evaluations(trial.axis) => {
+            Some(&(n, failed)) if failed || n >= plan.protocol.evaluations(trial) => {
                 summary.complete_trials += 1;
             }
             Some(_) => summary.partial.push(trial.id.clone()),

@@ -14,11 +14,13 @@ mod active;
 mod common;
 mod condense;
 mod coreset;
+mod online;
 
 pub use active::{ActiveConfig, ActiveFile};
 pub use common::CommonConfig;
 pub use condense::{CondenseConfig, CondenseFile};
 pub use coreset::{CoresetConfig, CoresetFile, SelectionConfig};
+pub use online::{OnlineConfig, OnlineFile};
 
 /// A method entry (`[[strategy]]` for `active`, `[[method]]` for the other kinds): a
 /// registry name and its parameters.
@@ -38,7 +40,7 @@ pub struct MethodSpec {
 pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
 
 /// The kinds this release runs.
-pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset", "condense"];
+pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset", "condense", "online"];
 
 /// What a kind adds to the common block. (One config exists per sweep: the size gap
 /// between variants costs nothing.)
@@ -48,6 +50,7 @@ pub enum KindConfig {
     Active(ActiveConfig),
     Coreset(CoresetConfig),
     Condense(CondenseConfig),
+    Online(OnlineConfig),
 }
 
 impl KindConfig {
@@ -57,6 +60,7 @@ impl KindConfig {
             KindConfig::Active(_) => "active",
             KindConfig::Coreset(_) => "coreset",
             KindConfig::Condense(_) => "condense",
+            KindConfig::Online(_) => "online",
         }
     }
 }
@@ -135,6 +139,10 @@ impl SweepConfig {
                 let file: CondenseFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
                 Ok(file.into_config())
             }
+            "online" => {
+                let file: OnlineFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+                Ok(file.into_config())
+            }
             other if KINDS.contains(&other) => Err(invalid_kind(format!(
                 "kind `{other}` is not available in this release of sieve; runnable kinds: {}",
                 RUNNABLE_KINDS.join(", ")
@@ -159,6 +167,9 @@ impl SweepConfig {
             KindConfig::Condense(k) => {
                 toml::to_string_pretty(&CondenseFile::from_parts(&self.common, k))
             }
+            KindConfig::Online(k) => {
+                toml::to_string_pretty(&OnlineFile::from_parts(&self.common, k))
+            }
         }
     }
 
@@ -173,6 +184,7 @@ impl SweepConfig {
             KindConfig::Condense(k) => {
                 serde_json::to_value(CondenseFile::from_parts(&self.common, k))
             }
+            KindConfig::Online(k) => serde_json::to_value(OnlineFile::from_parts(&self.common, k)),
         };
         value.unwrap_or(serde_json::Value::Null)
     }
@@ -192,6 +204,9 @@ impl SweepConfig {
                 .map_err(|e| e.to_string()),
             "condense" => serde_json::from_value::<CondenseFile>(value.clone())
                 .map(CondenseFile::into_config)
+                .map_err(|e| e.to_string()),
+            "online" => serde_json::from_value::<OnlineFile>(value.clone())
+                .map(OnlineFile::into_config)
                 .map_err(|e| e.to_string()),
             other => Err(format!("unknown kind `{other}`")),
         }

@@ -20,6 +20,7 @@ use crate::sweep::{invalid, Sweep, Trial};
 pub mod active;
 pub mod condense;
 pub mod coreset;
+pub mod online;
 
 /// A method as resolved: its registry name and its parameters as compact JSON.
 #[derive(Clone, Debug)]
@@ -94,6 +95,7 @@ pub enum Protocol {
     Active(active::ActiveProtocol),
     Coreset(coreset::CoresetProtocol),
     Condense(condense::CondenseProtocol),
+    Online(online::OnlineProtocol),
 }
 
 impl Protocol {
@@ -120,6 +122,9 @@ impl Protocol {
                 &config.common.models,
                 origin,
             )?),
+            KindConfig::Online(k) => {
+                Protocol::Online(online::OnlineProtocol::prepare(k, regularizations, origin)?)
+            }
         })
     }
 
@@ -129,6 +134,7 @@ impl Protocol {
             Protocol::Active(_) => "active",
             Protocol::Coreset(_) => "coreset",
             Protocol::Condense(_) => "condense",
+            Protocol::Online(_) => "online",
         }
     }
 
@@ -138,6 +144,7 @@ impl Protocol {
             Protocol::Active(_) => "budget",
             Protocol::Coreset(_) => "fractions",
             Protocol::Condense(_) => "ipc",
+            Protocol::Online(_) => "keep",
         }
     }
 
@@ -147,6 +154,7 @@ impl Protocol {
             Protocol::Active(_) => "labels",
             Protocol::Coreset(p) => p.x_name(),
             Protocol::Condense(_) => "ipc",
+            Protocol::Online(_) => "steps",
         }
     }
 
@@ -161,6 +169,7 @@ impl Protocol {
             Protocol::Active(p) => p.axis_labels(),
             Protocol::Coreset(p) => p.axis_labels(),
             Protocol::Condense(p) => p.axis_labels(),
+            Protocol::Online(p) => p.axis_labels(),
         }
     }
 
@@ -170,15 +179,17 @@ impl Protocol {
             Protocol::Active(p) => p.arms(),
             Protocol::Coreset(p) => p.arms(),
             Protocol::Condense(p) => p.arms(),
+            Protocol::Online(p) => p.arms(),
         }
     }
 
-    /// Evaluations of a trial at axis value `axis`.
-    pub fn evaluations(&self, axis: usize) -> usize {
+    /// Evaluations (records) of `trial`.
+    pub fn evaluations(&self, trial: &Trial) -> usize {
         match self {
-            Protocol::Active(p) => p.evaluations(axis),
-            Protocol::Coreset(p) => p.evaluations(axis),
-            Protocol::Condense(p) => p.evaluations(axis),
+            Protocol::Active(p) => p.evaluations(trial.axis),
+            Protocol::Coreset(p) => p.evaluations(trial.axis),
+            Protocol::Condense(p) => p.evaluations(trial.axis),
+            Protocol::Online(p) => p.evaluations(trial),
         }
     }
 
@@ -189,6 +200,7 @@ impl Protocol {
             Protocol::Active(p) => p.estimated_cost(axis, pool, epochs),
             Protocol::Coreset(p) => p.estimated_cost(pool, epochs),
             Protocol::Condense(p) => p.estimated_cost(axis, pool, epochs),
+            Protocol::Online(p) => p.estimated_cost(axis, pool, epochs),
         }
     }
 
@@ -200,6 +212,7 @@ impl Protocol {
             Protocol::Active(_) => None,
             Protocol::Coreset(p) => Some(p.shared_work_key(trial)),
             Protocol::Condense(p) => p.shared_work_key(trial),
+            Protocol::Online(p) => p.shared_work_key(trial),
         }
     }
 
@@ -215,6 +228,7 @@ impl Protocol {
             Protocol::Active(p) => p.check_data(data, dataset, scenario, origin),
             Protocol::Coreset(p) => p.check_data(data, dataset, scenario, origin),
             Protocol::Condense(p) => p.check_data(data, dataset, scenario, origin),
+            Protocol::Online(p) => p.check_data(data, dataset, scenario, origin),
         }
     }
 
@@ -229,6 +243,7 @@ impl Protocol {
             Protocol::Active(p) => p.run(ctx, emit, position),
             Protocol::Coreset(p) => p.run(ctx, emit, position),
             Protocol::Condense(p) => p.run(ctx, emit, position),
+            Protocol::Online(p) => p.run(ctx, emit, position),
         }
     }
 }

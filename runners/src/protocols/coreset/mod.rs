@@ -74,33 +74,45 @@ pub(crate) struct SelectionSetup {
     pub epochs: usize,
     /// Compact JSON of the above: part of the shared-work key.
     pub identity: String,
+    /// The config block it came from (`selection`, `irreducible`), for error messages.
+    pub block: &'static str,
 }
 
 impl SelectionSetup {
     /// Resolves and validates a `[selection]` block (before any data is loaded).
     pub(crate) fn prepare(selection: &SelectionConfig, origin: &str) -> Result<Self, ConfigError> {
+        Self::prepare_block(selection, origin, "selection")
+    }
+
+    /// Resolves a block of the `[selection]` form named `block`.
+    pub(crate) fn prepare_block(
+        selection: &SelectionConfig,
+        origin: &str,
+        block: &'static str,
+    ) -> Result<Self, ConfigError> {
+        let field = |name: &str| format!("{block}.{name}");
         if selection.epochs == 0 {
-            return Err(invalid(origin, "selection.epochs", "must be at least 1"));
+            return Err(invalid(origin, field("epochs"), "must be at least 1"));
         }
         if let Some(model) = &selection.model {
             model
-                .validate("selection.model", None)
-                .map_err(|e| invalid(origin, "selection.model", e.to_string()))?;
+                .validate(&field("model"), None)
+                .map_err(|e| invalid(origin, field("model"), e.to_string()))?;
         }
         let regularization = match &selection.regularization {
         Some(spec) if spec.epochs.is_some() || spec.min_steps.is_some() => {
             return Err(invalid(
                 origin,
-                "selection.regularization.epochs",
-                "the selection model trains `selection.epochs` epochs; set that instead of epochs or min_steps here",
+                field("regularization.epochs"),
+                format!("the model trains `{block}.epochs` epochs; set that instead of epochs or min_steps here"),
             ))
         }
         Some(spec) => {
             let reg = spec
-                .resolve("selection.regularization")
-                .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
-            reg.validate("selection.regularization", None)
-                .map_err(|e| invalid(origin, "selection.regularization", e.to_string()))?;
+                .resolve(&field("regularization"))
+                .map_err(|e| invalid(origin, field("regularization"), e.to_string()))?;
+            reg.validate(&field("regularization"), None)
+                .map_err(|e| invalid(origin, field("regularization"), e.to_string()))?;
             Some(reg)
         }
         None => None,
@@ -111,6 +123,7 @@ impl SelectionSetup {
             regularization,
             epochs: selection.epochs,
             identity,
+            block,
         })
     }
 
@@ -121,23 +134,25 @@ impl SelectionSetup {
         dataset: &str,
         origin: &str,
     ) -> Result<(), ConfigError> {
+        let block = self.block;
+        let field = |name: &str| format!("{block}.{name}");
         if let Some(model) = &self.model {
             model
-                .validate("selection.model", Some(data.pool.shape))
+                .validate(&field("model"), Some(data.pool.shape))
                 .map_err(|e| {
                     invalid(
                         origin,
-                        "selection.model",
+                        field("model"),
                         format!("with dataset `{dataset}`: {e}"),
                     )
                 })?;
         }
         if let Some(reg) = &self.regularization {
-            reg.validate("selection.regularization", Some(data.pool.shape))
+            reg.validate(&field("regularization"), Some(data.pool.shape))
                 .map_err(|e| {
                     invalid(
                         origin,
-                        "selection.regularization",
+                        field("regularization"),
                         format!("with dataset `{dataset}`: {e}"),
                     )
                 })?;
