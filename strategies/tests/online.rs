@@ -124,10 +124,11 @@ fn top_breaks_ties_by_position_and_ranks_nan_last() {
     assert_eq!(top(&[1.0, 3.0, 3.0, f32::NAN, 2.0], 4), vec![1, 2, 4, 0]);
 }
 
-/// Keeps the class-0 examples of each batch and asks for the model after steps 2 and 5.
+/// Keeps the class-0 examples of each batch (or, `broken`, one position twice) and asks
+/// for the model after step 2 and at the end.
 struct KeepClassZero {
     seen_rows: Vec<usize>,
-    models_at: Vec<usize>,
+    broken: bool,
 }
 
 impl TrainObserver for KeepClassZero {
@@ -149,6 +150,9 @@ impl TrainObserver for KeepClassZero {
             outputs.probabilities.len(),
             outputs.rows.len() * outputs.classes
         );
+        if self.broken {
+            return vec![0, 0];
+        }
         (0..outputs.rows.len())
             .filter(|&i| outputs.labels[i] == 0)
             .take(3)
@@ -175,24 +179,25 @@ fn the_trainer_trains_on_the_selected_examples_and_hands_out_the_model_when_aske
         hidden: Some(vec![4]),
         ..ModelSpec::of(ModelKind::Mlp)
     };
+    let request = || TrainRequest::<Cpu> {
+        spec: &spec,
+        regularization: &reg,
+        data: &data,
+        indices: &rows,
+        classes: 2,
+        init_seed: 1,
+        train_seed: 2,
+        warm_start: None,
+        example_weights: None,
+        device: &FlexDevice,
+    };
     let mut observer = KeepClassZero {
         seen_rows: Vec::new(),
-        models_at: Vec::new(),
+        broken: false,
     };
     let mut models_at = Vec::new();
     let outcome = train_model_with::<Cpu>(
-        TrainRequest {
-            spec: &spec,
-            regularization: &reg,
-            data: &data,
-            indices: &rows,
-            classes: 2,
-            init_seed: 1,
-            train_seed: 2,
-            warm_start: None,
-            example_weights: None,
-            device: &FlexDevice,
-        },
+        request(),
         &mut |_, _| {},
         &mut observer,
         &mut |steps, _, _| {
@@ -206,5 +211,20 @@ fn the_trainer_trains_on_the_selected_examples_and_hands_out_the_model_when_aske
     assert_eq!(observer.seen_rows.len(), 9);
     assert!(observer.seen_rows.iter().all(|&r| labels[r] == 0));
     assert_eq!(models_at, vec![2, 3]);
-    assert!(observer.models_at.is_empty());
+    // A selection that picks one position twice is refused, not trained on.
+    let mut broken = KeepClassZero {
+        seen_rows: Vec::new(),
+        broken: true,
+    };
+    let e = train_model_with::<Cpu>(
+        request(),
+        &mut |_, _| {},
+        &mut broken,
+        &mut |_, _, _| Ok(()),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("picked twice"), "{e}");
+    assert!(broken.seen_rows.is_empty());
 }
