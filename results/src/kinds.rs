@@ -10,6 +10,9 @@ pub enum CurveSummary {
     /// The x a method needs to reach the reference's mean at the reference x
     /// (label efficiency for active learning).
     LabelEfficiency,
+    /// The ratio of the reference's x to the method's for that goal, per repeat
+    /// (online selection's speed-up in steps).
+    SpeedUp,
 }
 
 /// One run kind as the report sees it.
@@ -47,7 +50,11 @@ static KINDS: &[KindInfo] = &[
         reference: "uniform",
         axis: "keep",
         x_label: "optimizer steps",
-        summaries: &[CurveSummary::Aubc, CurveSummary::LabelEfficiency],
+        summaries: &[
+            CurveSummary::Aubc,
+            CurveSummary::LabelEfficiency,
+            CurveSummary::SpeedUp,
+        ],
     },
     KindInfo {
         name: "condense",

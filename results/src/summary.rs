@@ -26,6 +26,10 @@ pub const AUBC_SUFFIX: &str = "_aubc";
 /// Suffix of the label-efficiency metric names (`test_accuracy_x_to_reference`: the x,
 /// e.g. labels, a method needs to reach the reference's mean).
 pub const LABELS_SUFFIX: &str = "_x_to_reference";
+/// Suffix of the speed-up metric names (`test_accuracy_speedup`: per repeat, the x the
+/// reference needs to reach its own mean at the reference x, divided by the x the
+/// method needs; above 1, the method gets there sooner).
+pub const SPEEDUP_SUFFIX: &str = "_speedup";
 /// Infix of the fixed-target label-efficiency names (`test_accuracy_x_to_0.9`: the x a
 /// method needs to reach the metric value 0.9, `[report] targets`).
 pub const TARGET_INFIX: &str = "_x_to_";
@@ -515,7 +519,10 @@ fn whole_curve(
                 x: None,
                 note: format!("reference; target {} = {target}", metric.as_str()),
             };
-            x_to_goal(setting, &curves, ref_index, x_name, options, &goal, out);
+            let needed = x_to_goal(setting, &curves, ref_index, x_name, options, &goal, out);
+            if let (Some(r), true) = (ref_index, summaries.contains(&CurveSummary::SpeedUp)) {
+                speed_up(setting, &curves, r, x_name, options, &goal, &needed, out);
+            }
         }
     }
 }
@@ -634,12 +641,83 @@ fn label_efficiency(
             metric.as_str()
         ),
     };
-    x_to_goal(setting, curves, Some(r), x_name, options, &goal, out);
+    let needed = x_to_goal(setting, curves, Some(r), x_name, options, &goal, out);
+    if kind_info(&setting.kind)
+        .summaries
+        .contains(&CurveSummary::SpeedUp)
+    {
+        speed_up(setting, curves, r, x_name, options, &goal, &needed, out);
+    }
+}
+
+/// Speed-up rows: per repeat, the reference's x to the goal over the arm's (repeats
+/// where both reached it); the reference is 1 at each repeat it reached, so the paired
+/// difference is speed-up − 1.
+#[allow(clippy::too_many_arguments)]
+fn speed_up(
+    setting: &Setting,
+    curves: &[(&Arm, BTreeMap<u32, Trial>)],
+    r: usize,
+    x_name: &str,
+    options: &ReportOptions,
+    goal: &Goal,
+    needed: &[ArmInput],
+    out: &mut Summary,
+) {
+    // `test_accuracy_speedup` for the reference's own mean, `test_accuracy_speedup_to_0.9`
+    // for a fixed target.
+    let name = if goal.name.ends_with(LABELS_SUFFIX) {
+        goal.name.replace(LABELS_SUFFIX, SPEEDUP_SUFFIX)
+    } else {
+        goal.name
+            .replacen(TARGET_INFIX, &format!("{SPEEDUP_SUFFIX}_to_"), 1)
+    };
+    let reference: BTreeMap<u32, f64> = needed[r].values.iter().copied().collect();
+    let inputs: Vec<ArmInput> = needed
+        .iter()
+        .enumerate()
+        .zip(curves)
+        .map(|((i, input), (arm, _))| ArmInput {
+            values: input
+                .values
+                .iter()
+                .filter_map(|&(rep, x)| {
+                    let base = reference.get(&rep)?;
+                    (x > 0.0).then(|| (rep, if i == r { 1.0 } else { base / x }))
+                })
+                .collect(),
+            seed_key: seed_key(setting, arm, &name, None),
+            withhold: input.withhold.clone(),
+        })
+        .collect();
+    let outputs = analyze(&inputs, Some(r), options, true);
+    for (i, ((arm, _), o)) in curves.iter().zip(&outputs).enumerate() {
+        let base = RowBase {
+            setting,
+            arm,
+            round: None,
+            x_name,
+            x: goal.x,
+            metric: name.clone(),
+        };
+        let mut row = row(base, options, i == r, o, 0);
+        if i == r {
+            row.note = format!(
+                "reference; speed-up = {}'s {x_name} / the method's, per repeat",
+                setting.reference()
+            );
+        } else if row.n_pairs == 0 {
+            if let Some(why) = &inputs[i].withhold {
+                row.note.clone_from(why);
+            }
+        }
+        out.rows.push(row);
+    }
 }
 
 /// Rows of the x each trial of each arm needs to reach `goal.target`, compared with the
 /// reference (fewer is better). Verdicts are withheld where a repeat of the arm or of the
-/// reference never reached it.
+/// reference never reached it. Returns each arm's (repeat, x) values.
 fn x_to_goal(
     setting: &Setting,
     curves: &[(&Arm, BTreeMap<u32, Trial>)],
@@ -648,7 +726,7 @@ fn x_to_goal(
     options: &ReportOptions,
     goal: &Goal,
     out: &mut Summary,
-) {
+) -> Vec<ArmInput> {
     let mut extra = Vec::new();
     let inputs: Vec<ArmInput> = curves
         .iter()
@@ -712,6 +790,7 @@ fn x_to_goal(
         }
         out.rows.push(row);
     }
+    inputs
 }
 
 #[cfg(test)]

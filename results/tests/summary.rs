@@ -411,3 +411,66 @@ fn fixed_accuracy_targets_give_the_labels_needed_by_hand() {
     };
     assert!(bad.validate().unwrap_err().contains("targets"));
 }
+
+/// Online selection's speed-up: per repeat, the reference's steps to the target over the
+/// method's. Uniform: 0.5, 0.6, 0.7 at 10, 20, 30 steps; `rho_loss` gets there faster:
+/// 0.6, 0.7, 0.8. To reach 0.6 uniform needs 20 steps and rho_loss 10 (speed-up 2); to
+/// reach uniform's final mean 0.7, 30 and 20 (1.5).
+#[test]
+fn online_speed_up_is_the_ratio_of_steps_by_hand() {
+    let mut rs = Vec::new();
+    for repeat in 0..3u32 {
+        for round in 0..3u32 {
+            let base = 0.5 + 0.1 * f64::from(round);
+            for (method, value) in [("uniform", base), ("rho_loss", base + 0.1)] {
+                let mut r = record(method, repeat, round, value);
+                r.kind = "online".into();
+                r.axis = "keep".into();
+                r.axis_value = "keep0.1".into();
+                r.x_name = "steps".into();
+                r.trial_id = format!("digits/none/mlp/none/keep0.1/{method}/r{repeat}");
+                rs.push(r);
+            }
+        }
+    }
+    let options = sieve_results::ReportOptions {
+        targets: vec![0.6],
+        ..sieve_results::ReportOptions::default()
+    };
+    let summary = sieve_results::summarize_with(&rs, &options);
+    let row = |method: &str, name: &str| {
+        summary
+            .rows
+            .iter()
+            .find(|r| r.method == method && r.metric == name)
+            .unwrap_or_else(|| panic!("no {method} {name}"))
+            .clone()
+    };
+    // Fixed target 0.6: 20 / 10 = 2 in every repeat.
+    let fixed = row("rho_loss", "test_accuracy_speedup_to_0.6");
+    close(fixed.mean, 2.0);
+    close(fixed.diff_vs_reference, 1.0);
+    close(row("uniform", "test_accuracy_speedup_to_0.6").mean, 1.0);
+    // Uniform's final mean 0.7: uniform needs 30 steps, rho_loss 20: 1.5.
+    let own = row("rho_loss", "test_accuracy_speedup");
+    close(own.mean, 1.5);
+    assert_eq!(own.n_pairs, 3);
+    // Other kinds have no speed-up rows.
+    let active: Vec<_> = rs
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.kind = "active".into();
+            if r.method == "uniform" {
+                r.method = "random".into();
+            }
+            r
+        })
+        .collect();
+    let summary = sieve_results::summarize_with(&active, &options);
+    assert!(summary
+        .rows
+        .iter()
+        .any(|r| r.metric == "test_accuracy_x_to_reference"));
+    assert!(!summary.rows.iter().any(|r| r.metric.contains("speedup")));
+}

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use crate::metric::Metric;
 use crate::options::ReportOptions;
-use crate::summary::{target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX};
+use crate::summary::{
+    target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX, SPEEDUP_SUFFIX,
+};
 
 use super::table::setting_tables;
 
@@ -98,6 +100,7 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         .max();
     let aubc = format!("{}{AUBC_SUFFIX}", metric.as_str());
     let labels = format!("{}{LABELS_SUFFIX}", metric.as_str());
+    let speedup = format!("{}{SPEEDUP_SUFFIX}", metric.as_str());
     let reference = setting.reference();
     let _ = writeln!(
         s,
@@ -117,6 +120,14 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
                 crate::kinds::reference_method(&r.kind),
                 opt(r.x, 1.0, x_digits(r.x))
             )
+        } else if r.metric == speedup {
+            format!(
+                "speed-up (×) to {}@{}",
+                crate::kinds::reference_method(&r.kind),
+                opt(r.x, 1.0, x_digits(r.x))
+            )
+        } else if let Some(t) = r.metric.strip_prefix(&format!("{speedup}_to_")) {
+            format!("speed-up (×) to {t}")
         } else if let Some(t) = target_of(&r.metric, metric) {
             target_header(&r.x_name, metric, t)
         } else {
@@ -125,7 +136,10 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         if r.verdict.is_empty() {
             continue;
         }
-        let (scale, d) = if r.metric == labels || target_of(&r.metric, metric).is_some() {
+        let is_speedup = r.metric.starts_with(&speedup);
+        let (scale, d) = if is_speedup {
+            (1.0, 2)
+        } else if r.metric == labels || target_of(&r.metric, metric).is_some() {
             // Labels need one decimal; fractions as many as the x itself has.
             (1.0, x_digits(r.x).max(1) + 1)
         } else if metric.higher_is_better() {
@@ -133,11 +147,14 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
         } else {
             (1.0, 4)
         };
+        // A speed-up row's difference is speed-up − 1 (the reference is 1 per repeat):
+        // shown as the speed-up itself.
+        let shift = |v: Option<f64>| v.map(|v| if is_speedup { v + 1.0 } else { v });
         let diff = format!(
             "{} [{}, {}]",
-            opt(r.diff_vs_reference, scale, d),
-            opt(r.diff_ci_low, scale, d),
-            opt(r.diff_ci_high, scale, d)
+            opt(shift(r.diff_vs_reference), scale, d),
+            opt(shift(r.diff_ci_low), scale, d),
+            opt(shift(r.diff_ci_high), scale, d)
         );
         let verdict = r.verdict_with_note();
         let _ = writeln!(
