@@ -54,7 +54,7 @@ pub fn verdict(
         return (
             Verdict::NoVerdict,
             Some(format!(
-                "only {n_pairs} repeat(s) paired with random; a test needs at least 2"
+                "only {n_pairs} repeat(s) paired with the reference; a test needs at least 2"
             )),
         );
     }
