@@ -35,7 +35,7 @@ impl<B: Backend> ConvNetGradients<B> {
     }
 
     /// The parameter-wise sum with `other` (DCC's mean over classes).
-    pub fn add(self, other: Self) -> Self {
+    pub fn plus(self, other: Self) -> Self {
         self.zip_with(Some(other), &|a, b| match b {
             Some(b) => a + b,
             None => a,

@@ -340,7 +340,7 @@ pub fn condense_dc<B: AutodiffBackend>(
                 if contrastive {
                     let scaled = real_grads.scale(1.0 / classes as f64);
                     real_mean = Some(match real_mean.take() {
-                        Some(sum) => sum.add(scaled),
+                        Some(sum) => sum.plus(scaled),
                         None => scaled,
                     });
                     syn_parts.push(syn);
