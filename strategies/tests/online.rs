@@ -91,6 +91,20 @@ fn uniform_keeps_distinct_random_positions() {
     }
     // 800 picks over 4 positions: each about 200, and not the loss order.
     assert!(seen.iter().all(|&s| (150..=250).contains(&s)), "{seen:?}");
+    // It reads nothing but the batch size: the trainer may skip the forward pass.
+    assert!(!method.reads_outputs());
+    let picks = method
+        .select(&batch(&[], &[], &LABELS), 3, None, &mut rng)
+        .unwrap();
+    assert_eq!(picks.len(), 3);
+    for info in online_registry() {
+        assert_eq!(
+            info.method.reads_outputs(),
+            info.name != "uniform",
+            "{}",
+            info.name
+        );
+    }
 }
 
 #[test]

@@ -61,6 +61,12 @@ pub trait TrainObserver {
     fn select(&mut self, _outputs: &BatchOutputs<'_>) -> Vec<usize> {
         Vec::new()
     }
+    /// Whether [`TrainObserver::select`] reads the losses and probabilities; when not
+    /// (a random pick), the trainer skips the forward pass over the big batch and hands
+    /// over empty slices.
+    fn select_reads_outputs(&self) -> bool {
+        true
+    }
     /// Whether the model should be handed to the trainer's `on_model` callback after
     /// `steps_done` optimizer steps (`last`: the final step).
     fn wants_model(&self, _steps_done: usize, _last: bool) -> bool {

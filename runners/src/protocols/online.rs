@@ -534,6 +534,10 @@ impl TrainObserver for Selector<'_> {
         }
     }
 
+    fn select_reads_outputs(&self) -> bool {
+        self.method.reads_outputs()
+    }
+
     fn wants_model(&self, steps_done: usize, last: bool) -> bool {
         self.eval_steps.contains(&steps_done) || (last && steps_done == self.total)
     }

@@ -103,6 +103,12 @@ impl OnlineMethod {
             .map_or("?", |m| m.name)
     }
 
+    /// Whether the method reads the batch's losses and probabilities (`uniform` does not:
+    /// the trainer then skips the forward pass over the big batch).
+    pub fn reads_outputs(&self) -> bool {
+        !matches!(self, OnlineMethod::Uniform)
+    }
+
     /// Whether the method reads the irreducible losses (so the trial trains the
     /// holdout model).
     pub fn needs_irreducible(&self) -> bool {
