@@ -13,6 +13,9 @@ pub enum CurveSummary {
     /// The ratio of the reference's x to the method's for that goal, per repeat
     /// (online selection's speed-up in steps).
     SpeedUp,
+    /// Backward transfer and forgetting from the accuracy matrix `R[t][i]` (records
+    /// with `round` = t and `eval_index` = i): continual learning.
+    AccuracyMatrix,
 }
 
 /// One run kind as the report sees it.
@@ -55,6 +58,13 @@ static KINDS: &[KindInfo] = &[
             CurveSummary::LabelEfficiency,
             CurveSummary::SpeedUp,
         ],
+    },
+    KindInfo {
+        name: "continual",
+        reference: "reservoir",
+        axis: "buffer",
+        x_label: "tasks learned",
+        summaries: &[CurveSummary::AccuracyMatrix],
     },
     KindInfo {
         name: "condense",

@@ -51,6 +51,7 @@ pub use stats::paired::{paired_difference, PairedDifference};
 pub use stats::student_t::{student_t_cdf, student_t_quantile, student_t_two_sided_p};
 pub use stats::verdict::Verdict;
 pub use summary::{
-    summarize, summarize_metric, summarize_with, Summary, SummaryRow, DEFAULT_CONFIDENCE,
+    summarize, summarize_metric, summarize_with, transfer_and_forgetting, Summary, SummaryRow,
+    DEFAULT_CONFIDENCE,
 };
 pub use writer::RecordWriter;

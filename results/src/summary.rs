@@ -30,6 +30,13 @@ pub const LABELS_SUFFIX: &str = "_x_to_reference";
 /// reference needs to reach its own mean at the reference x, divided by the x the
 /// method needs; above 1, the method gets there sooner).
 pub const SPEEDUP_SUFFIX: &str = "_speedup";
+/// Suffix of continual learning's backward transfer (`test_accuracy_bwt`):
+/// `1/(T−1) Σ_{i<T−1} (R[T−1][i] − R[i][i])`, higher is better.
+pub const BWT_SUFFIX: &str = "_bwt";
+/// Suffix of continual learning's forgetting (`test_accuracy_forgetting`; unrelated to
+/// the coreset method `forgetting`): `1/(T−1) Σ_{i<T−1} max_{i≤t<T−1} R[t][i] −
+/// R[T−1][i]`, lower is better.
+pub const FORGETTING_SUFFIX: &str = "_forgetting";
 /// Infix of the fixed-target label-efficiency names (`test_accuracy_x_to_0.9`: the x a
 /// method needs to reach the metric value 0.9, `[report] targets`).
 pub const TARGET_INFIX: &str = "_x_to_";
@@ -510,6 +517,9 @@ fn whole_curve(
     if summaries.contains(&CurveSummary::Aubc) {
         aubc_rows(setting, &curves, ref_index, metric, x_name, options, out);
     }
+    if summaries.contains(&CurveSummary::AccuracyMatrix) && metric.higher_is_better() {
+        matrix_rows(setting, arms, ref_index, metric, x_name, options, out);
+    }
     if summaries.contains(&CurveSummary::LabelEfficiency) && metric.higher_is_better() {
         label_efficiency(setting, &curves, ref_index, metric, x_name, options, out);
         for &target in &options.targets {
@@ -523,6 +533,103 @@ fn whole_curve(
             if let (Some(r), true) = (ref_index, summaries.contains(&CurveSummary::SpeedUp)) {
                 speed_up(setting, &curves, r, x_name, options, &goal, &needed, out);
             }
+        }
+    }
+}
+
+/// The accuracy matrix of each repeat of an arm: `R[t][i]` from the ok records with
+/// `round` = t and `eval_index` = i.
+fn matrices(rs: &[&Record], metric: Metric) -> BTreeMap<u32, BTreeMap<(u32, u32), f64>> {
+    let mut out: BTreeMap<u32, BTreeMap<(u32, u32), f64>> = BTreeMap::new();
+    for r in rs {
+        if let Some(v) = r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
+            out.entry(r.repeat)
+                .or_default()
+                .insert((r.round, r.eval_index), v);
+        }
+    }
+    out
+}
+
+/// Backward transfer and forgetting of one matrix over `tasks` tasks; `None` when an
+/// entry they need is missing.
+pub fn transfer_and_forgetting(
+    matrix: &BTreeMap<(u32, u32), f64>,
+    tasks: u32,
+) -> Option<(f64, f64)> {
+    if tasks < 2 {
+        return None;
+    }
+    let last = tasks - 1;
+    let (mut bwt, mut forgetting) = (0.0, 0.0);
+    for i in 0..last {
+        let end = *matrix.get(&(last, i))?;
+        bwt += end - matrix.get(&(i, i))?;
+        let mut best = f64::NEG_INFINITY;
+        for t in i..last {
+            best = best.max(*matrix.get(&(t, i))?);
+        }
+        forgetting += best - end;
+    }
+    Some((bwt / f64::from(last), forgetting / f64::from(last)))
+}
+
+/// Backward-transfer and forgetting rows, paired with the reference by repeat.
+fn matrix_rows(
+    setting: &Setting,
+    arms: &Arms<'_>,
+    ref_index: Option<usize>,
+    metric: Metric,
+    x_name: &str,
+    options: &ReportOptions,
+    out: &mut Summary,
+) {
+    let tasks = arms
+        .values()
+        .flat_map(|rs| rs.iter().map(|r| r.round + 1))
+        .max()
+        .unwrap_or(0);
+    let per_arm: Vec<(&Arm, Vec<(u32, (f64, f64))>, usize)> = arms
+        .iter()
+        .map(|(arm, rs)| {
+            let all = matrices(rs, metric);
+            let repeats: std::collections::BTreeSet<u32> = rs.iter().map(|r| r.repeat).collect();
+            let values: Vec<(u32, (f64, f64))> = all
+                .iter()
+                .filter_map(|(&rep, m)| transfer_and_forgetting(m, tasks).map(|v| (rep, v)))
+                .collect();
+            let failed = repeats.len() - values.len();
+            (arm, values, failed)
+        })
+        .collect();
+    for (suffix, higher_is_better, pick) in [
+        (BWT_SUFFIX, true, 0usize),
+        (FORGETTING_SUFFIX, false, 1usize),
+    ] {
+        let name = format!("{}{suffix}", metric.as_str());
+        let inputs: Vec<ArmInput> = per_arm
+            .iter()
+            .map(|(arm, values, _)| ArmInput {
+                values: values
+                    .iter()
+                    .map(|&(rep, (b, f))| (rep, if pick == 0 { b } else { f }))
+                    .collect(),
+                seed_key: seed_key(setting, arm, &name, None),
+                withhold: None,
+            })
+            .collect();
+        let outputs = analyze(&inputs, ref_index, options, higher_is_better);
+        for (i, ((arm, _, failed), o)) in per_arm.iter().zip(&outputs).enumerate() {
+            let base = RowBase {
+                setting,
+                arm,
+                round: None,
+                x_name,
+                x: Some(f64::from(tasks)),
+                metric: name.clone(),
+            };
+            out.rows
+                .push(row(base, options, ref_index == Some(i), o, *failed));
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod active;
 pub mod candidate_pool;
 pub mod condense;
+pub mod continual;
 pub mod coreset;
 pub mod hac;
 pub mod init;

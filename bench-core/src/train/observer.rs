@@ -67,6 +67,12 @@ pub trait TrainObserver {
     fn select_reads_outputs(&self) -> bool {
         true
     }
+    /// Continual learning's replay: rows of the training data to append to the batch
+    /// whose own rows are `batch_rows` (after any selection). Called once per step,
+    /// before the step; the observer may update its buffer with `batch_rows` here.
+    fn replay_rows(&mut self, _batch_rows: &[usize]) -> Vec<usize> {
+        Vec::new()
+    }
     /// Whether the model should be handed to the trainer's `on_model` callback after
     /// `steps_done` optimizer steps (`last`: the final step).
     fn wants_model(&self, _steps_done: usize, _last: bool) -> bool {

@@ -273,6 +273,8 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let mut step = 0usize;
     let mut final_loss = f64::NAN;
     let mut picked_rows = Vec::new();
+    let mut combined_rows = Vec::new();
+    let (mut replay_buffer, mut replay_labels) = (Vec::new(), Vec::new());
     for epoch in 0..epochs {
         order.shuffle(&mut rng);
         let mut loss_sum: Option<Tensor<B::InnerBackend, 1>> = None;
@@ -308,6 +310,30 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
                     &picked_rows
                 }
                 None => big_chunk,
+            };
+            // Replay (continual learning): rows of the same data appended to the batch,
+            // augmented like it; the loss is the mean over both.
+            let replay = observer.replay_rows(chunk);
+            let chunk: &[usize] = if replay.is_empty() {
+                chunk
+            } else {
+                if let Some(&bad) = replay.iter().find(|&&r| r >= data.len()) {
+                    return Err(CoreError::invalid(
+                        "replay",
+                        format!("row {bad} is outside the {} training examples", data.len()),
+                    ));
+                }
+                data.gather(&replay, &mut replay_buffer, &mut replay_labels);
+                if !reg.augment.is_identity() {
+                    reg.augment
+                        .apply(&mut replay_buffer, data.shape, &data.pad_value, &mut rng);
+                }
+                buffer.extend_from_slice(&replay_buffer);
+                labels.extend_from_slice(&replay_labels);
+                combined_rows.clear();
+                combined_rows.extend_from_slice(chunk);
+                combined_rows.extend_from_slice(&replay);
+                &combined_rows
             };
             trained += chunk.len();
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);

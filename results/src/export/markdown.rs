@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use crate::metric::Metric;
 use crate::options::ReportOptions;
 use crate::summary::{
-    target_header, target_of, SummaryRow, AUBC_SUFFIX, LABELS_SUFFIX, SPEEDUP_SUFFIX,
+    target_header, target_of, SummaryRow, AUBC_SUFFIX, BWT_SUFFIX, FORGETTING_SUFFIX,
+    LABELS_SUFFIX, SPEEDUP_SUFFIX,
 };
 
 use super::table::setting_tables;
@@ -128,6 +129,10 @@ fn detail(s: &mut String, rows: &[SummaryRow], setting: &crate::cells::Setting, 
             )
         } else if let Some(t) = r.metric.strip_prefix(&format!("{speedup}_to_")) {
             format!("speed-up (×) to {t}")
+        } else if r.metric == format!("{}{BWT_SUFFIX}", metric.as_str()) {
+            "backward transfer".to_string()
+        } else if r.metric == format!("{}{FORGETTING_SUFFIX}", metric.as_str()) {
+            "forgetting (lower is better)".to_string()
         } else if let Some(t) = target_of(&r.metric, metric) {
             target_header(&r.x_name, metric, t)
         } else {

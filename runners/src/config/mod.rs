@@ -13,12 +13,14 @@ use sieve_bench_core::names::unknown_name_message;
 mod active;
 mod common;
 mod condense;
+mod continual;
 mod coreset;
 mod online;
 
 pub use active::{ActiveConfig, ActiveFile};
 pub use common::CommonConfig;
 pub use condense::{CondenseConfig, CondenseFile};
+pub use continual::{ContinualConfig, ContinualFile};
 pub use coreset::{CoresetConfig, CoresetFile, SelectionConfig};
 pub use online::{OnlineConfig, OnlineFile};
 
@@ -40,7 +42,7 @@ pub struct MethodSpec {
 pub const KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
 
 /// The kinds this release runs.
-pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset", "condense", "online"];
+pub const RUNNABLE_KINDS: &[&str] = &["active", "coreset", "condense", "online", "continual"];
 
 /// What a kind adds to the common block. (One config exists per sweep: the size gap
 /// between variants costs nothing.)
@@ -51,6 +53,7 @@ pub enum KindConfig {
     Coreset(CoresetConfig),
     Condense(CondenseConfig),
     Online(OnlineConfig),
+    Continual(ContinualConfig),
 }
 
 impl KindConfig {
@@ -61,6 +64,7 @@ impl KindConfig {
             KindConfig::Coreset(_) => "coreset",
             KindConfig::Condense(_) => "condense",
             KindConfig::Online(_) => "online",
+            KindConfig::Continual(_) => "continual",
         }
     }
 }
@@ -143,6 +147,10 @@ impl SweepConfig {
                 let file: OnlineFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
                 Ok(file.into_config())
             }
+            "continual" => {
+                let file: ContinualFile = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+                Ok(file.into_config())
+            }
             other if KINDS.contains(&other) => Err(invalid_kind(format!(
                 "kind `{other}` is not available in this release of sieve; runnable kinds: {}",
                 RUNNABLE_KINDS.join(", ")
@@ -170,6 +178,9 @@ impl SweepConfig {
             KindConfig::Online(k) => {
                 toml::to_string_pretty(&OnlineFile::from_parts(&self.common, k))
             }
+            KindConfig::Continual(k) => {
+                toml::to_string_pretty(&ContinualFile::from_parts(&self.common, k))
+            }
         }
     }
 
@@ -185,6 +196,9 @@ impl SweepConfig {
                 serde_json::to_value(CondenseFile::from_parts(&self.common, k))
             }
             KindConfig::Online(k) => serde_json::to_value(OnlineFile::from_parts(&self.common, k)),
+            KindConfig::Continual(k) => {
+                serde_json::to_value(ContinualFile::from_parts(&self.common, k))
+            }
         };
         value.unwrap_or(serde_json::Value::Null)
     }
@@ -207,6 +221,9 @@ impl SweepConfig {
                 .map_err(|e| e.to_string()),
             "online" => serde_json::from_value::<OnlineFile>(value.clone())
                 .map(OnlineFile::into_config)
+                .map_err(|e| e.to_string()),
+            "continual" => serde_json::from_value::<ContinualFile>(value.clone())
+                .map(ContinualFile::into_config)
                 .map_err(|e| e.to_string()),
             other => Err(format!("unknown kind `{other}`")),
         }

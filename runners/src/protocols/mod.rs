@@ -19,6 +19,7 @@ use crate::sweep::{invalid, Sweep, Trial};
 
 pub mod active;
 pub mod condense;
+pub mod continual;
 pub mod coreset;
 pub mod online;
 
@@ -96,6 +97,7 @@ pub enum Protocol {
     Coreset(coreset::CoresetProtocol),
     Condense(condense::CondenseProtocol),
     Online(online::OnlineProtocol),
+    Continual(continual::ContinualProtocol),
 }
 
 impl Protocol {
@@ -125,6 +127,9 @@ impl Protocol {
             KindConfig::Online(k) => {
                 Protocol::Online(online::OnlineProtocol::prepare(k, regularizations, origin)?)
             }
+            KindConfig::Continual(k) => {
+                Protocol::Continual(continual::ContinualProtocol::prepare(k, origin)?)
+            }
         })
     }
 
@@ -135,6 +140,7 @@ impl Protocol {
             Protocol::Coreset(_) => "coreset",
             Protocol::Condense(_) => "condense",
             Protocol::Online(_) => "online",
+            Protocol::Continual(_) => "continual",
         }
     }
 
@@ -145,6 +151,7 @@ impl Protocol {
             Protocol::Coreset(_) => "fractions",
             Protocol::Condense(_) => "ipc",
             Protocol::Online(_) => "keep",
+            Protocol::Continual(_) => "buffer",
         }
     }
 
@@ -155,6 +162,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.x_name(),
             Protocol::Condense(_) => "ipc",
             Protocol::Online(_) => "steps",
+            Protocol::Continual(_) => "tasks",
         }
     }
 
@@ -170,6 +178,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.axis_labels(),
             Protocol::Condense(p) => p.axis_labels(),
             Protocol::Online(p) => p.axis_labels(),
+            Protocol::Continual(p) => p.axis_labels(),
         }
     }
 
@@ -180,6 +189,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.arms(),
             Protocol::Condense(p) => p.arms(),
             Protocol::Online(p) => p.arms(),
+            Protocol::Continual(p) => p.arms(),
         }
     }
 
@@ -190,6 +200,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.evaluations(trial.axis),
             Protocol::Condense(p) => p.evaluations(trial.axis),
             Protocol::Online(p) => p.evaluations(trial),
+            Protocol::Continual(p) => p.evaluations(trial.axis),
         }
     }
 
@@ -201,6 +212,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.estimated_cost(pool, epochs),
             Protocol::Condense(p) => p.estimated_cost(axis, pool, epochs),
             Protocol::Online(p) => p.estimated_cost(axis, pool, epochs),
+            Protocol::Continual(p) => p.estimated_cost(pool, epochs),
         }
     }
 
@@ -213,6 +225,7 @@ impl Protocol {
             Protocol::Coreset(p) => Some(p.shared_work_key(trial)),
             Protocol::Condense(p) => p.shared_work_key(trial),
             Protocol::Online(p) => p.shared_work_key(trial),
+            Protocol::Continual(_) => None,
         }
     }
 
@@ -229,6 +242,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.check_data(data, dataset, scenario, origin),
             Protocol::Condense(p) => p.check_data(data, dataset, scenario, origin),
             Protocol::Online(p) => p.check_data(data, dataset, scenario, origin),
+            Protocol::Continual(p) => p.check_data(data, dataset, scenario, origin),
         }
     }
 
@@ -244,6 +258,7 @@ impl Protocol {
             Protocol::Coreset(p) => p.run(ctx, emit, position),
             Protocol::Condense(p) => p.run(ctx, emit, position),
             Protocol::Online(p) => p.run(ctx, emit, position),
+            Protocol::Continual(p) => p.run(ctx, emit, position),
         }
     }
 }

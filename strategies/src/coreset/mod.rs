@@ -14,7 +14,7 @@ mod glister;
 pub mod gradients;
 mod gradmatch;
 pub(crate) mod greedy;
-mod herding;
+pub(crate) mod herding;
 mod kcenter;
 mod nnls;
 mod ranked;
