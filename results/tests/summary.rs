@@ -474,3 +474,41 @@ fn online_speed_up_is_the_ratio_of_steps_by_hand() {
         .any(|r| r.metric == "test_accuracy_x_to_reference"));
     assert!(!summary.rows.iter().any(|r| r.metric.contains("speedup")));
 }
+
+/// Continual learning's backward transfer and forgetting from a 3-task accuracy matrix,
+/// by hand: R = [[0.9], [0.6, 0.95], [0.5, 0.7, 0.9]].
+/// BWT = ((0.5 − 0.9) + (0.7 − 0.95)) / 2 = −0.325.
+/// Forgetting = ((max(0.9, 0.6) − 0.5) + (0.95 − 0.7)) / 2 = 0.325.
+/// A matrix with a task that improved later: R = [[0.5], [0.8, 0.9], [0.7, 0.9, 0.9]]:
+/// BWT = ((0.7 − 0.5) + (0.9 − 0.9)) / 2 = 0.1; forgetting = ((0.8 − 0.7) + 0) / 2 = 0.05.
+#[test]
+fn backward_transfer_and_forgetting_by_hand() {
+    use std::collections::BTreeMap;
+    let matrix = |rows: &[&[f64]]| {
+        let mut m = BTreeMap::new();
+        for (t, row) in rows.iter().enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                m.insert((t as u32, i as u32), v);
+            }
+        }
+        m
+    };
+    let (bwt, forgetting) = sieve_results::transfer_and_forgetting(
+        &matrix(&[&[0.9], &[0.6, 0.95], &[0.5, 0.7, 0.9]]),
+        3,
+    )
+    .unwrap();
+    close(Some(bwt), -0.325);
+    close(Some(forgetting), 0.325);
+    let (bwt, forgetting) = sieve_results::transfer_and_forgetting(
+        &matrix(&[&[0.5], &[0.8, 0.9], &[0.7, 0.9, 0.9]]),
+        3,
+    )
+    .unwrap();
+    close(Some(bwt), 0.1);
+    close(Some(forgetting), 0.05);
+    // A missing entry: no value rather than a biased one.
+    let mut partial = matrix(&[&[0.5], &[0.8, 0.9], &[0.7, 0.9, 0.9]]);
+    partial.remove(&(1, 1));
+    assert!(sieve_results::transfer_and_forgetting(&partial, 3).is_none());
+}

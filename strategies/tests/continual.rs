@@ -199,3 +199,75 @@ fn replay_draws_distinct_buffer_rows_and_the_registry_knows_its_methods() {
     assert!(e.contains("did you mean `reservoir`"), "{e}");
     assert!(build_buffer_method("ring", &json!({ "slots": 2 })).is_err());
 }
+
+/// Replays rows 20 and 21 with every batch of class-0 rows and records what trains.
+struct ReplayTwo {
+    seen: Vec<Vec<usize>>,
+    bad: bool,
+}
+
+impl sieve_bench_core::train::TrainObserver for ReplayTwo {
+    fn on_batch(&mut self, outputs: &sieve_bench_core::train::BatchOutputs<'_>) {
+        assert_eq!(outputs.losses.len(), outputs.rows.len());
+        self.seen.push(outputs.rows.to_vec());
+    }
+    fn replay_rows(&mut self, _batch_rows: &[usize]) -> Vec<usize> {
+        if self.bad {
+            vec![999]
+        } else {
+            vec![20, 21]
+        }
+    }
+}
+
+#[test]
+fn the_trainer_appends_the_replayed_rows_to_each_batch() {
+    use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+    use sieve_bench_core::train::{train_model_observed, TrainRequest};
+    use sieve_bench_core::{ModelKind, ModelSpec, Regularization};
+    use sieve_datasets::{ExampleShape, LabeledSet};
+    let shape = ExampleShape::new(1, 1, 3);
+    let labels: Vec<u32> = (0..24).map(|i| u32::from(i >= 20)).collect();
+    let data =
+        LabeledSet::new(shape, 2, (0..72).map(|i| (i % 5) as f32).collect(), labels).unwrap();
+    let rows: Vec<usize> = (0..20).collect();
+    let reg = Regularization {
+        epochs: 1,
+        batch_size: 8,
+        ..Regularization::preset("none").unwrap()
+    };
+    let spec = ModelSpec {
+        hidden: Some(vec![4]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    let request = || TrainRequest::<Autodiff<Flex>> {
+        spec: &spec,
+        regularization: &reg,
+        data: &data,
+        indices: &rows,
+        classes: 2,
+        init_seed: 1,
+        train_seed: 2,
+        warm_start: None,
+        example_weights: None,
+        device: &FlexDevice,
+    };
+    let mut observer = ReplayTwo {
+        seen: Vec::new(),
+        bad: false,
+    };
+    train_model_observed(request(), &mut |_, _| {}, &mut observer).unwrap();
+    // 20 rows in batches of 8: 8, 8, 4, each followed by the two replayed rows.
+    let sizes: Vec<usize> = observer.seen.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![10, 10, 6]);
+    assert!(observer.seen.iter().all(|b| b.ends_with(&[20, 21])));
+    let mut bad = ReplayTwo {
+        seen: Vec::new(),
+        bad: true,
+    };
+    let e = train_model_observed(request(), &mut |_, _| {}, &mut bad)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("999"), "{e}");
+}

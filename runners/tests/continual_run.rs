@@ -1,0 +1,221 @@
+//! `kind = "continual"` end to end: the accuracy matrix in the records, task- against
+//! class-incremental, resume, every config field reaching the records, validation and
+//! the report's backward transfer and forgetting.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{run, sieve, untimed_records, untimed_sorted, write_config};
+use sieve_results::Metric;
+use sieve_runners::config::SweepConfig;
+
+const CONTINUAL: &str = r#"
+kind = "continual"
+seed = 4
+repeats = 2
+tasks = 5
+settings = ["class_incremental", "task_incremental"]
+buffer_size = [40]
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+hidden = [32]
+
+[[regularization]]
+name = "er"
+preset = "none"
+optimizer = "sgd"
+lr = 0.1
+momentum = 0.0
+batch_size = 32
+epochs = 2
+
+[[method]]
+name = "reservoir"
+
+[[method]]
+name = "herding"
+"#;
+
+#[test]
+fn a_continual_sweep_records_the_lower_triangle_of_the_accuracy_matrix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "continual.toml", CONTINUAL);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = untimed_records(&out);
+    // 2 settings x 2 methods x 2 repeats x (5 + 4 + 3 + 2 + 1) entries.
+    assert_eq!(rows.len(), 2 * 2 * 2 * 15);
+    for r in &rows {
+        assert!(r.is_ok(), "{}", r.status);
+        assert_eq!((r.kind.as_str(), r.axis.as_str()), ("continual", "buffer"));
+        assert!(r.eval_index <= r.round, "R[{}][{}]", r.round, r.eval_index);
+        assert_eq!(r.x, f64::from(r.round + 1));
+    }
+    // A task just learned is known; knowing the task at test time is never worse on
+    // average (the same models, a restricted argmax).
+    let mean = |setting: &str, diagonal: bool| {
+        let v: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.axis_value.starts_with(setting))
+            .filter(|r| (r.round == r.eval_index) == diagonal)
+            .filter_map(|r| r.metric(Metric::TEST_ACCURACY))
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(mean("class_il", true) > 0.9, "{}", mean("class_il", true));
+    assert!(mean("task_il", false) > mean("class_il", false) + 0.05);
+    let report = sieve().arg("report").arg(&out).output().unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.contains("test_accuracy_bwt"), "{summary}");
+    assert!(summary.contains("test_accuracy_forgetting"), "{summary}");
+}
+
+#[test]
+fn continual_records_are_reproducible_and_an_interrupted_sweep_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = CONTINUAL.replace("repeats = 2", "repeats = 1").replace(
+        "settings = [\"class_incremental\", \"task_incremental\"]",
+        "settings = [\"class_incremental\"]",
+    );
+    let config = write_config(tmp.path(), "continual.toml", &text);
+    let clean = tmp.path().join("clean");
+    run(&config, &clean);
+    let again = tmp.path().join("again");
+    run(&config, &again);
+    assert_eq!(untimed_sorted(&clean), untimed_sorted(&again));
+    let csv = std::fs::read_to_string(clean.join("records.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    // The header, the first trial's 15 rows and 3 of the second's, then half a row.
+    let mut partial = lines[..19].join("\n");
+    partial.push('\n');
+    partial.push_str(&lines[19][..lines[19].len() / 2]);
+    let resumed = tmp.path().join("resumed");
+    std::fs::create_dir_all(&resumed).unwrap();
+    std::fs::copy(clean.join("sweep.json"), resumed.join("sweep.json")).unwrap();
+    std::fs::write(resumed.join("records.csv"), partial).unwrap();
+    run(&config, &resumed);
+    assert_eq!(untimed_sorted(&clean), untimed_sorted(&resumed));
+}
+
+fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {
+    let config = write_config(tmp, &format!("{name}.toml"), text);
+    let out = tmp.join(name);
+    run(&config, &out);
+    untimed_records(&out)
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {:?}",
+                r.axis_value,
+                r.method,
+                r.round,
+                r.eval_index,
+                r.metric(Metric::TEST_LOSS)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_continual_field_reaches_the_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = CONTINUAL.replace("repeats = 2", "repeats = 1").replace(
+        "settings = [\"class_incremental\", \"task_incremental\"]",
+        "settings = [\"class_incremental\"]",
+    );
+    let edit = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        base.replacen(from, to, 1)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("tasks", edit("tasks = 5", "tasks = 2")),
+        (
+            "settings",
+            edit(
+                "settings = [\"class_incremental\"]",
+                "settings = [\"task_incremental\"]",
+            ),
+        ),
+        (
+            "buffer_size",
+            edit("buffer_size = [40]", "buffer_size = [80]"),
+        ),
+        ("method", edit("name = \"herding\"", "name = \"ring\"")),
+    ];
+    let before = outcome(&base, tmp.path(), "base");
+    for (field, text) in &cases {
+        assert_ne!(
+            before,
+            outcome(text, tmp.path(), field),
+            "continual field `{field}` changed no record"
+        );
+    }
+    let json = SweepConfig::from_toml(&base, "base").unwrap().to_json();
+    let common = [
+        "kind",
+        "seed",
+        "repeats",
+        "inference_batch_size",
+        "dataset",
+        "scenario",
+        "model",
+        "regularization",
+        "report",
+    ];
+    let own: std::collections::BTreeSet<String> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !common.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let tested: std::collections::BTreeSet<String> =
+        cases.iter().map(|c| c.0.to_string()).collect();
+    assert_eq!(own, tested, "every continual field needs a case here");
+}
+
+fn error_of(text: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "bad.toml", text);
+    let out = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!tmp.path().join("out").join("records.csv").exists());
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn continual_configs_are_validated_before_any_work() {
+    let e = error_of(&CONTINUAL.replace("tasks = 5", "tasks = 3"));
+    assert!(
+        e.contains("10 classes") && e.contains("3 equal tasks"),
+        "{e}"
+    );
+    let e = error_of(&CONTINUAL.replace("tasks = 5", "tasks = 1"));
+    assert!(e.contains("tasks"), "{e}");
+    let e = error_of(&CONTINUAL.replace("\"task_incremental\"]", "\"task_incrementl\"]"));
+    assert!(e.contains("did you mean `task_incremental`"), "{e}");
+    let e = error_of(&CONTINUAL.replace("buffer_size = [40]", "buffer_size = [0]"));
+    assert!(e.contains("buffer_size"), "{e}");
+    let e = error_of(&CONTINUAL.replace("name = \"reservoir\"", "name = \"ring\""));
+    assert!(e.contains("reservoir"), "{e}");
+    let e = error_of(&CONTINUAL.replace("name = \"herding\"", "name = \"herdin\""));
+    assert!(e.contains("did you mean `herding`"), "{e}");
+}
