@@ -589,7 +589,9 @@ fn matrix_rows(
         .flat_map(|rs| rs.iter().map(|r| r.round + 1))
         .max()
         .unwrap_or(0);
-    let per_arm: Vec<(&Arm, Vec<(u32, (f64, f64))>, usize)> = arms
+    // Per arm: (repeat, (backward transfer, forgetting)) and the repeats without both.
+    type PerArm<'a> = (&'a Arm, Vec<(u32, (f64, f64))>, usize);
+    let per_arm: Vec<PerArm<'_>> = arms
         .iter()
         .map(|(arm, rs)| {
             let all = matrices(rs, metric);

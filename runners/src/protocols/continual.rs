@@ -185,7 +185,7 @@ impl ContinualProtocol {
             ));
         }
         let classes = data.target_classes;
-        if classes % self.tasks != 0 || classes < self.tasks {
+        if !classes.is_multiple_of(self.tasks) || classes < self.tasks {
             return Err(invalid(
                 origin,
                 "tasks",
