@@ -79,6 +79,19 @@ fn a_continual_sweep_records_the_lower_triangle_of_the_accuracy_matrix() {
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(summary.contains("test_accuracy_bwt"), "{summary}");
     assert!(summary.contains("test_accuracy_forgetting"), "{summary}");
+    // Where plots are drawn (a font is installed), the accuracy matrix is among them.
+    let plots: Vec<String> = std::fs::read_dir(out.join("plots"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if plots.iter().any(|p| p.ends_with(".png")) {
+        assert!(
+            plots.iter().any(|p| p.ends_with("-matrix.png")),
+            "{plots:?}"
+        );
+    }
 }
 
 #[test]

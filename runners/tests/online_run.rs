@@ -87,6 +87,18 @@ fn an_online_sweep_records_a_curve_over_steps_per_method_and_repeat() {
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("steps to uniform@30"), "{summary}");
     assert!(summary.contains("AUBC"), "{summary}");
+    assert!(summary.contains("speed-up"), "{summary}");
+    // No accuracy matrix outside continual learning.
+    let plots: Vec<String> = std::fs::read_dir(out.join("plots"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !plots.iter().any(|p| p.ends_with("-matrix.png")),
+        "{plots:?}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod font;
 pub mod heatmap;
 mod legend;
+pub mod matrix;
 pub mod palette;
 pub mod spread;
 
@@ -150,7 +151,7 @@ pub fn draw_all(
             .cloned()
             .unwrap_or_else(|| data.setting.slug());
         let reference = data.setting.reference();
-        let kinds: [(&str, String, Drawer); 4] = [
+        let kinds: [(&str, String, Drawer); 5] = [
             (
                 "curves",
                 format!("Learning curves: {}", metric.display_name()),
@@ -174,6 +175,14 @@ pub fn draw_all(
                 "spread",
                 format!("AUBC per repeat: {}", metric.display_name()),
                 spread::draw,
+            ),
+            (
+                "matrix",
+                format!(
+                    "Accuracy matrix R[t][i], mean over repeats: {}",
+                    metric.display_name()
+                ),
+                matrix::draw,
             ),
         ];
         for (kind, title, drawer) in kinds {
