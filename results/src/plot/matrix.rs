@@ -13,6 +13,9 @@ use super::{font::FAMILY, SVGOrBitmap, SettingData};
 use crate::cells::Arm;
 use crate::options::ReportOptions;
 
+/// `(t, i) -> (sum over repeats, count)` of one arm.
+type Cells = BTreeMap<(u32, u32), (f64, usize)>;
+
 /// White (0) to blue (1).
 fn sequential(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
@@ -34,8 +37,7 @@ pub(crate) fn draw(
     }
     let metric = options.primary_metric();
     let scale = metric.display_scale();
-    // arm -> (t, i) -> (sum, count)
-    let mut cells: BTreeMap<Arm, BTreeMap<(u32, u32), (f64, usize)>> = BTreeMap::new();
+    let mut cells: BTreeMap<Arm, Cells> = BTreeMap::new();
     for r in &data.records {
         if let Some(v) = r.metric(metric).filter(|v| r.is_ok() && v.is_finite()) {
             let e = cells
