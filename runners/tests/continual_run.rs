@@ -7,9 +7,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, sieve, untimed_records, untimed_sorted, write_config};
+use common::{error_of, kind_fields, run, sieve, untimed_records, untimed_sorted, write_config};
 use sieve_results::Metric;
-use sieve_runners::config::SweepConfig;
 
 const CONTINUAL: &str = r#"
 kind = "continual"
@@ -174,44 +173,10 @@ fn every_continual_field_reaches_the_records() {
             "continual field `{field}` changed no record"
         );
     }
-    let json = SweepConfig::from_toml(&base, "base").unwrap().to_json();
-    let common = [
-        "kind",
-        "seed",
-        "repeats",
-        "inference_batch_size",
-        "dataset",
-        "scenario",
-        "model",
-        "regularization",
-        "report",
-    ];
-    let own: std::collections::BTreeSet<String> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|k| !common.contains(&k.as_str()))
-        .cloned()
-        .collect();
+    let own = kind_fields(&base);
     let tested: std::collections::BTreeSet<String> =
         cases.iter().map(|c| c.0.to_string()).collect();
     assert_eq!(own, tested, "every continual field needs a case here");
-}
-
-fn error_of(text: &str) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "bad.toml", text);
-    let out = sieve()
-        .arg("run")
-        .arg(&config)
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(!tmp.path().join("out").join("records.csv").exists());
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 #[test]

@@ -92,3 +92,44 @@ pub fn untimed_sorted(dir: &Path) -> Vec<Record> {
     });
     records
 }
+
+/// `sieve run` on a bad config: it must fail before writing any record; its stderr.
+pub fn error_of(text: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "bad.toml", text);
+    let out = sieve()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!tmp.path().join("out").join("records.csv").exists());
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// The top-level fields of a config that belong to its kind (not the common block).
+pub fn kind_fields(text: &str) -> std::collections::BTreeSet<String> {
+    const COMMON: [&str; 9] = [
+        "kind",
+        "seed",
+        "repeats",
+        "inference_batch_size",
+        "dataset",
+        "scenario",
+        "model",
+        "regularization",
+        "report",
+    ];
+    sieve_runners::config::SweepConfig::from_toml(text, "config")
+        .unwrap()
+        .to_json()
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !COMMON.contains(&k.as_str()))
+        .cloned()
+        .collect()
+}
