@@ -587,3 +587,24 @@ pub fn build_strategy(
         None => strategy,
     })
 }
+
+/// Builds a method of a registry whose methods take no parameters (online selection,
+/// replay buffers): the entry named `name`, or a did-you-mean over the registry's names.
+pub(crate) fn build_parameterless<T: Copy>(
+    what: &str,
+    name: &str,
+    params: &serde_json::Value,
+    registry: &[(&'static str, T)],
+) -> Result<T, RegistryError> {
+    let (_, method) = registry.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        let names: Vec<&str> = registry.iter().map(|(n, _)| *n).collect();
+        RegistryError::UnknownStrategy(sieve_bench_core::names::unknown_name_message(
+            what, name, &names,
+        ))
+    })?;
+    no_params(params).map_err(|message| RegistryError::BadParams {
+        strategy: name.to_string(),
+        message,
+    })?;
+    Ok(*method)
+}

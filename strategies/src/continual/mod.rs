@@ -17,11 +17,10 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use sieve_bench_core::names::unknown_name_message;
 use sieve_bench_core::{Matrix, StrategyError};
 
 use crate::coreset::herding::herding_order;
-use crate::registry::{no_params, RegistryError};
+use crate::registry::{build_parameterless, RegistryError};
 
 /// A buffer selection method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,18 +78,9 @@ pub fn build_buffer_method(
     name: &str,
     params: &serde_json::Value,
 ) -> Result<BufferMethod, RegistryError> {
-    let info = REGISTRY.iter().find(|m| m.name == name).ok_or_else(|| {
-        RegistryError::UnknownStrategy(unknown_name_message(
-            "replay buffer method",
-            name,
-            &buffer_method_names(),
-        ))
-    })?;
-    no_params(params).map_err(|message| RegistryError::BadParams {
-        strategy: name.to_string(),
-        message,
-    })?;
-    Ok(info.method)
+    let entries: Vec<(&'static str, BufferMethod)> =
+        REGISTRY.iter().map(|m| (m.name, m.method)).collect();
+    build_parameterless("replay buffer method", name, params, &entries)
 }
 
 /// The replay buffer: rows of the training data.

@@ -13,11 +13,10 @@
 
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use sieve_bench_core::names::unknown_name_message;
 use sieve_bench_core::train::BatchOutputs;
 use sieve_bench_core::StrategyError;
 
-use crate::registry::{no_params, RegistryError};
+use crate::registry::{build_parameterless, RegistryError};
 
 /// An online selection method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,18 +79,9 @@ pub fn build_online_method(
     name: &str,
     params: &serde_json::Value,
 ) -> Result<OnlineMethod, RegistryError> {
-    let info = REGISTRY.iter().find(|m| m.name == name).ok_or_else(|| {
-        RegistryError::UnknownStrategy(unknown_name_message(
-            "online selection method",
-            name,
-            &online_method_names(),
-        ))
-    })?;
-    no_params(params).map_err(|message| RegistryError::BadParams {
-        strategy: name.to_string(),
-        message,
-    })?;
-    Ok(info.method)
+    let entries: Vec<(&'static str, OnlineMethod)> =
+        REGISTRY.iter().map(|m| (m.name, m.method)).collect();
+    build_parameterless("online selection method", name, params, &entries)
 }
 
 impl OnlineMethod {
