@@ -56,7 +56,7 @@ pub fn report_html(
     let _ = writeln!(
         s,
         "<p>Mean ± standard deviation over repeats. Blue cells / ▲: better than the \
-         reference method (random, or uniform), red / ▼: worse (paired {} test, \
+         reference method of the kind (random, uniform or reservoir), red / ▼: worse (paired {} test, \
          Holm-adjusted p &lt; {} across the methods of a setting); bold: best mean of its \
          column; intervals are {:.0}% {}. AUBC: normalised area under the curve over x \
          (labels, fraction). X to reference@B: the x needed to reach the reference's mean \

@@ -142,10 +142,16 @@ fn outcome(text: &str, tmp: &Path, name: &str) -> Vec<String> {
 #[test]
 fn every_continual_field_reaches_the_records() {
     let tmp = tempfile::tempdir().unwrap();
-    let base = CONTINUAL.replace("repeats = 2", "repeats = 1").replace(
-        "settings = [\"class_incremental\", \"task_incremental\"]",
-        "settings = [\"class_incremental\"]",
-    );
+    let base = CONTINUAL
+        .replace("repeats = 2", "repeats = 1")
+        .replace(
+            "settings = [\"class_incremental\", \"task_incremental\"]",
+            "settings = [\"class_incremental\"]",
+        )
+        .replace(
+            "buffer_size = [40]",
+            "buffer_size = [40]\nlabeled_fraction = [1.0]",
+        );
     let edit = |from: &str, to: &str| {
         assert!(base.contains(from), "{from}");
         base.replacen(from, to, 1)
@@ -162,6 +168,10 @@ fn every_continual_field_reaches_the_records() {
         (
             "buffer_size",
             edit("buffer_size = [40]", "buffer_size = [80]"),
+        ),
+        (
+            "labeled_fraction",
+            edit("labeled_fraction = [1.0]", "labeled_fraction = [0.5]"),
         ),
         ("method", edit("name = \"herding\"", "name = \"ring\"")),
     ];
@@ -196,4 +206,109 @@ fn continual_configs_are_validated_before_any_work() {
     assert!(e.contains("reservoir"), "{e}");
     let e = error_of(&CONTINUAL.replace("name = \"herding\"", "name = \"herdin\""));
     assert!(e.contains("did you mean `herding`"), "{e}");
+    for bad in ["[0.0]", "[1.5]", "[]"] {
+        let e = error_of(&CONTINUAL.replace(
+            "buffer_size = [40]",
+            &format!("buffer_size = [40]\nlabeled_fraction = {bad}"),
+        ));
+        assert!(e.contains("labeled_fraction"), "{bad}: {e}");
+    }
+    // A method that trains on unlabeled rows needs some.
+    let e = error_of(&CONTINUAL.replace("name = \"herding\"", "name = \"nn_pseudo_label\""));
+    assert!(
+        e.contains("labeled_fraction") && e.contains("nn_pseudo_label"),
+        "{e}"
+    );
+    let e = error_of(&CONTINUAL.replace(
+        "name = \"herding\"",
+        "name = \"nn_pseudo_label\"\nparams = { temperature = -1.0 }",
+    ));
+    assert!(e.contains("temperature"), "{e}");
+    let e = error_of(&CONTINUAL.replace(
+        "name = \"herding\"",
+        "name = \"dm\"\nparams = { iteration = 5 }",
+    ));
+    assert!(e.contains("unknown parameter `iteration`"), "{e}");
+}
+
+const SEMI_SUPERVISED: &str = r#"
+kind = "continual"
+seed = 2
+repeats = 1
+tasks = 5
+settings = ["class_incremental"]
+buffer_size = [40]
+labeled_fraction = [0.2, 1.0]
+
+[[dataset]]
+name = "digits"
+
+[[model]]
+name = "mlp"
+hidden = [32]
+
+[[regularization]]
+name = "er"
+preset = "none"
+optimizer = "sgd"
+lr = 0.1
+momentum = 0.0
+batch_size = 16
+epochs = 2
+
+[[method]]
+name = "reservoir"
+
+[[method]]
+name = "random"
+
+[[method]]
+name = "kcenter"
+
+[[method]]
+name = "gdumb"
+
+[[method]]
+name = "dm"
+params = { iterations = 5, batch_real = 16 }
+
+[[method]]
+name = "nn_pseudo_label"
+"#;
+
+#[test]
+fn every_buffer_method_runs_and_the_semi_supervised_setting_labels_the_same_rows_for_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "semi.toml", SEMI_SUPERVISED);
+    let out = tmp.path().join("out");
+    run(&config, &out);
+    let rows = untimed_records(&out);
+    // 2 labeled fractions x 6 methods x 15 entries, all ok.
+    assert_eq!(rows.len(), 2 * 6 * 15);
+    assert!(rows.iter().all(|r| r.is_ok()));
+    let cell = |axis: &str, method: &str, round: u32| {
+        rows.iter()
+            .find(|r| r.axis_value == axis && r.method == method && r.round == round)
+            .unwrap_or_else(|| panic!("{axis} {method} {round}"))
+    };
+    // The supervised setting keeps its old label; the other is suffixed.
+    assert!(rows.iter().any(|r| r.axis_value == "class_il_b40"));
+    let semi = "class_il_b40_l0.2";
+    // Task 0 trains before any buffer exists for the task-end methods: random and
+    // k-center see the same labeled rows with the same seeds, so R[0][0] agrees.
+    assert_eq!(
+        cell(semi, "random", 0).metric(Metric::TEST_LOSS),
+        cell(semi, "kcenter", 0).metric(Metric::TEST_LOSS)
+    );
+    // A fifth of the rows train: fewer steps than the supervised setting's.
+    let steps = |axis: &str, method: &str| cell(axis, method, 0).train_steps.unwrap();
+    assert!(steps(semi, "random") * 3 < steps("class_il_b40", "random"));
+    // nn_pseudo_label trains the task again on labeled and pseudo-labeled rows (all of
+    // them at threshold 0): more steps than the supervised setting's single pass.
+    assert!(steps(semi, "nn_pseudo_label") > steps("class_il_b40", "random"));
+    // With every row labeled it has nothing to pseudo-label: one pass, like random.
+    assert_eq!(
+        steps("class_il_b40", "nn_pseudo_label"),
+        steps("class_il_b40", "random")
+    );
 }

@@ -7,7 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use sieve_bench_core::Matrix;
 use sieve_strategies::continual::{
-    buffer_registry, build_buffer_method, class_quotas, BufferMethod, ReplayBuffer, TaskEnd,
+    buffer_registry, build_buffer_method, class_quotas, condense_task_end,
+    soft_nearest_neighbour_labels, BufferMethod, CondenseTask, CondensedImages, ReplayBuffer,
+    TaskEnd,
 };
 
 fn method(name: &str) -> BufferMethod {
@@ -25,7 +27,7 @@ fn reservoir_keeps_a_uniform_sample_of_the_whole_stream() {
         let mut buffer = ReplayBuffer::new(10);
         let stream: Vec<usize> = (0..1000).collect();
         for chunk in stream.chunks(32) {
-            reservoir.on_stream(&mut buffer, chunk, &mut rng);
+            reservoir.on_stream(&mut buffer, chunk, &[], &mut rng);
         }
         assert_eq!(buffer.rows.len(), 10);
         assert_eq!(buffer.seen, 1000);
@@ -35,7 +37,12 @@ fn reservoir_keeps_a_uniform_sample_of_the_whole_stream() {
     assert!((1850..=2150).contains(&early), "{early}");
     // Until it is full it keeps everything, in order.
     let mut buffer = ReplayBuffer::new(10);
-    reservoir.on_stream(&mut buffer, &[7, 8, 9], &mut ChaCha8Rng::seed_from_u64(0));
+    reservoir.on_stream(
+        &mut buffer,
+        &[7, 8, 9],
+        &[],
+        &mut ChaCha8Rng::seed_from_u64(0),
+    );
     assert_eq!(buffer.rows, vec![7, 8, 9]);
 }
 
@@ -63,8 +70,8 @@ fn ring_keeps_the_last_examples_of_each_task_in_its_slot() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut buffer = ReplayBuffer::new(4);
     let labels = vec![0u32; 20];
-    ring.on_stream(&mut buffer, &[1, 2, 3], &mut rng);
-    ring.on_stream(&mut buffer, &[4, 5, 5], &mut rng);
+    ring.on_stream(&mut buffer, &[1, 2, 3], &labels, &mut rng);
+    ring.on_stream(&mut buffer, &[4, 5, 5], &labels, &mut rng);
     ring.end_task(
         &mut buffer,
         &end(&[1, 2, 3, 4, 5], &labels, 0, &[0], None),
@@ -72,7 +79,7 @@ fn ring_keeps_the_last_examples_of_each_task_in_its_slot() {
     )
     .unwrap();
     assert_eq!(buffer.rows, vec![4, 5]);
-    ring.on_stream(&mut buffer, &[10, 11, 12], &mut rng);
+    ring.on_stream(&mut buffer, &[10, 11, 12], &labels, &mut rng);
     ring.end_task(
         &mut buffer,
         &end(&[10, 11, 12], &labels, 1, &[0], None),
@@ -186,12 +193,19 @@ fn replay_draws_distinct_buffer_rows_and_the_registry_knows_its_methods() {
         5
     );
     for info in buffer_registry() {
-        assert_eq!(info.method.name(), info.name);
-        assert_eq!(info.method.needs_embeddings(), info.name == "herding");
+        let built = method(info.name);
+        assert_eq!(built.name(), info.name);
         assert_eq!(
-            info.method.streams(),
-            matches!(info.name, "reservoir" | "ring")
+            built.needs_embeddings(),
+            matches!(info.name, "herding" | "kcenter")
         );
+        assert_eq!(
+            built.streams(),
+            matches!(info.name, "reservoir" | "ring" | "gdumb")
+        );
+        assert_eq!(built.uses_unlabeled(), info.name == "nn_pseudo_label");
+        // Parameterless methods keep the `{}` their trial ids always hashed.
+        assert_eq!(built.params_json() == "{}", info.params.is_empty());
     }
     let e = build_buffer_method("resevoir", &Value::Null)
         .unwrap_err()
@@ -270,4 +284,201 @@ fn the_trainer_appends_the_replayed_rows_to_each_batch() {
         .unwrap()
         .to_string();
     assert!(e.contains("999"), "{e}");
+}
+
+#[test]
+fn gdumb_balances_classes_greedily_and_offers_each_example_once() {
+    // Capacity 4: rows 0-5 are class 0, rows 6-9 class 1. Class 0 fills the buffer (k_c =
+    // 4 while it is the only class, so rows 4 and 5 are refused); row 6 (a new class)
+    // evicts one class-0 row; row 7 (k_c = 2, class 1 holds 1) evicts another; rows 8 and
+    // 9 are refused. Offering the stream again (a second epoch) changes nothing.
+    let gdumb = method("gdumb");
+    let labels: Vec<u32> = (0..10).map(|r| u32::from(r >= 6)).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut buffer = ReplayBuffer::new(4);
+    let stream: Vec<usize> = (0..10).collect();
+    gdumb.on_stream(&mut buffer, &stream[..6], &labels, &mut rng);
+    assert_eq!(buffer.rows, vec![0, 1, 2, 3]);
+    gdumb.on_stream(&mut buffer, &stream[6..], &labels, &mut rng);
+    let class = |c: u32| -> Vec<usize> {
+        buffer
+            .rows
+            .iter()
+            .copied()
+            .filter(|&r| labels[r] == c)
+            .collect()
+    };
+    assert_eq!(class(1), vec![6, 7]);
+    assert_eq!(class(0).len(), 2);
+    assert!(class(0).iter().all(|&r| r < 4));
+    let before = buffer.rows.clone();
+    gdumb.on_stream(&mut buffer, &stream, &labels, &mut rng);
+    assert_eq!(buffer.rows, before);
+    assert_eq!(buffer.seen, 10);
+}
+
+#[test]
+fn kcenter_covers_every_cluster_of_the_class() {
+    // One class whose 1-d embeddings form three clusters (near 0, at 5, at 10); 3 slots:
+    // k-center keeps one of each, wherever its random first centre falls. Herding keeps
+    // the two nearest the mean instead.
+    let kcenter = method("kcenter");
+    let labels = vec![0u32; 5];
+    let embeddings = Matrix::new(5, 1, vec![0.0, 0.1, 0.2, 10.0, 5.0]);
+    let rows = [0, 1, 2, 3, 4];
+    for seed in 0..20 {
+        let mut buffer = ReplayBuffer::new(3);
+        kcenter
+            .end_task(
+                &mut buffer,
+                &TaskEnd {
+                    task_rows: &rows,
+                    labels: &labels,
+                    tasks: 1,
+                    task: 0,
+                    classes_seen: &[0],
+                    embeddings: Some(&embeddings),
+                },
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            )
+            .unwrap();
+        let mut kept = buffer.rows.clone();
+        kept.sort_unstable();
+        assert_eq!(kept.len(), 3, "seed {seed}");
+        assert!(
+            kept.contains(&3) && kept.contains(&4),
+            "seed {seed}: {kept:?}"
+        );
+        assert!(kept[0] <= 2, "seed {seed}: {kept:?}");
+    }
+    let mut buffer = ReplayBuffer::new(3);
+    let e = kcenter
+        .end_task(
+            &mut buffer,
+            &end(&rows, &labels, 0, &[0], None),
+            &mut ChaCha8Rng::seed_from_u64(0),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("embeddings"), "{e}");
+}
+
+#[test]
+fn soft_nearest_neighbours_label_by_cosine_similarity() {
+    // Support: class 0 at (1, 0), class 1 at (0, 1). A query at (9, 1) has cosines
+    // 0.99388 and 0.11043; at temperature 0.1 class 0's probability is
+    // 1 / (1 + exp(-(9.9388 - 1.1043))) = 0.999855. (1, 1) is equidistant: 0.5.
+    let support = Matrix::new(2, 2, vec![1.0, 0.0, 0.0, 1.0]);
+    let queries = Matrix::new(3, 2, vec![9.0, 1.0, 0.1, 0.9, 1.0, 1.0]);
+    let labels = soft_nearest_neighbour_labels(&support, &[0, 1], &queries, 0.1);
+    assert_eq!(labels[0].class, 0);
+    assert!(
+        (labels[0].confidence - 0.999_855).abs() < 1e-5,
+        "{labels:?}"
+    );
+    assert_eq!(labels[1].class, 1);
+    assert!((labels[2].confidence - 0.5).abs() < 1e-6, "{labels:?}");
+    // A higher temperature softens it.
+    let soft = soft_nearest_neighbour_labels(&support, &[0, 1], &queries, 1.0);
+    let expected = 1.0 / (1.0 + (-(0.993_884_f32 - 0.110_432)).exp());
+    assert!((soft[0].confidence - expected).abs() < 1e-5, "{soft:?}");
+    // Several support examples of a class add up.
+    let support = Matrix::new(3, 1, vec![1.0, 1.0, -1.0]);
+    let one =
+        soft_nearest_neighbour_labels(&support, &[2, 2, 0], &Matrix::new(1, 1, vec![0.0]), 0.1);
+    assert_eq!(one[0].class, 2);
+    assert!((one[0].confidence - 2.0 / 3.0).abs() < 1e-6);
+    // Parameters are validated.
+    assert!(build_buffer_method("nn_pseudo_label", &json!({ "temperature": 0.0 })).is_err());
+    assert!(build_buffer_method("nn_pseudo_label", &json!({ "threshold": 1.5 })).is_err());
+}
+
+#[test]
+fn a_condensed_buffer_learns_each_new_class_and_trims_old_ones_to_their_quota() {
+    use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+    use sieve_bench_core::{ModelKind, ModelSpec};
+    use sieve_datasets::{ExampleShape, LabeledSet};
+    // Four classes of 2x2 images, 10 rows each: class c's pixels around c.
+    let shape = ExampleShape::new(1, 2, 2);
+    let labels: Vec<u32> = (0..40).map(|r| (r / 10) as u32).collect();
+    let features: Vec<f32> = (0..40)
+        .flat_map(|r| (0..4).map(move |p| (r / 10) as f32 + 0.1 * ((r * 7 + p * 3) % 5) as f32))
+        .collect();
+    let data = LabeledSet::new(shape, 4, features, labels.clone()).unwrap();
+    let spec = ModelSpec {
+        hidden: Some(vec![8]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    let params = match method("dm") {
+        BufferMethod::Condensed(p) => sieve_strategies::condense::DmParams {
+            iterations: 5,
+            batch_real: 4,
+            dsa: "none".into(),
+            ..p
+        },
+        other => panic!("{other:?}"),
+    };
+    let task0: Vec<usize> = (0..20).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut iterations = 0;
+    let held = condense_task_end::<Autodiff<Flex>>(
+        &params,
+        &CondensedImages::default(),
+        &CondenseTask {
+            data: &data,
+            task_rows: &task0,
+            classes_seen: &[0, 1],
+            capacity: 4,
+            spec: &spec,
+            device: &FlexDevice,
+        },
+        &mut rng,
+        &mut |_, _| iterations += 1,
+    )
+    .unwrap();
+    // Two images per class, one 5-iteration DM run per class, images moved off the real
+    // rows they started from.
+    assert_eq!(held.labels, vec![0, 0, 1, 1]);
+    assert_eq!(held.images.len(), 16);
+    assert_eq!(iterations, 10);
+    let is_real = |image: &[f32]| (0..40).any(|r| data.example(r) == image);
+    assert!(held.images.chunks(4).all(|image| !is_real(image)));
+    // Task 1 brings classes 2 and 3: 4 slots over 4 classes, one each; classes 0 and 1
+    // keep their first image unchanged.
+    let task1: Vec<usize> = (20..40).collect();
+    let next = condense_task_end::<Autodiff<Flex>>(
+        &params,
+        &held,
+        &CondenseTask {
+            data: &data,
+            task_rows: &task1,
+            classes_seen: &[0, 1, 2, 3],
+            capacity: 4,
+            spec: &spec,
+            device: &FlexDevice,
+        },
+        &mut rng,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(next.labels, vec![0, 1, 2, 3]);
+    assert_eq!(&next.images[..4], &held.images[..4]);
+    assert_eq!(&next.images[4..8], &held.images[8..12]);
+    // A class with fewer rows than its quota gets as many images as it has rows.
+    let few = condense_task_end::<Autodiff<Flex>>(
+        &params,
+        &CondensedImages::default(),
+        &CondenseTask {
+            data: &data,
+            task_rows: &[0, 1, 10, 11, 12, 13, 14],
+            classes_seen: &[0, 1],
+            capacity: 8,
+            spec: &spec,
+            device: &FlexDevice,
+        },
+        &mut rng,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(few.labels, vec![0, 0, 1, 1, 1, 1]);
 }

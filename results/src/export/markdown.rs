@@ -42,7 +42,7 @@ pub fn summary_markdown(rows: &[SummaryRow], options: &ReportOptions) -> String 
     let _ = writeln!(
         s,
         "Mean ± standard deviation over repeats. ▲ / ▼: better / worse than the \
-         reference method (random, or uniform; paired {} test, Holm-adjusted p < {} \
+         reference method of the kind (random, uniform or reservoir; paired {} test, Holm-adjusted p < {} \
          across the methods of the setting); **bold**: best mean of the column. AUBC: \
          normalised area under the curve over x (labels, fraction). X to reference@B: \
          the x needed to reach the reference's mean at B (lower is better; `n/r` \

@@ -14,6 +14,10 @@ pub struct ContinualConfig {
     pub settings: Vec<String>,
     /// Replay buffer sizes, one setting each (200 / 500 / 5120 in the literature).
     pub buffer_size: Vec<usize>,
+    /// Semi-supervised continual learning (NNCSL's setting): the fraction of each task's
+    /// training rows that keep their labels, one setting each (0.008, 0.05, 0.25 in the
+    /// paper); `None` (or 1) is the supervised setting.
+    pub labeled_fraction: Option<Vec<f64>>,
     /// The buffer methods (`[[method]]`).
     pub methods: Vec<MethodSpec>,
 }
@@ -40,6 +44,8 @@ kind_file! {
         #[serde(default = "default_settings")]
         settings: Vec<String>,
         buffer_size: Vec<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labeled_fraction: Option<Vec<f64>>,
         #[serde(rename = "method")]
         methods: Vec<MethodSpec>,
     }

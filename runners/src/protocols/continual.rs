@@ -8,22 +8,37 @@
 //!    rows, the model carried over (one head over every class from the start, as
 //!    mammoth's); each step's batch gets as many rows replayed from the buffer (drawn
 //!    without replacement; none while it is empty), the loss the mean over both.
-//! 3. The buffer follows the stream (`reservoir`, `ring`) or is rebuilt at each task's end
-//!    (`random`, `herding` on the model's embeddings).
+//! 3. The buffer follows the stream (`reservoir`, `ring`, `gdumb`) or is rebuilt at each
+//!    task's end (`random`, `herding` and `kcenter` on the model's embeddings, `dm`'s
+//!    synthetic images condensed from the task's new classes).
+//!
+//! Semi-supervised (`labeled_fraction` < 1, NNCSL's setting): each task keeps the labels
+//! of that fraction of its rows, per class (at least one each, drawn from the trial seed,
+//! so every method sees the same labeled rows); every method trains on and buffers the
+//! labeled rows only, and `nn_pseudo_label` then labels the rest by soft nearest
+//! neighbours on the model's embeddings (support: the labeled rows and the buffer) and
+//! trains the task's epochs again on labeled and pseudo-labeled rows.
 //! 4. After task `t`, every task `i <= t` is tested: one record per (t, i) with `round` =
 //!    t, `eval_index` = i, `x` = t + 1 (tasks seen) — the accuracy matrix `R[t][i]`.
 //!    Class-incremental: argmax over every class; task-incremental: over task i's
 //!    classes only.
 
 use burn::tensor::backend::AutodiffBackend;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::train::{
     metrics_from_probabilities, predict_probabilities, train_model_observed, BatchOutputs,
-    TrainObserver, TrainRequest,
+    TrainObserver, TrainOutcome, TrainRequest,
 };
-use sieve_bench_core::{strategy_rng, Matrix, ModelView, SeedStream, TrainedModel};
-use sieve_datasets::ScenarioData;
-use sieve_strategies::continual::{build_buffer_method, BufferMethod, ReplayBuffer, TaskEnd};
+use sieve_bench_core::{
+    derive_seed, strategy_rng, Matrix, ModelView, Network, SeedStream, TrainedModel,
+};
+use sieve_datasets::{LabeledSet, ScenarioData};
+use sieve_strategies::continual::{
+    build_buffer_method, condense_task_end, soft_nearest_neighbour_labels, BufferMethod,
+    CondenseTask, ReplayBuffer, TaskEnd,
+};
 
 use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{ConfigError, ContinualConfig};
@@ -38,11 +53,12 @@ pub const SETTINGS: &[&str] = &["class_incremental", "task_incremental"];
 /// Most tasks.
 pub const MAX_TASKS: usize = 1_000;
 
-/// One axis value: the setting and the buffer size.
+/// One axis value: the setting, the buffer size and the labeled fraction.
 #[derive(Clone, Copy, Debug)]
 struct AxisValue {
     task_incremental: bool,
     buffer: usize,
+    labeled_fraction: f64,
 }
 
 /// The continual-learning protocol of a sweep.
@@ -64,7 +80,7 @@ impl ContinualProtocol {
             REFERENCE,
             &|name, params| {
                 build_buffer_method(name, params)
-                    .map(|_| "{}".to_string())
+                    .map(|m| m.params_json())
                     .map_err(|e| {
                         let unknown =
                             matches!(e, sieve_strategies::RegistryError::UnknownStrategy(_));
@@ -90,6 +106,36 @@ impl ContinualProtocol {
                 "settings",
                 "needs at least one of class_incremental, task_incremental",
             ));
+        }
+        let fractions = match &config.labeled_fraction {
+            None => vec![1.0],
+            Some(f) if f.is_empty() => {
+                return Err(invalid(
+                    origin,
+                    "labeled_fraction",
+                    "needs at least one value, e.g. `labeled_fraction = [0.05, 0.25]`",
+                ))
+            }
+            Some(f) => f.clone(),
+        };
+        if let Some(bad) = fractions
+            .iter()
+            .find(|f| !(f.is_finite() && **f > 0.0 && **f <= 1.0))
+        {
+            return Err(invalid(
+                origin,
+                "labeled_fraction",
+                format!("every value must be in (0, 1], got {bad}"),
+            ));
+        }
+        if let Some(m) = methods.iter().find(|m| m.uses_unlabeled()) {
+            if fractions.iter().all(|&f| f >= 1.0) {
+                return Err(invalid(
+                    origin,
+                    "labeled_fraction",
+                    format!("method `{}` trains on unlabeled rows: give a labeled_fraction below 1, e.g. `labeled_fraction = [0.05]`", m.name()),
+                ));
+            }
         }
         let mut axis = Vec::new();
         let mut labels = Vec::new();
@@ -120,26 +166,33 @@ impl ContinualProtocol {
                         "every value must be at least 1",
                     ));
                 }
-                let label = format!(
-                    "{}_b{buffer}",
-                    if task_incremental {
-                        "task_il"
-                    } else {
-                        "class_il"
+                for &labeled_fraction in &fractions {
+                    // The supervised setting keeps the labels (and trial ids) it always had.
+                    let mut label = format!(
+                        "{}_b{buffer}",
+                        if task_incremental {
+                            "task_il"
+                        } else {
+                            "class_il"
+                        }
+                    );
+                    if labeled_fraction < 1.0 {
+                        label.push_str(&format!("_l{labeled_fraction}"));
                     }
-                );
-                if labels.contains(&label) {
-                    return Err(invalid(
-                        origin,
-                        "buffer_size",
-                        format!("`{label}` appears twice"),
-                    ));
+                    if labels.contains(&label) {
+                        return Err(invalid(
+                            origin,
+                            "buffer_size",
+                            format!("`{label}` appears twice (a repeated buffer size, setting or labeled fraction)"),
+                        ));
+                    }
+                    labels.push(label);
+                    axis.push(AxisValue {
+                        task_incremental,
+                        buffer,
+                        labeled_fraction,
+                    });
                 }
-                labels.push(label);
-                axis.push(AxisValue {
-                    task_incremental,
-                    buffer,
-                });
             }
         }
         Ok(Self {
@@ -207,7 +260,7 @@ impl ContinualProtocol {
         let classes = data.target_classes;
         let per_task = classes / self.tasks;
         let axis = self.axis[trial.axis];
-        let method = self.methods[trial.arm];
+        let method = &self.methods[trial.arm];
         let arm = &self.arms[trial.arm];
         let task_of = |label: u32| label as usize / per_task;
         let rows_of = |labels: &[u32], t: usize| -> Vec<usize> {
@@ -221,67 +274,218 @@ impl ContinualProtocol {
         let batch = sweep.config.common.inference_batch_size;
         let mut rng = strategy_rng(trial.seed, &arm.name, &arm.params_json);
         let mut buffer = ReplayBuffer::new(axis.buffer);
-        let mut model = None;
+        let semi_supervised = axis.labeled_fraction < 1.0;
+        // The training set the trainer reads: the pool, or a copy when the method writes
+        // to it (`dm`'s synthetic images in slots after the pool's rows; pseudo-labels).
+        let slots_from = data.pool.len();
+        let mut owned: Option<LabeledSet> = match method {
+            BufferMethod::Condensed(_) => {
+                let mut copy = data.pool.clone();
+                copy.features
+                    .resize((slots_from + axis.buffer) * data.pool.shape.len(), 0.0);
+                copy.labels.resize(slots_from + axis.buffer, 0);
+                Some(copy)
+            }
+            m if m.uses_unlabeled() && semi_supervised => Some(data.pool.clone()),
+            _ => None,
+        };
+        let mut model: Option<Network<B::InnerBackend>> = None;
         let mut round = 0u32;
         for t in 0..self.tasks {
             let task_rows = rows_of(&data.pool.labels, t);
-            let started = std::time::Instant::now();
-            let mut replay = Replay {
-                method,
-                buffer: &mut buffer,
-                rng: &mut rng,
-                count: reg.batch_size,
+            let labeled = if semi_supervised {
+                labeled_rows(
+                    &task_rows,
+                    &data.pool.labels,
+                    axis.labeled_fraction,
+                    derive_seed(trial.seed, &["labeled", &t.to_string()]),
+                )
+            } else {
+                task_rows.clone()
             };
-            let trained = train_model_observed::<B>(
-                TrainRequest {
-                    spec,
-                    regularization: reg,
-                    data: &data.pool,
-                    indices: &task_rows,
-                    classes,
-                    init_seed: seeds.model_init(0),
-                    train_seed: seeds.training(t),
-                    warm_start: model.take(),
-                    example_weights: None,
-                    device,
-                },
-                &mut |_, _| {},
-                &mut replay,
-            )
-            .map_err(|e| format!("task {t}: {e}"))?;
-            let train_seconds = started.elapsed().as_secs_f64();
-            // The buffer after the task.
             let started = std::time::Instant::now();
-            let classes_seen: Vec<u32> = (0..((t + 1) * per_task) as u32).collect();
-            let embeddings = if method.needs_embeddings() {
-                let view = TrainedModel {
-                    model: trained.model.clone(),
-                    pool: &data.pool,
+            let train_set = owned.as_ref().unwrap_or(&data.pool);
+            let train = |indices: &[usize],
+                         warm: Option<Network<B::InnerBackend>>,
+                         seed: u64,
+                         buffer: &mut ReplayBuffer,
+                         rng: &mut ChaCha8Rng|
+             -> Result<TrainOutcome<B::InnerBackend>, String> {
+                let mut replay = Replay {
+                    method,
+                    buffer,
+                    rng,
+                    count: reg.batch_size,
+                    labels: &train_set.labels,
+                };
+                train_model_observed::<B>(
+                    TrainRequest {
+                        spec,
+                        regularization: reg,
+                        data: train_set,
+                        indices,
+                        classes,
+                        init_seed: seeds.model_init(0),
+                        train_seed: seed,
+                        warm_start: warm,
+                        example_weights: None,
+                        device,
+                    },
+                    &mut |_, _| {},
+                    &mut replay,
+                )
+                .map_err(|e| format!("task {t}: {e}"))
+            };
+            let mut trained = train(
+                &labeled,
+                model.take(),
+                seeds.training(t),
+                &mut buffer,
+                &mut rng,
+            )?;
+            let view = |model: &Network<B::InnerBackend>, set: &LabeledSet, rows: &[usize]| {
+                TrainedModel {
+                    model: model.clone(),
+                    pool: set,
                     classes,
                     device: device.clone(),
                     batch_size: batch,
                     dropout: 0.0,
                     inference_seed: 0,
                     previous: None,
-                };
-                Some(view.embeddings(&task_rows).map_err(|e| e.to_string())?)
-            } else {
-                None
+                }
+                .embeddings(rows)
+                .map_err(|e| format!("task {t}: {e}"))
             };
-            method
-                .end_task(
-                    &mut buffer,
-                    &TaskEnd {
-                        task_rows: &task_rows,
-                        labels: &data.pool.labels,
-                        tasks: self.tasks,
-                        task: t,
+            let mut pseudo_labels = Vec::new();
+            if let BufferMethod::NnPseudoLabel(params) = method {
+                if labeled.len() < task_rows.len() {
+                    // Soft nearest neighbours among the labeled rows and the buffer.
+                    let unlabeled: Vec<usize> = task_rows
+                        .iter()
+                        .copied()
+                        .filter(|r| labeled.binary_search(r).is_err())
+                        .collect();
+                    let mut support = labeled.clone();
+                    support.extend(buffer.rows.iter().copied());
+                    let support_labels: Vec<u32> =
+                        support.iter().map(|&r| train_set.labels[r]).collect();
+                    let guesses = soft_nearest_neighbour_labels(
+                        &view(&trained.model, train_set, &support)?,
+                        &support_labels,
+                        &view(&trained.model, train_set, &unlabeled)?,
+                        params.temperature,
+                    );
+                    pseudo_labels = unlabeled
+                        .into_iter()
+                        .zip(guesses)
+                        .filter(|(_, g)| f64::from(g.confidence) >= params.threshold)
+                        .map(|(r, g)| (r, g.class))
+                        .collect();
+                }
+            }
+            if !pseudo_labels.is_empty() {
+                let copy = owned
+                    .as_mut()
+                    .ok_or_else(|| format!("task {t}: no copy of the pool to pseudo-label"))?;
+                for &(r, class) in &pseudo_labels {
+                    copy.labels[r] = class;
+                }
+                let train_set = owned.as_ref().unwrap_or(&data.pool);
+                let mut rows = labeled.clone();
+                rows.extend(pseudo_labels.iter().map(|&(r, _)| r));
+                rows.sort_unstable();
+                let mut replay = Replay {
+                    method,
+                    buffer: &mut buffer,
+                    rng: &mut rng,
+                    count: reg.batch_size,
+                    labels: &train_set.labels,
+                };
+                let first = trained;
+                trained = train_model_observed::<B>(
+                    TrainRequest {
+                        spec,
+                        regularization: reg,
+                        data: train_set,
+                        indices: &rows,
+                        classes,
+                        init_seed: seeds.model_init(0),
+                        train_seed: derive_seed(seeds.training(t), &["pseudo-labels"]),
+                        warm_start: Some(first.model),
+                        example_weights: None,
+                        device,
+                    },
+                    &mut |_, _| {},
+                    &mut replay,
+                )
+                .map_err(|e| format!("task {t}: pseudo-labeled pass: {e}"))?;
+                trained.steps += first.steps;
+                trained.epochs += first.epochs;
+            }
+            let train_seconds = started.elapsed().as_secs_f64();
+            // The buffer after the task.
+            let started = std::time::Instant::now();
+            let classes_seen: Vec<u32> = (0..((t + 1) * per_task) as u32).collect();
+            if let BufferMethod::Condensed(params) = method {
+                let every = (params.iterations / 4).max(1);
+                let label = trial.key.label();
+                let held = condense_task_end::<B>(
+                    params,
+                    &buffer.condensed,
+                    &CondenseTask {
+                        data: &data.pool,
+                        task_rows: &labeled,
                         classes_seen: &classes_seen,
-                        embeddings: embeddings.as_ref(),
+                        capacity: axis.buffer,
+                        spec,
+                        device,
                     },
                     &mut rng,
+                    &mut |done, loss| {
+                        if done.is_multiple_of(every) {
+                            (ctx.note)(&format!(
+                                "  {label}: task {t} dm iteration {done}/{}, loss {loss:.4}",
+                                params.iterations
+                            ));
+                        }
+                    },
                 )
                 .map_err(|e| format!("task {t}: buffer: {e}"))?;
+                let copy = owned
+                    .as_mut()
+                    .ok_or_else(|| format!("task {t}: no slots for the condensed buffer"))?;
+                let dim = copy.shape.len();
+                for (k, &label) in held.labels.iter().enumerate() {
+                    let slot = slots_from + k;
+                    copy.features[slot * dim..(slot + 1) * dim]
+                        .copy_from_slice(&held.images[k * dim..(k + 1) * dim]);
+                    copy.labels[slot] = label;
+                }
+                buffer.rows = (slots_from..slots_from + held.len()).collect();
+                buffer.condensed = held;
+            } else {
+                let train_set = owned.as_ref().unwrap_or(&data.pool);
+                let embeddings = if method.needs_embeddings() {
+                    Some(view(&trained.model, train_set, &labeled)?)
+                } else {
+                    None
+                };
+                method
+                    .end_task(
+                        &mut buffer,
+                        &TaskEnd {
+                            task_rows: &labeled,
+                            labels: &train_set.labels,
+                            tasks: self.tasks,
+                            task: t,
+                            classes_seen: &classes_seen,
+                            embeddings: embeddings.as_ref(),
+                        },
+                        &mut rng,
+                    )
+                    .map_err(|e| format!("task {t}: buffer: {e}"))?;
+            }
             let select_seconds = started.elapsed().as_secs_f64();
             // The row R[t][i] of the accuracy matrix.
             for i in 0..=t {
@@ -319,6 +523,24 @@ impl ContinualProtocol {
     }
 }
 
+/// The labeled rows of a task in the semi-supervised setting: `fraction` of each class's
+/// rows (rounded up, at least one), drawn with `seed`; returned sorted.
+fn labeled_rows(task_rows: &[usize], labels: &[u32], fraction: f64, seed: u64) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for &r in task_rows {
+        by_class.entry(labels[r]).or_default().push(r);
+    }
+    let mut kept = Vec::new();
+    for rows in by_class.values_mut() {
+        let count = ((rows.len() as f64 * fraction).ceil() as usize).clamp(1, rows.len());
+        rows.shuffle(&mut rng);
+        kept.extend_from_slice(&rows[..count]);
+    }
+    kept.sort_unstable();
+    kept
+}
+
 /// Task-incremental inference: probabilities outside the task's classes set to 0 and the
 /// rest renormalised (argmax over the task's classes; the loss of the masked softmax).
 fn mask_to_task(probabilities: &mut Matrix, task: std::ops::Range<usize>) {
@@ -343,10 +565,12 @@ fn mask_to_task(probabilities: &mut Matrix, task: std::ops::Range<usize>) {
 /// The trainer hook: replays buffer rows with each batch and feeds the stream to the
 /// buffer (mammoth's ER: replay drawn before the current batch is added).
 struct Replay<'a> {
-    method: BufferMethod,
+    method: &'a BufferMethod,
     buffer: &'a mut ReplayBuffer,
     rng: &'a mut ChaCha8Rng,
     count: usize,
+    /// Labels of every row of the training set (GDumb balances by them).
+    labels: &'a [u32],
 }
 
 impl TrainObserver for Replay<'_> {
@@ -359,7 +583,8 @@ impl TrainObserver for Replay<'_> {
     fn replay_rows(&mut self, batch_rows: &[usize]) -> Vec<usize> {
         let replay = self.method.replay(self.buffer, self.count, self.rng);
         if self.method.streams() {
-            self.method.on_stream(self.buffer, batch_rows, self.rng);
+            self.method
+                .on_stream(self.buffer, batch_rows, self.labels, self.rng);
         }
         replay
     }

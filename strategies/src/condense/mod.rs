@@ -223,7 +223,7 @@ CondenseInfo {
     build: |v| parse("dc_ma", v, DcParams::dc_ma()).map(CondenseMethod::DcMa),
 }];
 
-const DM_PARAMS: [ParamInfo; 6] = [
+pub(crate) const DM_PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         name: "iterations",
         default: "20000",

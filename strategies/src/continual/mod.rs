@@ -1,4 +1,4 @@
-//! Replay-buffer selection for continual learning (`kind = "continual"`): which
+//! Replay-buffer methods for continual learning (`kind = "continual"`): which
 //! `buffer_size` examples of the tasks seen so far are kept and replayed while later
 //! tasks train (Experience Replay; mammoth's `Buffer`).
 //!
@@ -6,29 +6,50 @@
 //!   presentations included (mammoth's `reservoir`): the reference;
 //! - `ring` — a fixed `buffer_size / tasks` portion per task, holding the last examples
 //!   of the task's stream (mammoth's ring buffer, FIFO per task);
-//! - `random` — at each task's end, class-balanced quotas (`buffer_size / classes seen`)
-//!   with the new classes' examples drawn at random (iCaRL's random-exemplar baseline);
-//! - `herding` — the same quotas, the new classes' examples chosen by herding on the
-//!   current model's embeddings (iCaRL's exemplar selection).
-//!
-//! Class-balanced methods trim an old class to its new quota by dropping its last-added
-//! examples (herding's order keeps the best first, as iCaRL's `reduce_exemplar_sets`).
+//! - `gdumb` — GDumb's greedy class-balancing sampler over the stream (each example
+//!   offered once), used as ER's buffer;
+//! - `random`, `herding`, `kcenter` — at each task's end, class-balanced quotas
+//!   (`buffer_size / classes seen`) with the new classes' examples drawn at random
+//!   (iCaRL's random-exemplar baseline), by herding (iCaRL) or by k-center greedy on the
+//!   current model's embeddings;
+//! - `dm` — a condensed buffer: the same quotas of synthetic images learned from each new
+//!   class by distribution matching;
+//! - `nn_pseudo_label` — for the semi-supervised setting: `random`'s buffer, and each
+//!   task's unlabeled rows trained on with soft nearest-neighbour pseudo-labels.
 
+mod balanced;
+mod condensed;
+mod pseudo_label;
+mod stream;
+
+pub use balanced::class_quotas;
+pub use condensed::{condense_task_end, CondenseTask, CondensedImages};
+pub use pseudo_label::{soft_nearest_neighbour_labels, PseudoLabel, PseudoLabelParams};
+
+use std::collections::HashSet;
+
+use balanced::Exemplars;
 use rand::seq::SliceRandom;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{Matrix, StrategyError};
 
-use crate::coreset::herding::herding_order;
-use crate::registry::{build_parameterless, RegistryError};
+use crate::condense::{DmParams, DM_PARAMS};
+use crate::coreset::parse;
+use crate::registry::{no_params, ParamInfo, RegistryError};
 
-/// A buffer selection method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A buffer method as configured.
+#[derive(Clone, Debug, PartialEq)]
 pub enum BufferMethod {
     Reservoir,
     Ring,
+    Gdumb,
     Random,
     Herding,
+    KCenter,
+    /// Distribution matching into synthetic images.
+    Condensed(DmParams),
+    /// `random`'s buffer plus pseudo-labels for the unlabeled rows.
+    NnPseudoLabel(PseudoLabelParams),
 }
 
 /// One registered method.
@@ -36,30 +57,75 @@ pub enum BufferMethod {
 pub struct BufferInfo {
     pub name: &'static str,
     pub summary: &'static str,
-    pub method: BufferMethod,
+    pub params: &'static [ParamInfo],
+    build: fn(&serde_json::Value) -> Result<BufferMethod, String>,
 }
+
+const PSEUDO_LABEL_PARAMS: [ParamInfo; 2] = [
+    ParamInfo {
+        name: "temperature",
+        default: "0.1",
+        help: "softmax temperature over cosine similarities to the labeled support (PAWS, NNCSL)",
+    },
+    ParamInfo {
+        name: "threshold",
+        default: "0.0",
+        help: "train only on pseudo-labels at least this probable (0: all)",
+    },
+];
 
 static REGISTRY: &[BufferInfo] = &[
     BufferInfo {
         name: "reservoir",
         summary: "reservoir sampling over the training stream (the reference; Experience Replay)",
-        method: BufferMethod::Reservoir,
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::Reservoir),
     },
     BufferInfo {
         name: "ring",
         summary: "buffer_size / tasks slots per task, the last examples of its stream (FIFO)",
-        method: BufferMethod::Ring,
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::Ring),
+    },
+    BufferInfo {
+        name: "gdumb",
+        summary: "GDumb's greedy class balancing over the stream: a full buffer evicts from its largest class",
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::Gdumb),
     },
     BufferInfo {
         name: "random",
         summary: "at task end, buffer_size / classes seen per class, new classes drawn at random",
-        method: BufferMethod::Random,
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::Random),
     },
     BufferInfo {
         name: "herding",
         summary:
             "at task end, class-balanced; new classes by herding on the model's embeddings (iCaRL)",
-        method: BufferMethod::Herding,
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::Herding),
+    },
+    BufferInfo {
+        name: "kcenter",
+        summary: "at task end, class-balanced; new classes by k-center greedy on the model's embeddings",
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::KCenter),
+    },
+    BufferInfo {
+        name: "dm",
+        summary: "condensed buffer: at task end, each new class's quota of synthetic images learned by distribution matching",
+        params: &DM_PARAMS,
+        build: |v| parse("dm", v, DmParams::default()).map(BufferMethod::Condensed),
+    },
+    BufferInfo {
+        name: "nn_pseudo_label",
+        summary: "semi-supervised: random's labeled buffer; each task then retrains with soft nearest-neighbour pseudo-labels on its unlabeled rows",
+        params: &PSEUDO_LABEL_PARAMS,
+        build: |v| {
+            parse("nn_pseudo_label", v, PseudoLabelParams::default())
+                .map(BufferMethod::NnPseudoLabel)
+        },
     },
 ];
 
@@ -73,26 +139,39 @@ pub fn buffer_method_names() -> Vec<&'static str> {
     REGISTRY.iter().map(|m| m.name).collect()
 }
 
-/// Builds a method from its config name (none takes parameters).
+/// Builds a method from its config name and parameters.
 pub fn build_buffer_method(
     name: &str,
     params: &serde_json::Value,
 ) -> Result<BufferMethod, RegistryError> {
-    let entries: Vec<(&'static str, BufferMethod)> =
-        REGISTRY.iter().map(|m| (m.name, m.method)).collect();
-    build_parameterless("replay buffer method", name, params, &entries)
+    let info = REGISTRY.iter().find(|m| m.name == name).ok_or_else(|| {
+        RegistryError::UnknownStrategy(sieve_bench_core::names::unknown_name_message(
+            "replay buffer method",
+            name,
+            &buffer_method_names(),
+        ))
+    })?;
+    (info.build)(params).map_err(|message| RegistryError::BadParams {
+        strategy: name.to_string(),
+        message,
+    })
 }
 
 /// The replay buffer: rows of the training data.
 #[derive(Clone, Debug, Default)]
 pub struct ReplayBuffer {
     pub capacity: usize,
-    /// The rows held, in the order they were added.
+    /// The rows held, in the order they were added (for `dm`, positions in
+    /// [`ReplayBuffer::condensed`]).
     pub rows: Vec<usize>,
-    /// Examples offered to the reservoir so far.
+    /// Examples offered to the stream so far.
     pub seen: usize,
+    /// `dm`: the synthetic images held.
+    pub condensed: CondensedImages,
     /// `ring`: the task's slot, filled as the stream goes.
     ring_current: Vec<usize>,
+    /// `gdumb`: rows already offered (each is offered once).
+    offered: HashSet<usize>,
 }
 
 impl ReplayBuffer {
@@ -115,120 +194,91 @@ pub struct TaskEnd<'a> {
     pub task: usize,
     /// Classes seen so far (this task's included).
     pub classes_seen: &'a [u32],
-    /// `herding`: the model's embeddings of `task_rows`, in that order.
+    /// `herding`, `kcenter`: the model's embeddings of `task_rows`, in that order.
     pub embeddings: Option<&'a Matrix>,
 }
 
 impl BufferMethod {
     /// Registry name.
     pub fn name(&self) -> &'static str {
-        REGISTRY
-            .iter()
-            .find(|m| m.method == *self)
-            .map_or("?", |m| m.name)
+        match self {
+            BufferMethod::Reservoir => "reservoir",
+            BufferMethod::Ring => "ring",
+            BufferMethod::Gdumb => "gdumb",
+            BufferMethod::Random => "random",
+            BufferMethod::Herding => "herding",
+            BufferMethod::KCenter => "kcenter",
+            BufferMethod::Condensed(_) => "dm",
+            BufferMethod::NnPseudoLabel(_) => "nn_pseudo_label",
+        }
+    }
+
+    /// The parameters as canonical JSON: `{}` for the parameterless methods (what their
+    /// trial ids always hashed), the full parameter set otherwise.
+    pub fn params_json(&self) -> String {
+        match self {
+            BufferMethod::Condensed(p) => crate::params::to_json(p),
+            BufferMethod::NnPseudoLabel(p) => crate::params::to_json(p),
+            _ => "{}".to_string(),
+        }
     }
 
     /// Whether the buffer follows the training stream step by step (else it changes
     /// only at task ends).
     pub fn streams(&self) -> bool {
-        matches!(self, BufferMethod::Reservoir | BufferMethod::Ring)
+        matches!(
+            self,
+            BufferMethod::Reservoir | BufferMethod::Ring | BufferMethod::Gdumb
+        )
     }
 
     /// Whether [`BufferMethod::end_task`] reads the model's embeddings.
     pub fn needs_embeddings(&self) -> bool {
-        matches!(self, BufferMethod::Herding)
+        matches!(self, BufferMethod::Herding | BufferMethod::KCenter)
     }
 
-    /// One training step's rows offered to the buffer.
-    pub fn on_stream(&self, buffer: &mut ReplayBuffer, rows: &[usize], rng: &mut ChaCha8Rng) {
+    /// Whether the method trains on the unlabeled rows of the semi-supervised setting.
+    pub fn uses_unlabeled(&self) -> bool {
+        matches!(self, BufferMethod::NnPseudoLabel(_))
+    }
+
+    /// One training step's rows offered to the buffer (`labels`: of every row).
+    pub fn on_stream(
+        &self,
+        buffer: &mut ReplayBuffer,
+        rows: &[usize],
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+    ) {
         match self {
-            BufferMethod::Reservoir => {
-                for &row in rows {
-                    if buffer.rows.len() < buffer.capacity {
-                        buffer.rows.push(row);
-                    } else {
-                        let j = rng.random_range(0..=buffer.seen);
-                        if j < buffer.capacity {
-                            buffer.rows[j] = row;
-                        }
-                    }
-                    buffer.seen += 1;
-                }
-            }
+            BufferMethod::Reservoir => stream::reservoir(buffer, rows, rng),
             BufferMethod::Ring => buffer.ring_current.extend_from_slice(rows),
-            BufferMethod::Random | BufferMethod::Herding => {}
+            BufferMethod::Gdumb => stream::greedy_balance(buffer, rows, labels, rng),
+            _ => {}
         }
     }
 
-    /// The buffer after a task ends.
+    /// The buffer after a task ends (`dm`'s condensation is the protocol's, through
+    /// [`condense_task_end`], since it needs a backend).
     pub fn end_task(
         &self,
         buffer: &mut ReplayBuffer,
         end: &TaskEnd<'_>,
         rng: &mut ChaCha8Rng,
     ) -> Result<(), StrategyError> {
-        match self {
-            BufferMethod::Reservoir => Ok(()),
+        let exemplars = match self {
+            BufferMethod::Reservoir | BufferMethod::Gdumb | BufferMethod::Condensed(_) => {
+                return Ok(())
+            }
             BufferMethod::Ring => {
-                let slot = buffer.capacity / end.tasks.max(1);
-                // The last `slot` distinct rows of the task's stream, newest last.
-                let mut kept: Vec<usize> = Vec::with_capacity(slot);
-                for &row in buffer.ring_current.iter().rev() {
-                    if kept.len() == slot {
-                        break;
-                    }
-                    if !kept.contains(&row) {
-                        kept.push(row);
-                    }
-                }
-                kept.reverse();
-                buffer.rows.extend(kept);
-                buffer.ring_current.clear();
-                Ok(())
+                stream::close_ring(buffer, buffer.capacity / end.tasks.max(1));
+                return Ok(());
             }
-            BufferMethod::Random | BufferMethod::Herding => {
-                let quota = class_quotas(buffer.capacity, end.classes_seen);
-                let mut next = Vec::with_capacity(buffer.capacity);
-                for (&class, &q) in end.classes_seen.iter().zip(&quota) {
-                    let old: Vec<usize> = buffer
-                        .rows
-                        .iter()
-                        .copied()
-                        .filter(|&r| end.labels[r] == class)
-                        .collect();
-                    if !old.is_empty() {
-                        next.extend(old.into_iter().take(q));
-                        continue;
-                    }
-                    let positions: Vec<usize> = (0..end.task_rows.len())
-                        .filter(|&p| end.labels[end.task_rows[p]] == class)
-                        .collect();
-                    let picked: Vec<usize> = if *self == BufferMethod::Random {
-                        let mut p = positions.clone();
-                        p.shuffle(rng);
-                        p.truncate(q);
-                        p
-                    } else {
-                        let embeddings = end.embeddings.ok_or_else(|| StrategyError::Request {
-                            strategy: self.name().into(),
-                            message: "herding needs the model's embeddings".into(),
-                        })?;
-                        let d = embeddings.cols;
-                        let mut x = Vec::with_capacity(positions.len() * d);
-                        for &p in &positions {
-                            x.extend_from_slice(embeddings.row(p));
-                        }
-                        herding_order(&x, positions.len(), d, q.min(positions.len()))
-                            .into_iter()
-                            .map(|k| positions[k])
-                            .collect()
-                    };
-                    next.extend(picked.into_iter().map(|p| end.task_rows[p]));
-                }
-                buffer.rows = next;
-                Ok(())
-            }
-        }
+            BufferMethod::Random | BufferMethod::NnPseudoLabel(_) => Exemplars::Random,
+            BufferMethod::Herding => Exemplars::Herding,
+            BufferMethod::KCenter => Exemplars::KCenter,
+        };
+        balanced::rebuild(exemplars, self.name(), buffer, end, rng)
     }
 
     /// Rows to replay with one step: `count` drawn without replacement from the buffer
@@ -239,12 +289,4 @@ impl BufferMethod {
         rows.truncate(count);
         rows
     }
-}
-
-/// `capacity / classes` per class, the remainder to the first classes.
-pub fn class_quotas(capacity: usize, classes: &[u32]) -> Vec<usize> {
-    let n = classes.len().max(1);
-    (0..classes.len())
-        .map(|i| capacity / n + usize::from(i < capacity % n))
-        .collect()
 }
