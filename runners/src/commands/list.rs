@@ -13,7 +13,7 @@ pub fn listing() -> String {
     out.push_str("  coreset    one-shot subset of the training set, then a fresh model: [[method]] blocks, fractions = [...] or counts = [...],\n             balance = true, [selection] epochs = 10 (+ model, regularization); reference `uniform`\n");
     out.push_str("  condense   learn (or pick) ipc images per class, then n_eval fresh models: [[method]] blocks, ipc = [...], n_eval = 20,\n             [selection] for the model-based real-image baselines; reference `uniform` (random real images)\n");
     out.push_str("  online     online batch selection while training: [[method]] blocks, keep = [0.1] (share of each big batch of\n             batch_size / keep trained on), holdout = 0.5, evals_per_epoch = 1, [irreducible] epochs = 10; reference `uniform`\n");
-    out.push_str("  continual  a task sequence with a replay buffer: [[method]] blocks, tasks = 5, settings = [\"class_incremental\",\n             \"task_incremental\"], buffer_size = [...]; reference `reservoir`\n\n");
+    out.push_str("  continual  a task sequence with a replay buffer: [[method]] blocks, tasks = 5, settings = [\"class_incremental\",\n             \"task_incremental\"], buffer_size = [...], labeled_fraction = [...]\n             (semi-supervised); reference `reservoir`\n\n");
     out.push_str("dataset sources ([[dataset]] source = ...):\n");
     for source in DATASET_SOURCES {
         let help = match *source {
@@ -123,10 +123,13 @@ pub fn listing() -> String {
         out.push_str(&format!("  {:<22} {}\n", info.name, info.summary));
     }
     out.push_str(
-        "\nreplay buffer methods (kind = \"continual\"; [[method]] name = ...; no parameters):\n",
+        "\nreplay buffer methods (kind = \"continual\"; [[method]] name = ..., params = { ... }):\n",
     );
     for info in sieve_strategies::continual::buffer_registry() {
         out.push_str(&format!("  {:<22} {}\n", info.name, info.summary));
+        for p in info.params {
+            out.push_str(&format!("      {} = {} ({})\n", p.name, p.default, p.help));
+        }
     }
     out
 }
