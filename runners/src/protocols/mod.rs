@@ -264,7 +264,9 @@ impl Protocol {
 }
 
 /// The name, with the parameters whose values differ from the defaults:
-/// `bald (samples=5)`; the name alone when everything is at its default.
+/// `bald (samples=5)`; the name alone when everything is at its default. A nested table
+/// shows only its changed fields (`model_augmentation.pool_size=2`), so that a label
+/// stays short enough for a table column.
 fn auto_label(name: &str, params_json: &str, defaults_json: &str) -> String {
     let parse = |text: &str| {
         serde_json::from_str::<serde_json::Value>(text)
@@ -273,18 +275,39 @@ fn auto_label(name: &str, params_json: &str, defaults_json: &str) -> String {
             .unwrap_or_default()
     };
     let (given, defaults) = (parse(params_json), parse(defaults_json));
-    let changed: Vec<String> = given
-        .iter()
-        .filter(|(k, v)| defaults.get(*k) != Some(*v))
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => format!("{k}={s}"),
-            other => format!("{k}={other}"),
-        })
-        .collect();
+    let mut changed = Vec::new();
+    changed_fields("", &given, &defaults, &mut changed);
     if changed.is_empty() {
         name.to_string()
     } else {
         format!("{name} ({})", changed.join(", "))
+    }
+}
+
+/// `prefix.key=value` for every field of `given` that differs from `defaults`, nested
+/// tables compared field by field.
+fn changed_fields(
+    prefix: &str,
+    given: &serde_json::Map<String, serde_json::Value>,
+    defaults: &serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in given {
+        let default = defaults.get(k);
+        if default == Some(v) {
+            continue;
+        }
+        let key = format!("{prefix}{k}");
+        match (v, default) {
+            (serde_json::Value::Object(inner), Some(serde_json::Value::Object(base))) => {
+                changed_fields(&format!("{key}."), inner, base, out)
+            }
+            (serde_json::Value::Object(inner), _) => {
+                changed_fields(&format!("{key}."), inner, &Default::default(), out)
+            }
+            (serde_json::Value::String(s), _) => out.push(format!("{key}={s}")),
+            (other, _) => out.push(format!("{key}={other}")),
+        }
     }
 }
 
@@ -377,4 +400,24 @@ pub(crate) fn resolve_arms(
         ));
     }
     Ok(arms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_label;
+
+    #[test]
+    fn an_auto_label_names_only_the_changed_fields_nested_ones_by_path() {
+        let defaults =
+            r#"{"iterations":20000,"ma":{"pool_size":5,"perturbation":0.1},"dsa":"all"}"#;
+        assert_eq!(auto_label("dm", defaults, defaults), "dm");
+        let given = r#"{"iterations":200,"ma":{"pool_size":2,"perturbation":0.1},"dsa":"none"}"#;
+        assert_eq!(
+            auto_label("dm", given, defaults),
+            "dm (dsa=none, iterations=200, ma.pool_size=2)"
+        );
+        // A nested table absent from the defaults shows every field.
+        let given = r#"{"iterations":20000,"extra":{"a":1}}"#;
+        assert_eq!(auto_label("dm", given, defaults), "dm (extra.a=1)");
+    }
 }
