@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, sieve, untimed_records, write_config};
+use common::{error_of, run, sieve, untimed_records, write_config};
 use sieve_results::Metric;
 use sieve_runners::config::SweepConfig;
 
@@ -161,19 +161,6 @@ fn condense_infos(out: &Path) -> Vec<String> {
         .collect();
     infos.sort();
     infos
-}
-
-fn error_of(text: &str) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "bad.toml", text);
-    let out = sieve()
-        .args(["run", config.to_str().unwrap(), "--out"])
-        .arg(tmp.path().join("out"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "a bad config ran");
-    assert!(!tmp.path().join("out").join("records.csv").exists());
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 #[test]

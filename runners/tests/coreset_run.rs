@@ -6,10 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, sieve, untimed_records, write_config};
+use common::{plan_error_of as error_of, run, sieve, untimed_records, write_config};
 use sieve_results::{Metric, Record};
 use sieve_runners::config::SweepConfig;
-use sieve_runners::sweep::expand;
 
 const CORESET: &str = r#"
 kind = "coreset"
@@ -140,17 +139,6 @@ fn coreset_records_are_reproducible_resumable_and_independent_of_the_other_metho
     let small = untimed_records(&c);
     assert_eq!(pick(&small, "forgetting"), pick(&full, "forgetting"));
     assert_eq!(pick(&small, "uniform"), pick(&full, "uniform"));
-}
-
-fn error_of(text: &str) -> String {
-    let config = match SweepConfig::from_toml(text, "c.toml") {
-        Ok(c) => c,
-        Err(e) => return e.to_string(),
-    };
-    match expand(config, "c.toml", &mut |_| {}) {
-        Ok(_) => panic!("expected an error for:\n{text}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 #[test]

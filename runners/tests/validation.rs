@@ -1,6 +1,9 @@
 //! The whole sweep is validated before any training; each error names the config field.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::plan_error_of as error_of;
 use sieve_runners::config::SweepConfig;
 use sieve_runners::sweep::expand;
 
@@ -28,17 +31,6 @@ initial = 10
 query = 10
 rounds = 2
 "#;
-
-fn error_of(text: &str) -> String {
-    let config = match SweepConfig::from_toml(text, "test.toml") {
-        Ok(c) => c,
-        Err(e) => return e.to_string(),
-    };
-    match expand(config, "test.toml", &mut |_| {}) {
-        Ok(_) => panic!("expected an error for:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
 
 #[test]
 fn the_base_config_is_valid_and_expands_to_the_product() {

@@ -16,7 +16,7 @@ use sieve_datasets::ScenarioData;
 use sieve_strategies::init::{build_init_strategy, Features};
 use sieve_strategies::RegistryError;
 
-use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
+use super::{build_error, resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{ActiveConfig, ConfigError};
 use crate::sweep::{invalid, unique_names};
 
@@ -48,12 +48,7 @@ impl ActiveProtocol {
             &|name, params| {
                 sieve_strategies::build_strategy(name, params)
                     .map(|s| s.params_json())
-                    .map_err(|e| {
-                        (
-                            matches!(e, RegistryError::UnknownStrategy(_)),
-                            e.to_string(),
-                        )
-                    })
+                    .map_err(build_error)
             },
         )?;
         // MC-dropout strategies need dropout in every (model, regularization) pair they

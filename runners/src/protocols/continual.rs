@@ -40,7 +40,7 @@ use sieve_strategies::continual::{
     CondenseTask, ReplayBuffer, TaskEnd,
 };
 
-use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
+use super::{build_error, resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{ConfigError, ContinualConfig};
 use crate::sweep::invalid;
 
@@ -81,11 +81,7 @@ impl ContinualProtocol {
             &|name, params| {
                 build_buffer_method(name, params)
                     .map(|m| m.params_json())
-                    .map_err(|e| {
-                        let unknown =
-                            matches!(e, sieve_strategies::RegistryError::UnknownStrategy(_));
-                        (unknown, e.to_string())
-                    })
+                    .map_err(build_error)
             },
         )?;
         let methods = arms

@@ -314,6 +314,14 @@ fn changed_fields(
 /// Why a method could not be built: `(the name is unknown, message)`.
 pub(crate) type BuildError = (bool, String);
 
+/// A registry's error as a [`BuildError`].
+pub(crate) fn build_error(e: sieve_strategies::RegistryError) -> BuildError {
+    (
+        matches!(e, sieve_strategies::RegistryError::UnknownStrategy(_)),
+        e.to_string(),
+    )
+}
+
 /// A kind's registry: builds a method and returns its resolved parameters as JSON.
 pub(crate) type BuildMethod<'a> =
     &'a dyn Fn(&str, &serde_json::Value) -> Result<String, BuildError>;

@@ -33,7 +33,7 @@ use sieve_results::write_atomic;
 use sieve_strategies::online::{build_online_method, OnlineMethod};
 
 use super::coreset::SelectionSetup;
-use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
+use super::{build_error, resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{ConfigError, OnlineConfig};
 use crate::sweep::{invalid, Trial};
 
@@ -87,11 +87,7 @@ impl OnlineProtocol {
             &|name, params| {
                 build_online_method(name, params)
                     .map(|_| "{}".to_string())
-                    .map_err(|e| {
-                        let unknown =
-                            matches!(e, sieve_strategies::RegistryError::UnknownStrategy(_));
-                        (unknown, e.to_string())
-                    })
+                    .map_err(build_error)
             },
         )?;
         let methods = arms

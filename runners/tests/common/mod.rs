@@ -94,6 +94,20 @@ pub fn untimed_sorted(dir: &Path) -> Vec<Record> {
 }
 
 /// `sieve run` on a bad config: it must fail before writing any record; its stderr.
+/// The error planning `text` gives (parsing or sweep expansion, in process, no data
+/// loaded beyond what expansion checks); panics when it plans.
+pub fn plan_error_of(text: &str) -> String {
+    let config = match sieve_runners::config::SweepConfig::from_toml(text, "test.toml") {
+        Ok(c) => c,
+        Err(e) => return e.to_string(),
+    };
+    match sieve_runners::sweep::expand(config, "test.toml", &mut |_| {}) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The stderr of `sieve run` on `text`, which must fail without writing records.
 pub fn error_of(text: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), "bad.toml", text);

@@ -19,9 +19,8 @@ use sieve_bench_core::{
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::coreset::build_coreset_method;
-use sieve_strategies::RegistryError;
 
-use super::{resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
+use super::{build_error, resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{CommonConfig, ConfigError, CoresetConfig, SelectionConfig};
 use crate::sweep::{invalid, Trial};
 
@@ -188,12 +187,7 @@ impl CoresetProtocol {
             &|name, params| {
                 build_coreset_method(name, params)
                     .map(|m| m.params_json())
-                    .map_err(|e| {
-                        (
-                            matches!(e, RegistryError::UnknownStrategy(_)),
-                            e.to_string(),
-                        )
-                    })
+                    .map_err(build_error)
             },
         )?;
         let sizes = match (&config.fractions, &config.counts) {
