@@ -19,6 +19,9 @@ The twins match sieve's networks layer for layer (bench-core/src/model/*.rs):
            on 1-channel 28x28 images (28 -> 32), as DatasetCondensation's networks.py
   gal_cnn  Gal et al. 2017's CNN with its two dropouts
   resnet18 torchvision's layout with a cifar or imagenet stem (class ResNet18)
+  vgg11, vgg16  TorchAL's VGG with batch norm (class Vgg): [Conv 3x3 + BN + ReLU] x cfg
+           with max-pools, AdaptiveAvgPool 7x7, Linear 25088-4096, ReLU, Dropout 0.5,
+           Linear 4096-512, ReLU, Linear head; the first conv pads 28 -> 32
 PyTorch's default initialisation (weights and biases uniform in +-1/sqrt(fan_in)) is
 the same distribution as burn's default KaimingUniform(gain 1/sqrt(3)) that sieve uses.
 Training: the protocol's optimizer (SGD: momentum, dampening 0, no weight decay; Adam:
@@ -146,6 +149,47 @@ class ResNet18(nn.Module):
         return self.head(self.features(x))
 
 
+VGG_LAYERS = {
+    "vgg11": [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
+    "vgg16": [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0],
+}
+
+
+class Vgg(nn.Module):
+    """TorchAL's `pycls/models/vgg_style/vgg.py` with batch norm: convs He-normal on
+    fan-out with zero bias, batch norms 1 / 0, linear layers N(0, 0.01) with zero bias.
+    Sides below 32 are padded up to 32 by the first convolution (28 -> padding 3)."""
+
+    def __init__(self, shape, classes, layers):
+        super().__init__()
+        c, h, w = shape
+        pad = lambda side: 1 + (max(0, 32 - side) + 1) // 2
+        feats = []
+        first = True
+        for v in layers:
+            if v == 0:
+                feats.append(nn.MaxPool2d(2, 2))
+                continue
+            padding = (pad(h), pad(w)) if first else 1
+            feats += [nn.Conv2d(c, v, 3, padding=padding), nn.BatchNorm2d(v), nn.ReLU()]
+            c, first = v, False
+        self.features = nn.Sequential(*feats)
+        self.pool = nn.AdaptiveAvgPool2d((7, 7))
+        self.embed = nn.Sequential(nn.Linear(512 * 49, 4096), nn.ReLU(), nn.Dropout(0.5),
+                                   nn.Linear(4096, 512), nn.ReLU())
+        self.head = nn.Linear(512, classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        return self.head(self.embed(torch.flatten(self.pool(self.features(x)), 1)))
+
+
 def build(model, protocol):
     shape, classes = protocol["shape"], protocol["classes"]
     if model == "mlp":
@@ -158,6 +202,8 @@ def build(model, protocol):
         return gal_cnn(shape, classes, protocol["gal_dropout"])
     if model == "resnet18":
         return ResNet18(shape, classes, protocol.get("resnet_stem", "cifar"))
+    if model in VGG_LAYERS:
+        return Vgg(shape, classes, VGG_LAYERS[model])
     raise SystemExit(f"unknown model {model!r}")
 
 

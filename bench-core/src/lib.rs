@@ -29,7 +29,10 @@ pub use coreset::{
 };
 pub use error::CoreError;
 pub use matrix::Matrix;
-pub use model::{ModelKind, ModelSpec, Network, ResnetStem};
+pub use model::{
+    vgg_first_padding, vgg_parameter_count, ModelKind, ModelSpec, Network, ResnetStem,
+    VGG11_LAYERS, VGG16_LAYERS,
+};
 pub use pool::Pool;
 pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};

@@ -291,6 +291,7 @@ fn network_fingerprint(spec: &ModelSpec, shape: ExampleShape) -> String {
         Network::Convnet(_) => "convnet",
         Network::GalCnn(_) => "gal_cnn",
         Network::Resnet18(_) => "resnet18",
+        Network::Vgg(_) => "vgg",
     };
     format!(
         "{variant} params={} embed={:?} dropout sites={:?}",

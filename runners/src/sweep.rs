@@ -306,7 +306,7 @@ pub fn plan(config: &SweepConfig, origin: &str) -> Result<Plan, ConfigError> {
                     origin,
                     format!("regularization[{r}].dropout"),
                     format!(
-                        "model `{}` carries its own dropout rates (model field `dropout`), so regularization `{}` must have dropout = 0",
+                        "model `{}` carries its own dropout rates (gal_cnn's `dropout` field; a VGG's 0.5 in its head), so regularization `{}` must have dropout = 0",
                         model.name, reg.name
                     ),
                 ));

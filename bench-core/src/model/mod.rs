@@ -1,5 +1,5 @@
 //! Models: an MLP, a LeNet-style CNN, the ConvNet of the dataset-condensation papers,
-//! Gal et al.'s CNN and ResNet-18,
+//! Gal et al.'s CNN, ResNet-18 and VGG-11/16 (batch norm),
 //! each sized from the data set's example shape. All are backend-generic burn modules that
 //! expose a penultimate embedding and a linear head, so strategies can ask for both.
 
@@ -12,6 +12,7 @@ mod mlp;
 mod network;
 mod resnet;
 mod spec;
+mod vgg;
 
 pub use convnet::ConvNet;
 pub use convnet_grad::ConvNetGradients;
@@ -22,3 +23,6 @@ pub use mlp::Mlp;
 pub use network::Network;
 pub use resnet::{ResNet18, ResnetStem};
 pub use spec::{ModelKind, ModelSpec, MODEL_KINDS};
+pub use vgg::{
+    vgg_first_padding, vgg_parameter_count, Vgg, VGG11_LAYERS, VGG16_LAYERS, VGG_DROPOUT,
+};

@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use sieve_datasets::ExampleShape;
 
-use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec, ResNet18};
+use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec, ResNet18, Vgg};
 use crate::CoreError;
 
 /// Any sieve model. `dropout_p` is kept beside the weights (not a parameter).
@@ -20,6 +20,8 @@ pub enum Network<B: Backend> {
     Convnet(ConvNet<B>),
     GalCnn(GalCnn<B>),
     Resnet18(ResNet18<B>),
+    /// VGG-11 or VGG-16 (batch norm).
+    Vgg(Vgg<B>),
 }
 
 impl<B: Backend> Network<B> {
@@ -54,6 +56,9 @@ impl<B: Backend> Network<B> {
             ModelKind::Resnet18 => {
                 Network::Resnet18(ResNet18::new(shape, classes, spec.resnet_stem(), device))
             }
+            ModelKind::Vgg11 | ModelKind::Vgg16 => {
+                Network::Vgg(Vgg::new(shape, classes, kind_layers(spec)?, device))
+            }
         };
         network.visit(&mut ForceInit);
         Ok(network)
@@ -73,6 +78,8 @@ impl<B: Backend> Network<B> {
             Network::GalCnn(m) => m.embed(x, drop_active),
             // Batch statistics only in a training step (see `ResNet18`).
             Network::Resnet18(m) => m.embed(x, drop_active),
+            // Its own dropout inside; batch statistics only in a training step.
+            Network::Vgg(m) => m.embed(x, drop_active),
         }
     }
 
@@ -81,6 +88,8 @@ impl<B: Backend> Network<B> {
     fn head_rate(&self, p: f64) -> f64 {
         match self {
             Network::GalCnn(m) => m.rates()[1],
+            // TorchAL's VGG has no dropout before the classifier.
+            Network::Vgg(_) => 0.0,
             _ => p,
         }
     }
@@ -94,6 +103,7 @@ impl<B: Backend> Network<B> {
             Network::Convnet(m) => m.head(h),
             Network::GalCnn(m) => m.head(h),
             Network::Resnet18(m) => m.head(h),
+            Network::Vgg(m) => m.head(h),
         }
     }
 
@@ -111,13 +121,14 @@ impl<B: Backend> Network<B> {
             Network::Convnet(m) => m.head_layer(),
             Network::GalCnn(m) => m.head_layer(),
             Network::Resnet18(m) => m.head_layer(),
+            Network::Vgg(m) => m.head_layer(),
         };
         (head.weight.val(), head.bias.as_ref().map(|b| b.val()))
     }
 
-    /// Whether the model carries its own dropout rates (`gal_cnn`).
+    /// Whether the model carries its own dropout rates (`gal_cnn`, the VGGs).
     pub fn has_own_dropout(&self) -> bool {
-        matches!(self, Network::GalCnn(_))
+        matches!(self, Network::GalCnn(_) | Network::Vgg(_))
     }
 
     /// The dropout sites of [`Self::forward`] as `(width, rate)`, in the order they act,
@@ -132,6 +143,7 @@ impl<B: Backend> Network<B> {
                 .collect(),
             Network::Lenet(_) | Network::Convnet(_) | Network::Resnet18(_) => Vec::new(),
             Network::GalCnn(m) => vec![(m.conv_features(), m.rates()[0])],
+            Network::Vgg(m) => vec![(m.hidden_width(), super::VGG_DROPOUT)],
         };
         let embedding = match self {
             Network::Mlp(m) => m.head_input_width(),
@@ -139,6 +151,7 @@ impl<B: Backend> Network<B> {
             Network::Convnet(m) => m.head_input_width(),
             Network::GalCnn(m) => m.head_input_width(),
             Network::Resnet18(m) => m.head_input_width(),
+            Network::Vgg(m) => m.head_input_width(),
         };
         sites.push((embedding, self.head_rate(p)));
         sites
@@ -158,6 +171,7 @@ impl<B: Backend> Network<B> {
             Network::Convnet(m) => m.embed(x),
             Network::GalCnn(m) => m.embed_with(x, apply),
             Network::Resnet18(m) => m.embed(x, false),
+            Network::Vgg(m) => m.embed_with(x, false, |h| apply(0, h)),
         };
         let h = apply(masks.len().saturating_sub(1), h);
         match self {
@@ -166,8 +180,16 @@ impl<B: Backend> Network<B> {
             Network::Convnet(m) => m.head(h),
             Network::GalCnn(m) => m.head(h),
             Network::Resnet18(m) => m.head(h),
+            Network::Vgg(m) => m.head(h),
         }
     }
+}
+
+/// The convolution layout of a VGG spec.
+fn kind_layers(spec: &ModelSpec) -> Result<&'static [usize], CoreError> {
+    spec.resolved_kind("model")?
+        .vgg_layers()
+        .ok_or_else(|| CoreError::invalid("model", "not a VGG"))
 }
 
 impl<B: AutodiffBackend> Network<B> {

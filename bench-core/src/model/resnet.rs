@@ -40,7 +40,11 @@ impl ResnetStem {
 }
 
 /// Batch norm in the mode the call asks for (see the module docs).
-fn batch_norm<B: Backend>(norm: &BatchNorm<B>, x: Tensor<B, 4>, training: bool) -> Tensor<B, 4> {
+pub(super) fn batch_norm<B: Backend>(
+    norm: &BatchNorm<B>,
+    x: Tensor<B, 4>,
+    training: bool,
+) -> Tensor<B, 4> {
     if training && B::ad_enabled(&x.device()) {
         return norm.forward(x);
     }

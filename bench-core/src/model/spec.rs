@@ -23,6 +23,10 @@ pub enum ModelKind {
     /// ResNet-18: 4 stages x 2 basic blocks with batch norm, global average pooling; a
     /// `cifar` or `imagenet` stem.
     Resnet18,
+    /// VGG-11 with batch norm, TorchAL's head (4,096 → 512 with dropout 0.5).
+    Vgg11,
+    /// VGG-16 with batch norm, TorchAL's head.
+    Vgg16,
 }
 
 impl ModelKind {
@@ -34,6 +38,17 @@ impl ModelKind {
             ModelKind::Convnet => "convnet",
             ModelKind::GalCnn => "gal_cnn",
             ModelKind::Resnet18 => "resnet18",
+            ModelKind::Vgg11 => "vgg11",
+            ModelKind::Vgg16 => "vgg16",
+        }
+    }
+
+    /// The convolution layout of a VGG (`None` for the other families).
+    pub fn vgg_layers(self) -> Option<&'static [usize]> {
+        match self {
+            ModelKind::Vgg11 => Some(super::VGG11_LAYERS),
+            ModelKind::Vgg16 => Some(super::VGG16_LAYERS),
+            _ => None,
         }
     }
 }
@@ -45,7 +60,9 @@ pub const MAX_WIDTH: usize = 1 << 16;
 pub const MAX_PARAMETERS: u128 = 1 << 30;
 
 /// Model names accepted in configs.
-pub const MODEL_KINDS: &[&str] = &["mlp", "lenet", "convnet", "gal_cnn", "resnet18"];
+pub const MODEL_KINDS: &[&str] = &[
+    "mlp", "lenet", "convnet", "gal_cnn", "resnet18", "vgg11", "vgg16",
+];
 
 /// A model as a config writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,6 +117,8 @@ impl ModelSpec {
             "convnet" => Ok(ModelKind::Convnet),
             "gal_cnn" => Ok(ModelKind::GalCnn),
             "resnet18" => Ok(ModelKind::Resnet18),
+            "vgg11" => Ok(ModelKind::Vgg11),
+            "vgg16" => Ok(ModelKind::Vgg16),
             other => Err(CoreError::invalid(
                 format!("{field}.kind"),
                 format!(
@@ -129,7 +148,10 @@ impl ModelSpec {
     /// Whether the model carries its own dropout (so MC dropout works without the
     /// regularization's, and the regularization's must stay 0).
     pub fn has_own_dropout(&self) -> bool {
-        matches!(self.resolved_kind("model"), Ok(ModelKind::GalCnn))
+        matches!(
+            self.resolved_kind("model"),
+            Ok(ModelKind::GalCnn | ModelKind::Vgg11 | ModelKind::Vgg16)
+        )
     }
 
     /// `resnet18`'s stem.
@@ -172,6 +194,11 @@ impl ModelSpec {
                 16 * 32 * (shape.channels as u128 + 32) + flat * 128 + 128 * 10
             }
             ModelKind::Resnet18 => 11_200_000 + 512 * 10,
+            ModelKind::Vgg11 | ModelKind::Vgg16 => super::vgg_parameter_count(
+                kind.vgg_layers().unwrap_or_default(),
+                shape.channels,
+                10,
+            ),
             ModelKind::Convnet => {
                 let w = self.conv_width() as u128;
                 let depth = self.conv_depth(shape) as u128;
@@ -194,6 +221,7 @@ impl ModelSpec {
             ModelKind::Convnet => &["width", "depth"],
             ModelKind::GalCnn => &["dropout"],
             ModelKind::Resnet18 => &["stem"],
+            ModelKind::Vgg11 | ModelKind::Vgg16 => &[],
         };
         for (name, given) in [
             ("hidden", self.hidden.is_some()),
@@ -283,6 +311,8 @@ impl ModelSpec {
                 ModelKind::Convnet => needs_image(2)?,
                 ModelKind::GalCnn => needs_image(8)?,
                 ModelKind::Resnet18 => needs_image(4)?,
+                // Five max-pools: 32x32, or 28-31 padded to 32 by the first convolution.
+                ModelKind::Vgg11 | ModelKind::Vgg16 => needs_image(28)?,
             }
             let params = self.parameter_estimate(kind, shape);
             if params > MAX_PARAMETERS {
