@@ -30,7 +30,8 @@ if [ -z "${SIEVE:-}" ]; then
   SIEVE="$CARGO_TARGET_DIR/release/sieve"
 fi
 
-# model, sieve data flags, shape for the twin, resnet stem
+# model, sieve data flags, shape for the twin, resnet stem; MODELS="vgg11 vgg16" runs
+# only those
 runs=(
   "mlp|--source digits|1,8,8|cifar"
   "lenet|--source idx --path $fmnist|1,28,28|cifar"
@@ -38,11 +39,16 @@ runs=(
   "gal_cnn|--source idx --path $fmnist|1,28,28|cifar"
   "resnet18|--source idx --path $fmnist|1,28,28|imagenet"
   "resnet18|--source idx --path $fmnist|1,28,28|cifar"
+  "vgg11|--source idx --path $fmnist|1,28,28|cifar"
+  "vgg16|--source idx --path $fmnist|1,28,28|cifar"
 )
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 for run in "${runs[@]}"; do
   IFS='|' read -r model data shape stem <<<"$run"
+  if [ -n "${MODELS:-}" ] && [[ " $MODELS " != *" $model "* ]]; then
+    continue
+  fi
   # shellcheck disable=SC2086
   RAYON_NUM_THREADS="$threads" "$SIEVE" bench step $data --model "$model" --resnet-stem "$stem" \
     --batch-size "$batch" --steps "$steps" | tail -n 1 | sed "s/^/sieve $model $stem /" >>"$results"
