@@ -433,7 +433,7 @@ fn a_condensed_buffer_learns_each_new_class_and_trims_old_ones_to_their_quota() 
             device: &FlexDevice,
         },
         &mut rng,
-        &mut |_, _| iterations += 1,
+        &mut |_, _, _| iterations += 1,
     )
     .unwrap();
     // Two images per class, one 5-iteration DM run per class, images moved off the real
@@ -458,7 +458,7 @@ fn a_condensed_buffer_learns_each_new_class_and_trims_old_ones_to_their_quota() 
             device: &FlexDevice,
         },
         &mut rng,
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap();
     assert_eq!(next.labels, vec![0, 1, 2, 3]);
@@ -477,7 +477,7 @@ fn a_condensed_buffer_learns_each_new_class_and_trims_old_ones_to_their_quota() 
             device: &FlexDevice,
         },
         &mut rng,
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap();
     assert_eq!(few.labels, vec![0, 0, 1, 1, 1, 1]);

@@ -51,6 +51,8 @@ pub fn listing() -> String {
     out.push_str("  convnet    width = 128, depth = 3: [conv 3x3, instance norm, ReLU, avg-pool] x depth, linear; dropout once, before the head\n");
     out.push_str("  gal_cnn    dropout = [0.25, 0.5]: Gal et al. 2017, conv 4x4 32, conv 4x4 32, max-pool, dropout, dense 128, dropout, linear;\n             its own dropout rates (regularization dropout must be 0)\n");
     out.push_str("  resnet18   stem = \"cifar\" (conv 3x3/1, no max-pool) | \"imagenet\" (conv 7x7/2 + max-pool; 1x1 conv to 3 channels for grey input,\n             DeepAL+'s MNIST_Net): 4 x 2 basic blocks with batch norm, 512-wide pooled embedding; dropout once, before the head\n");
+    out.push_str("  vgg11      TorchAL's VGG-11 with batch norm: conv 3x3 stages with max-pools, avg-pool 7x7, 25088-4096 (dropout 0.5)-512, linear;\n             images >= 28x28 (28 padded to 32); its own dropout (regularization dropout must be 0)\n");
+    out.push_str("  vgg16      the same with VGG-16's 13 convolutions\n");
     out.push_str("\nregularization presets ([[regularization]] name or preset = ...):\n");
     for name in PRESETS {
         if let Some(r) = Regularization::preset(name) {

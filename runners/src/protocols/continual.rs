@@ -438,10 +438,10 @@ impl ContinualProtocol {
                         device,
                     },
                     &mut rng,
-                    &mut |done, loss| {
+                    &mut |class, done, loss| {
                         if done.is_multiple_of(every) {
                             (ctx.note)(&format!(
-                                "  {label}: task {t} dm iteration {done}/{}, loss {loss:.4}",
+                                "  {label}: task {t} class {class} dm iteration {done}/{}, loss {loss:.4}",
                                 params.iterations
                             ));
                         }

@@ -49,13 +49,13 @@ pub struct CondenseTask<'a, B: AutodiffBackend> {
 }
 
 /// The buffer after a task: old classes trimmed to their quota, new classes condensed.
-/// `on_iteration(done, loss)` reports DM's progress.
+/// `on_iteration(class, done, loss)` reports DM's progress on each new class.
 pub fn condense_task_end<B: AutodiffBackend>(
     params: &DmParams,
     held: &CondensedImages,
     task: &CondenseTask<'_, B>,
     rng: &mut ChaCha8Rng,
-    on_iteration: &mut dyn FnMut(usize, f64),
+    on_iteration: &mut dyn FnMut(u32, usize, f64),
 ) -> Result<CondensedImages, StrategyError> {
     let dim = task.data.shape.len();
     let quota = class_quotas(task.capacity, task.classes_seen);
@@ -106,7 +106,7 @@ pub fn condense_task_end<B: AutodiffBackend>(
                 device: task.device,
             },
             rng,
-            on_iteration,
+            &mut |done, loss| on_iteration(class, done, loss),
         )?;
         next.images.extend_from_slice(&synthetic.images);
         next.labels.extend(std::iter::repeat_n(class, q));
