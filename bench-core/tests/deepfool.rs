@@ -3,6 +3,10 @@
 //! prediction within the iteration budget.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::rng_lock;
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use sieve_bench_core::bim::bim_norms;
 use sieve_bench_core::deepfool::deepfool_norms;
@@ -11,14 +15,6 @@ use sieve_bench_core::{ModelKind, ModelSpec, OptimizerKind, Regularization};
 use sieve_datasets::{ExampleShape, LabeledSet};
 
 type Cpu = Autodiff<Flex>;
-
-/// The backend's random generator is process-wide and tests run in parallel threads:
-/// tests that seed it and build or train networks take turns.
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Two classes on a line: x < 0 is class 0, x > 0 class 1 (second feature is noise).
 fn line() -> LabeledSet {

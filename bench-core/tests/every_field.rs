@@ -4,6 +4,10 @@
 //! serde, so a field added later fails here until it has a case.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::rng_lock;
+
 use std::collections::BTreeSet;
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
@@ -18,14 +22,6 @@ use sieve_datasets::{
 };
 
 type Cpu = Autodiff<Flex>;
-
-/// burn's backend RNG is process-wide and the test harness runs tests on several
-/// threads: tests that seed it take this lock so seeds are not interleaved.
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn keys(value: &Value) -> BTreeSet<String> {
     value

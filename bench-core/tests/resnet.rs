@@ -3,42 +3,23 @@
 //! a training step updates them, and the network learns a small problem.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{bright_halves, image_batch, rng_lock};
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
 use sieve_bench_core::train::{predict_probabilities, train_model, TrainRequest};
 use sieve_bench_core::{ModelKind, ModelSpec, Network, OptimizerKind, Regularization, ResnetStem};
-use sieve_datasets::{ExampleShape, LabeledSet};
+use sieve_datasets::ExampleShape;
 
 type Cpu = Autodiff<Flex>;
-
-/// The backend's random generator is process-wide and tests run in parallel threads:
-/// tests that seed it and build or train networks take turns.
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn spec(stem: ResnetStem) -> ModelSpec {
     ModelSpec {
         stem: Some(stem),
         ..ModelSpec::of(ModelKind::Resnet18)
     }
-}
-
-fn batch<B: burn::tensor::backend::Backend>(
-    shape: ExampleShape,
-    n: usize,
-    device: &B::Device,
-) -> Tensor<B, 4> {
-    let values: Vec<f32> = (0..n * shape.len())
-        .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
-        .collect();
-    Tensor::from_data(
-        TensorData::new(values, [n, shape.channels, shape.height, shape.width]),
-        device,
-    )
 }
 
 #[test]
@@ -51,7 +32,7 @@ fn both_stems_build_for_grey_and_colour_images() {
         (ResnetStem::Imagenet, ExampleShape::new(3, 32, 32)),
     ] {
         let net = Network::<Flex>::init(&spec(stem), shape, 10, &FlexDevice).unwrap();
-        let logits = net.forward(batch::<Flex>(shape, 2, &FlexDevice), 0.0, false);
+        let logits = net.forward(image_batch::<Flex>(shape, 2, &FlexDevice), 0.0, false);
         assert_eq!(logits.dims(), [2, 10], "{stem:?} {shape}");
         // torchvision's resnet18 has 11,689,512 weights with its 1000-class head:
         // 11,176,512 without it; + 512*10 + 10 here. burn also counts the batch norms'
@@ -74,7 +55,7 @@ fn batch_norm_uses_running_statistics_outside_a_training_step() {
     let _rng = rng_lock();
     let shape = ExampleShape::new(1, 16, 16);
     let net = Network::<Cpu>::init(&spec(ResnetStem::Cifar), shape, 4, &FlexDevice).unwrap();
-    let x = batch::<Cpu>(shape, 4, &FlexDevice);
+    let x = image_batch::<Cpu>(shape, 4, &FlexDevice);
     // Not a training step (dropout inactive), even with autodiff: running statistics,
     // so one example's logits do not depend on the rest of the batch.
     let whole = net
@@ -114,21 +95,7 @@ fn batch_norm_uses_running_statistics_outside_a_training_step() {
 fn resnet18_learns_a_small_problem() {
     let _rng = rng_lock();
     // Two classes of 8x8 images: bright left half vs bright right half, with noise.
-    let shape = ExampleShape::new(1, 8, 8);
-    let mut features = Vec::new();
-    let mut labels = Vec::new();
-    for i in 0..64 {
-        let class = i % 2;
-        for r in 0..8 {
-            for c in 0..8 {
-                let bright = (c < 4) == (class == 0);
-                let noise = ((i * 31 + r * 7 + c * 13) % 17) as f32 / 17.0 - 0.5;
-                features.push(if bright { 1.0 } else { -1.0 } + 0.5 * noise);
-            }
-        }
-        labels.push(class as u32);
-    }
-    let data = LabeledSet::new(shape, 2, features, labels).unwrap();
+    let data = bright_halves(8);
     let mut reg = Regularization::preset("none").unwrap();
     reg.optimizer = OptimizerKind::Adam;
     reg.lr = 1e-3;

@@ -2,6 +2,10 @@
 //! seeding, MC dropout, SWA.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::rng_lock;
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::{AutodiffModule, Module};
 use burn::tensor::Tensor;
@@ -12,14 +16,6 @@ use sieve_bench_core::{
 use sieve_datasets::{generate_synthetic, ExampleShape, LabeledSet, SyntheticConfig};
 
 type Cpu = Autodiff<Flex>;
-
-/// burn's backend RNG is process-wide and the test harness runs tests on several
-/// threads: tests that seed it take this lock so seeds are not interleaved.
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn separable(shape: ExampleShape, seed: u64) -> LabeledSet {
     let config = SyntheticConfig {

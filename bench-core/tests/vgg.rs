@@ -4,38 +4,21 @@
 //! a small problem.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{bright_halves, image_batch, rng_lock};
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use sieve_bench_core::train::{train_model, TrainRequest};
 use sieve_bench_core::{
     vgg_first_padding, vgg_parameter_count, ModelKind, ModelSpec, Network, OptimizerKind,
     Regularization, VGG11_LAYERS, VGG16_LAYERS,
 };
-use sieve_datasets::{ExampleShape, LabeledSet};
+use sieve_datasets::ExampleShape;
 
 type Cpu = Autodiff<Flex>;
-
-/// The backend's random generator is process-wide: tests that build networks take turns.
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn batch<B: burn::tensor::backend::Backend>(
-    shape: ExampleShape,
-    n: usize,
-    device: &B::Device,
-) -> Tensor<B, 4> {
-    let values: Vec<f32> = (0..n * shape.len())
-        .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
-        .collect();
-    Tensor::from_data(
-        TensorData::new(values, [n, shape.channels, shape.height, shape.width]),
-        device,
-    )
-}
 
 #[test]
 fn both_vggs_have_the_published_weight_counts_for_grey_and_colour_images() {
@@ -56,10 +39,10 @@ fn both_vggs_have_the_published_weight_counts_for_grey_and_colour_images() {
                 convs + 4 * bn_channels + head - if shape.channels == 1 { 64 * 2 * 9 } else { 0 };
             assert_eq!(net.num_params() as u128, expected, "{kind:?} {shape}");
             assert_eq!(vgg_parameter_count(layers, shape.channels, 10), expected);
-            let logits = net.forward(batch::<Flex>(shape, 2, &FlexDevice), 0.0, false);
+            let logits = net.forward(image_batch::<Flex>(shape, 2, &FlexDevice), 0.0, false);
             assert_eq!(logits.dims(), [2, 10]);
             assert_eq!(
-                net.embed(batch::<Flex>(shape, 2, &FlexDevice), 0.0, false)
+                net.embed(image_batch::<Flex>(shape, 2, &FlexDevice), 0.0, false)
                     .dims(),
                 [2, 512]
             );
@@ -89,7 +72,7 @@ fn the_model_carries_its_dropout_and_batch_norm_scores_with_running_statistics()
     // TorchAL's dropout 0.5 after the 4,096 hidden units; none before the classifier,
     // whatever the regularization says.
     assert_eq!(net.dropout_sites(0.3), vec![(4096, 0.5), (512, 0.0)]);
-    let x = batch::<Cpu>(shape, 4, &FlexDevice);
+    let x = image_batch::<Cpu>(shape, 4, &FlexDevice);
     let scored = |net: &Network<Cpu>, x: Tensor<Cpu, 4>| {
         net.forward(x, 0.0, false)
             .into_data()
@@ -135,21 +118,7 @@ fn the_model_carries_its_dropout_and_batch_norm_scores_with_running_statistics()
 fn vgg11_learns_a_small_problem() {
     let _rng = rng_lock();
     // Two classes of 28x28 images: bright left half vs bright right half, with noise.
-    let shape = ExampleShape::new(1, 28, 28);
-    let mut features = Vec::new();
-    let mut labels = Vec::new();
-    for i in 0..64 {
-        let class = i % 2;
-        for r in 0..28 {
-            for c in 0..28 {
-                let bright = (c < 14) == (class == 0);
-                let noise = ((i * 31 + r * 7 + c * 13) % 17) as f32 / 17.0 - 0.5;
-                features.push(if bright { 1.0 } else { -1.0 } + 0.5 * noise);
-            }
-        }
-        labels.push(class as u32);
-    }
-    let data = LabeledSet::new(shape, 2, features, labels).unwrap();
+    let data = bright_halves(28);
     let mut reg = Regularization::preset("none").unwrap();
     reg.optimizer = OptimizerKind::Adam;
     reg.lr = 1e-4;
