@@ -274,6 +274,9 @@ params = { iterations = 5, batch_real = 16 }
 
 [[method]]
 name = "nn_pseudo_label"
+
+[[method]]
+name = "labeled_steps_matched"
 "#;
 
 #[test]
@@ -283,8 +286,8 @@ fn every_buffer_method_runs_and_the_semi_supervised_setting_labels_the_same_rows
     let out = tmp.path().join("out");
     run(&config, &out);
     let rows = untimed_records(&out);
-    // 2 labeled fractions x 6 methods x 15 entries, all ok.
-    assert_eq!(rows.len(), 2 * 6 * 15);
+    // 2 labeled fractions x 7 methods x 15 entries, all ok.
+    assert_eq!(rows.len(), 2 * 7 * 15);
     assert!(rows.iter().all(|r| r.is_ok()));
     let cell = |axis: &str, method: &str, round: u32| {
         rows.iter()
@@ -309,6 +312,20 @@ fn every_buffer_method_runs_and_the_semi_supervised_setting_labels_the_same_rows
     // With every row labeled it has nothing to pseudo-label: one pass, like random.
     assert_eq!(
         steps("class_il_b40", "nn_pseudo_label"),
+        steps("class_il_b40", "random")
+    );
+    // Its control trains exactly as many steps, on the labeled rows only, and so ends
+    // elsewhere; with every row labeled it too is one pass.
+    assert_eq!(
+        steps(semi, "labeled_steps_matched"),
+        steps(semi, "nn_pseudo_label")
+    );
+    assert_ne!(
+        cell(semi, "labeled_steps_matched", 0).metric(Metric::TEST_LOSS),
+        cell(semi, "nn_pseudo_label", 0).metric(Metric::TEST_LOSS)
+    );
+    assert_eq!(
+        steps("class_il_b40", "labeled_steps_matched"),
         steps("class_il_b40", "random")
     );
 }

@@ -204,6 +204,10 @@ fn replay_draws_distinct_buffer_rows_and_the_registry_knows_its_methods() {
             matches!(info.name, "reservoir" | "ring" | "gdumb")
         );
         assert_eq!(built.uses_unlabeled(), info.name == "nn_pseudo_label");
+        assert_eq!(
+            built.semi_supervised_only(),
+            matches!(info.name, "nn_pseudo_label" | "labeled_steps_matched")
+        );
         // Parameterless methods keep the `{}` their trial ids always hashed.
         assert_eq!(built.params_json() == "{}", info.params.is_empty());
     }

@@ -32,7 +32,7 @@ use sieve_bench_core::train::{
     TrainObserver, TrainOutcome, TrainRequest,
 };
 use sieve_bench_core::{
-    derive_seed, strategy_rng, Matrix, ModelView, Network, SeedStream, TrainedModel,
+    derive_seed, strategy_rng, Matrix, ModelView, Network, Regularization, SeedStream, TrainedModel,
 };
 use sieve_datasets::{LabeledSet, ScenarioData};
 use sieve_strategies::continual::{
@@ -124,12 +124,12 @@ impl ContinualProtocol {
                 format!("every value must be in (0, 1], got {bad}"),
             ));
         }
-        if let Some(m) = methods.iter().find(|m| m.uses_unlabeled()) {
+        if let Some(m) = methods.iter().find(|m| m.semi_supervised_only()) {
             if fractions.iter().all(|&f| f >= 1.0) {
                 return Err(invalid(
                     origin,
                     "labeled_fraction",
-                    format!("method `{}` trains on unlabeled rows: give a labeled_fraction below 1, e.g. `labeled_fraction = [0.05]`", m.name()),
+                    format!("method `{}` belongs to the semi-supervised setting: give a labeled_fraction below 1, e.g. `labeled_fraction = [0.05]`", m.name()),
                 ));
             }
         }
@@ -416,6 +416,44 @@ impl ContinualProtocol {
                     &mut replay,
                 )
                 .map_err(|e| format!("task {t}: pseudo-labeled pass: {e}"))?;
+                trained.steps += first.steps;
+                trained.epochs += first.epochs;
+            }
+            if *method == BufferMethod::LabeledStepsMatched && labeled.len() < task_rows.len() {
+                // The control: the labeled rows again, for as many steps as
+                // nn_pseudo_label's second pass over every row of the task.
+                let matched = Regularization {
+                    min_steps: reg
+                        .min_steps
+                        .max(reg.epochs * task_rows.len().div_ceil(reg.batch_size.max(1))),
+                    ..reg.clone()
+                };
+                let train_set = owned.as_ref().unwrap_or(&data.pool);
+                let mut replay = Replay {
+                    method,
+                    buffer: &mut buffer,
+                    rng: &mut rng,
+                    count: reg.batch_size,
+                    labels: &train_set.labels,
+                };
+                let first = trained;
+                trained = train_model_observed::<B>(
+                    TrainRequest {
+                        spec,
+                        regularization: &matched,
+                        data: train_set,
+                        indices: &labeled,
+                        classes,
+                        init_seed: seeds.model_init(0),
+                        train_seed: derive_seed(seeds.training(t), &["pseudo-labels"]),
+                        warm_start: Some(first.model),
+                        example_weights: None,
+                        device,
+                    },
+                    &mut |_, _| {},
+                    &mut replay,
+                )
+                .map_err(|e| format!("task {t}: steps-matched pass: {e}"))?;
                 trained.steps += first.steps;
                 trained.epochs += first.epochs;
             }

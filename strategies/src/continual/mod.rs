@@ -15,7 +15,9 @@
 //! - `dm` — a condensed buffer: the same quotas of synthetic images learned from each new
 //!   class by distribution matching;
 //! - `nn_pseudo_label` — for the semi-supervised setting: `random`'s buffer, and each
-//!   task's unlabeled rows trained on with soft nearest-neighbour pseudo-labels.
+//!   task's unlabeled rows trained on with soft nearest-neighbour pseudo-labels;
+//! - `labeled_steps_matched` — its compute-matched control: the same buffer and a second
+//!   pass of as many steps, on the labeled rows only.
 
 mod balanced;
 mod condensed;
@@ -50,6 +52,8 @@ pub enum BufferMethod {
     Condensed(DmParams),
     /// `random`'s buffer plus pseudo-labels for the unlabeled rows.
     NnPseudoLabel(PseudoLabelParams),
+    /// `random`'s buffer plus a labeled-only second pass of `nn_pseudo_label`'s length.
+    LabeledStepsMatched,
 }
 
 /// One registered method.
@@ -126,6 +130,12 @@ static REGISTRY: &[BufferInfo] = &[
             parse("nn_pseudo_label", v, PseudoLabelParams::default())
                 .map(BufferMethod::NnPseudoLabel)
         },
+    },
+    BufferInfo {
+        name: "labeled_steps_matched",
+        summary: "semi-supervised control: random's buffer; each task retrains on its labeled rows only, as many steps as nn_pseudo_label's second pass",
+        params: &[],
+        build: |v| no_params(v).map(|()| BufferMethod::LabeledStepsMatched),
     },
 ];
 
@@ -210,6 +220,7 @@ impl BufferMethod {
             BufferMethod::KCenter => "kcenter",
             BufferMethod::Condensed(_) => "dm",
             BufferMethod::NnPseudoLabel(_) => "nn_pseudo_label",
+            BufferMethod::LabeledStepsMatched => "labeled_steps_matched",
         }
     }
 
@@ -240,6 +251,15 @@ impl BufferMethod {
     /// Whether the method trains on the unlabeled rows of the semi-supervised setting.
     pub fn uses_unlabeled(&self) -> bool {
         matches!(self, BufferMethod::NnPseudoLabel(_))
+    }
+
+    /// Whether the method only means something in the semi-supervised setting (it needs
+    /// a `labeled_fraction` below 1).
+    pub fn semi_supervised_only(&self) -> bool {
+        matches!(
+            self,
+            BufferMethod::NnPseudoLabel(_) | BufferMethod::LabeledStepsMatched
+        )
     }
 
     /// One training step's rows offered to the buffer (`labels`: of every row).
@@ -274,7 +294,9 @@ impl BufferMethod {
                 stream::close_ring(buffer, buffer.capacity / end.tasks.max(1));
                 return Ok(());
             }
-            BufferMethod::Random | BufferMethod::NnPseudoLabel(_) => Exemplars::Random,
+            BufferMethod::Random
+            | BufferMethod::NnPseudoLabel(_)
+            | BufferMethod::LabeledStepsMatched => Exemplars::Random,
             BufferMethod::Herding => Exemplars::Herding,
             BufferMethod::KCenter => Exemplars::KCenter,
         };
