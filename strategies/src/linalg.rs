@@ -5,6 +5,17 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{Matrix, StrategyError};
 
+/// Rows scaled to unit length (a zero row stays zero).
+pub fn normalized(points: &Matrix) -> Matrix {
+    let mut data = Vec::with_capacity(points.rows * points.cols);
+    for row in points.iter_rows() {
+        let norm = dot(row, row).sqrt();
+        let scale = if norm > 0.0 { (1.0 / norm) as f32 } else { 0.0 };
+        data.extend(row.iter().map(|&v| v * scale));
+    }
+    Matrix::new(points.rows, points.cols, data)
+}
+
 /// Dot product accumulated in f64 (so factorised and materialised forms agree closely).
 pub fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter()

@@ -150,14 +150,7 @@ fn herding_keeps_the_examples_whose_mean_is_the_class_mean() {
     herding
         .end_task(
             &mut buffer,
-            &TaskEnd {
-                task_rows: &rows,
-                labels: &labels,
-                tasks: 1,
-                task: 0,
-                classes_seen: &[0],
-                embeddings: Some(&embeddings),
-            },
+            &end(&rows, &labels, 0, &[0], Some(&embeddings)),
             &mut ChaCha8Rng::seed_from_u64(0),
         )
         .unwrap();
@@ -335,14 +328,7 @@ fn kcenter_covers_every_cluster_of_the_class() {
         kcenter
             .end_task(
                 &mut buffer,
-                &TaskEnd {
-                    task_rows: &rows,
-                    labels: &labels,
-                    tasks: 1,
-                    task: 0,
-                    classes_seen: &[0],
-                    embeddings: Some(&embeddings),
-                },
+                &end(&rows, &labels, 0, &[0], Some(&embeddings)),
                 &mut ChaCha8Rng::seed_from_u64(seed),
             )
             .unwrap();

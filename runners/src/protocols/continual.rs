@@ -300,45 +300,24 @@ impl ContinualProtocol {
                 task_rows.clone()
             };
             let started = std::time::Instant::now();
-            let train_set = owned.as_ref().unwrap_or(&data.pool);
-            let train = |indices: &[usize],
-                         warm: Option<Network<B::InnerBackend>>,
-                         seed: u64,
-                         buffer: &mut ReplayBuffer,
-                         rng: &mut ChaCha8Rng|
-             -> Result<TrainOutcome<B::InnerBackend>, String> {
-                let mut replay = Replay {
-                    method,
-                    buffer,
-                    rng,
-                    count: reg.batch_size,
-                    labels: &train_set.labels,
-                };
-                train_model_observed::<B>(
-                    TrainRequest {
-                        spec,
-                        regularization: reg,
-                        data: train_set,
-                        indices,
-                        classes,
-                        init_seed: seeds.model_init(0),
-                        train_seed: seed,
-                        warm_start: warm,
-                        example_weights: None,
-                        device,
-                    },
-                    &mut |_, _| {},
-                    &mut replay,
-                )
-                .map_err(|e| format!("task {t}: {e}"))
+            let pass = TaskPass::<B> {
+                spec,
+                method,
+                classes,
+                init_seed: seeds.model_init(0),
+                device,
             };
-            let mut trained = train(
-                &labeled,
-                model.take(),
-                seeds.training(t),
-                &mut buffer,
-                &mut rng,
-            )?;
+            let mut trained = pass
+                .train(
+                    owned.as_ref().unwrap_or(&data.pool),
+                    &labeled,
+                    reg,
+                    model.take(),
+                    seeds.training(t),
+                    &mut buffer,
+                    &mut rng,
+                )
+                .map_err(|e| format!("task {t}: {e}"))?;
             let view = |model: &Network<B::InnerBackend>, set: &LabeledSet, rows: &[usize]| {
                 TrainedModel {
                     model: model.clone(),
@@ -353,10 +332,13 @@ impl ContinualProtocol {
                 .embeddings(rows)
                 .map_err(|e| format!("task {t}: {e}"))
             };
-            let mut pseudo_labels = Vec::new();
-            if let BufferMethod::NnPseudoLabel(params) = method {
-                if labeled.len() < task_rows.len() {
+            // A second, warm pass over the task: nn_pseudo_label's on the labeled and
+            // pseudo-labeled rows, or its control's on the labeled rows for as many steps.
+            let unlabeled_left = labeled.len() < task_rows.len();
+            let second: Option<(Vec<usize>, Regularization, &str)> = match method {
+                BufferMethod::NnPseudoLabel(params) if unlabeled_left => {
                     // Soft nearest neighbours among the labeled rows and the buffer.
+                    let train_set = owned.as_ref().unwrap_or(&data.pool);
                     let unlabeled: Vec<usize> = task_rows
                         .iter()
                         .copied()
@@ -372,88 +354,52 @@ impl ContinualProtocol {
                         &view(&trained.model, train_set, &unlabeled)?,
                         params.temperature,
                     );
-                    pseudo_labels = unlabeled
+                    let pseudo_labels: Vec<(usize, u32)> = unlabeled
                         .into_iter()
                         .zip(guesses)
                         .filter(|(_, g)| f64::from(g.confidence) >= params.threshold)
                         .map(|(r, g)| (r, g.class))
                         .collect();
+                    if pseudo_labels.is_empty() {
+                        None
+                    } else {
+                        let copy = owned.as_mut().ok_or_else(|| {
+                            format!("task {t}: no copy of the pool to pseudo-label")
+                        })?;
+                        for &(r, class) in &pseudo_labels {
+                            copy.labels[r] = class;
+                        }
+                        let mut rows = labeled.clone();
+                        rows.extend(pseudo_labels.iter().map(|&(r, _)| r));
+                        rows.sort_unstable();
+                        Some((rows, reg.clone(), "pseudo-labeled pass"))
+                    }
                 }
-            }
-            if !pseudo_labels.is_empty() {
-                let copy = owned
-                    .as_mut()
-                    .ok_or_else(|| format!("task {t}: no copy of the pool to pseudo-label"))?;
-                for &(r, class) in &pseudo_labels {
-                    copy.labels[r] = class;
+                BufferMethod::LabeledStepsMatched if unlabeled_left => {
+                    // nn_pseudo_label's second pass covers every row of the task.
+                    let matched = Regularization {
+                        min_steps: reg
+                            .min_steps
+                            .max(reg.epochs * task_rows.len().div_ceil(reg.batch_size.max(1))),
+                        ..reg.clone()
+                    };
+                    Some((labeled.clone(), matched, "steps-matched pass"))
                 }
-                let train_set = owned.as_ref().unwrap_or(&data.pool);
-                let mut rows = labeled.clone();
-                rows.extend(pseudo_labels.iter().map(|&(r, _)| r));
-                rows.sort_unstable();
-                let mut replay = Replay {
-                    method,
-                    buffer: &mut buffer,
-                    rng: &mut rng,
-                    count: reg.batch_size,
-                    labels: &train_set.labels,
-                };
+                _ => None,
+            };
+            if let Some((rows, pass_reg, what)) = second {
                 let first = trained;
-                trained = train_model_observed::<B>(
-                    TrainRequest {
-                        spec,
-                        regularization: reg,
-                        data: train_set,
-                        indices: &rows,
-                        classes,
-                        init_seed: seeds.model_init(0),
-                        train_seed: derive_seed(seeds.training(t), &["pseudo-labels"]),
-                        warm_start: Some(first.model),
-                        example_weights: None,
-                        device,
-                    },
-                    &mut |_, _| {},
-                    &mut replay,
-                )
-                .map_err(|e| format!("task {t}: pseudo-labeled pass: {e}"))?;
-                trained.steps += first.steps;
-                trained.epochs += first.epochs;
-            }
-            if *method == BufferMethod::LabeledStepsMatched && labeled.len() < task_rows.len() {
-                // The control: the labeled rows again, for as many steps as
-                // nn_pseudo_label's second pass over every row of the task.
-                let matched = Regularization {
-                    min_steps: reg
-                        .min_steps
-                        .max(reg.epochs * task_rows.len().div_ceil(reg.batch_size.max(1))),
-                    ..reg.clone()
-                };
-                let train_set = owned.as_ref().unwrap_or(&data.pool);
-                let mut replay = Replay {
-                    method,
-                    buffer: &mut buffer,
-                    rng: &mut rng,
-                    count: reg.batch_size,
-                    labels: &train_set.labels,
-                };
-                let first = trained;
-                trained = train_model_observed::<B>(
-                    TrainRequest {
-                        spec,
-                        regularization: &matched,
-                        data: train_set,
-                        indices: &labeled,
-                        classes,
-                        init_seed: seeds.model_init(0),
-                        train_seed: derive_seed(seeds.training(t), &["pseudo-labels"]),
-                        warm_start: Some(first.model),
-                        example_weights: None,
-                        device,
-                    },
-                    &mut |_, _| {},
-                    &mut replay,
-                )
-                .map_err(|e| format!("task {t}: steps-matched pass: {e}"))?;
+                trained = pass
+                    .train(
+                        owned.as_ref().unwrap_or(&data.pool),
+                        &rows,
+                        &pass_reg,
+                        Some(first.model),
+                        derive_seed(seeds.training(t), &["pseudo-labels"]),
+                        &mut buffer,
+                        &mut rng,
+                    )
+                    .map_err(|e| format!("task {t}: {what}: {e}"))?;
                 trained.steps += first.steps;
                 trained.epochs += first.epochs;
             }
@@ -573,6 +519,56 @@ fn labeled_rows(task_rows: &[usize], labels: &[u32], fraction: f64, seed: u64) -
     }
     kept.sort_unstable();
     kept
+}
+
+/// What every training pass of a trial shares; a pass adds its set, rows, regularization,
+/// starting weights and data order.
+struct TaskPass<'a, B: AutodiffBackend> {
+    spec: &'a sieve_bench_core::ModelSpec,
+    method: &'a BufferMethod,
+    classes: usize,
+    init_seed: u64,
+    device: &'a B::Device,
+}
+
+impl<B: AutodiffBackend> TaskPass<'_, B> {
+    /// Trains `indices` of `set`, each step with its replayed buffer rows.
+    #[allow(clippy::too_many_arguments)]
+    fn train(
+        &self,
+        set: &LabeledSet,
+        indices: &[usize],
+        regularization: &Regularization,
+        warm_start: Option<Network<B::InnerBackend>>,
+        train_seed: u64,
+        buffer: &mut ReplayBuffer,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<TrainOutcome<B::InnerBackend>, String> {
+        let mut replay = Replay {
+            method: self.method,
+            buffer,
+            rng,
+            count: regularization.batch_size,
+            labels: &set.labels,
+        };
+        train_model_observed::<B>(
+            TrainRequest {
+                spec: self.spec,
+                regularization,
+                data: set,
+                indices,
+                classes: self.classes,
+                init_seed: self.init_seed,
+                train_seed,
+                warm_start,
+                example_weights: None,
+                device: self.device,
+            },
+            &mut |_, _| {},
+            &mut replay,
+        )
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// Task-incremental inference: probabilities outside the task's classes set to 0 and the

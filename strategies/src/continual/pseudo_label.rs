@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use sieve_bench_core::{Matrix, StrategyError};
 
+use crate::linalg::normalized;
 use crate::params::{in_range, ValidateParams};
 
 /// The method's parameters.
@@ -55,8 +56,8 @@ pub fn soft_nearest_neighbour_labels(
     queries: &Matrix,
     temperature: f64,
 ) -> Vec<PseudoLabel> {
-    let support_n = normalised(support);
-    let queries_n = normalised(queries);
+    let support_n = normalized(support);
+    let queries_n = normalized(queries);
     let classes = support_labels
         .iter()
         .map(|&c| c as usize + 1)
@@ -96,20 +97,4 @@ pub fn soft_nearest_neighbour_labels(
             }
         })
         .collect()
-}
-
-/// Rows scaled to unit length.
-fn normalised(m: &Matrix) -> Matrix {
-    let mut data = m.data.clone();
-    if m.cols > 0 {
-        for row in data.chunks_exact_mut(m.cols) {
-            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                for v in row.iter_mut() {
-                    *v /= norm;
-                }
-            }
-        }
-    }
-    Matrix::new(m.rows, m.cols, data)
 }

@@ -19,16 +19,7 @@ use sieve_bench_core::Matrix;
 
 use crate::linalg::{dot, standard_normal};
 
-/// Rows scaled to unit length (a zero row stays zero).
-pub fn normalized(points: &Matrix) -> Matrix {
-    let mut data = Vec::with_capacity(points.rows * points.cols);
-    for row in points.iter_rows() {
-        let norm = dot(row, row).sqrt();
-        let scale = if norm > 0.0 { (1.0 / norm) as f32 } else { 0.0 };
-        data.extend(row.iter().map(|&v| v * scale));
-    }
-    Matrix::new(points.rows, points.cols, data)
-}
+pub use crate::linalg::normalized;
 
 /// The smallest leaf that still gives every example `knn` other candidates after a
 /// median split: a split cell has more than `leaf_size` members, so each half has at
