@@ -8,10 +8,12 @@ mod common;
 use common::rng_lock;
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use burn::module::AutodiffModule;
+use burn::tensor::{Tensor, TensorData};
 use sieve_bench_core::bim::bim_norms;
 use sieve_bench_core::deepfool::deepfool_norms;
-use sieve_bench_core::train::{predict_probabilities, train_model, TrainRequest};
-use sieve_bench_core::{ModelKind, ModelSpec, OptimizerKind, Regularization};
+use sieve_bench_core::train::{predict_probabilities, read_f32, train_model, TrainRequest};
+use sieve_bench_core::{ModelKind, ModelSpec, Network, OptimizerKind, Regularization};
 use sieve_datasets::{ExampleShape, LabeledSet};
 
 type Cpu = Autodiff<Flex>;
@@ -153,5 +155,129 @@ fn bim_takes_whole_epsilon_steps_and_more_of_them_far_from_the_boundary() {
         bim_norms::<Cpu>(&trained.model, &data, &rows, 32, epsilon, 1, &FlexDevice).unwrap();
     for n in capped {
         assert!((f64::from(n) - 2.0 * epsilon * epsilon).abs() < 1e-6, "{n}");
+    }
+}
+
+/// Three classes on a line: x < -1 is class 0, -1 < x < 1 class 1, x > 1 class 2.
+fn three_bands() -> LabeledSet {
+    let mut features = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..90 {
+        let x = (i as f32 - 44.5) / 15.0;
+        features.extend([x, ((i * 7) % 5) as f32 / 10.0 - 0.2]);
+        labels.push(if x < -1.0 { 0 } else if x < 1.0 { 1 } else { 2 });
+    }
+    LabeledSet::new(ExampleShape::flat(2), 3, features, labels).unwrap()
+}
+
+/// The first largest value's index (torch's argmax and sieve's).
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in row.iter().enumerate() {
+        if *v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// DeepCore's DeepFool loop written plainly: one example at a time, one forward and
+/// backward per class per iteration, every iteration up to `max_iter` until the
+/// prediction changes.
+fn reference_norm(model: &Network<Flex>, example: &[f32], max_iter: usize) -> f64 {
+    let network = Network::<Cpu>::from_inner(model.clone());
+    let tensor = |x: &[f32]| {
+        Tensor::<Flex, 4>::from_data(TensorData::new(x.to_vec(), [1, 1, 1, x.len()]), &FlexDevice)
+    };
+    let logits = |x: &[f32]| read_f32(network.valid().forward(tensor(x), 0.0, false)).unwrap();
+    let gradient = |x: &[f32], k: usize| {
+        let leaf = Tensor::<Cpu, 4>::from_inner(tensor(x)).require_grad();
+        let grads = network.forward(leaf.clone(), 0.0, false).slice([0..1, k..k + 1]).sum().backward();
+        read_f32(leaf.grad(&grads).unwrap()).unwrap()
+    };
+    let mut x = example.to_vec();
+    let mut total = vec![0.0f64; x.len()];
+    let original = argmax(&logits(&x));
+    for _ in 0..max_iter {
+        let f = logits(&x);
+        if argmax(&f) != original {
+            break;
+        }
+        let g0 = gradient(&x, original);
+        let mut best: Option<(f64, f64, Vec<f32>)> = None;
+        for k in (0..f.len()).filter(|&k| k != original) {
+            let w: Vec<f32> = gradient(&x, k).iter().zip(&g0).map(|(a, b)| a - b).collect();
+            let norm2 = w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().max(1e-12);
+            let gap = f64::from(f[k] - f[original]).abs();
+            if best.as_ref().is_none_or(|(d, ..)| gap / norm2.sqrt() < *d) {
+                best = Some((gap / norm2.sqrt(), gap / norm2, w));
+            }
+        }
+        let (_, step, w) = best.unwrap();
+        for (d, wd) in w.iter().enumerate() {
+            let r = step * f64::from(*wd);
+            total[d] += r;
+            x[d] += r as f32;
+        }
+    }
+    total.iter().map(|r| r * r).sum()
+}
+
+/// The batched attack (all classes' gradients in one pass, examples replaced as they
+/// finish, ties stopped early) gives the plain loop's norms, whatever the batch size.
+#[test]
+fn batched_deepfool_matches_the_plain_loop_at_every_batch_size() {
+    let _rng = rng_lock();
+    let data = three_bands();
+    let mut reg = Regularization::preset("none").unwrap();
+    reg.optimizer = OptimizerKind::Adam;
+    reg.lr = 0.02;
+    reg.epochs = 40;
+    reg.batch_size = 16;
+    let spec = ModelSpec {
+        hidden: Some(vec![16]),
+        ..ModelSpec::of(ModelKind::Mlp)
+    };
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let trained = train_model::<Cpu>(
+        TrainRequest {
+            spec: &spec,
+            regularization: &reg,
+            data: &data,
+            indices: &rows,
+            classes: 3,
+            init_seed: 3,
+            train_seed: 4,
+            warm_start: None,
+            example_weights: None,
+            device: &FlexDevice,
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let expected: Vec<f64> = rows
+        .iter()
+        .map(|&i| reference_norm(&trained.model, data.example(i), 50))
+        .collect();
+    // Both neighbouring classes are reachable from the middle band: the attack chose
+    // among more than one class for some examples.
+    assert!(expected.iter().all(|v| v.is_finite()));
+    for batch in [3, 7, 64, 512] {
+        let norms = deepfool_norms::<Cpu>(&trained.model, &data, &rows, batch, 50, &FlexDevice).unwrap();
+        for (i, (got, want)) in norms.iter().zip(&expected).enumerate() {
+            let got = f64::from(*got);
+            assert!(
+                (got - want).abs() <= 1e-4 * want.max(1.0),
+                "batch {batch}, example {i}: {got} vs the plain loop's {want}"
+            );
+        }
+    }
+    // max_iter = 0 takes no step; one iteration at most one.
+    let none = deepfool_norms::<Cpu>(&trained.model, &data, &rows, 8, 0, &FlexDevice).unwrap();
+    assert!(none.iter().all(|&v| v == 0.0));
+    let one = deepfool_norms::<Cpu>(&trained.model, &data, &rows, 8, 1, &FlexDevice).unwrap();
+    for (i, &v) in one.iter().enumerate() {
+        let want = reference_norm(&trained.model, data.example(i), 1);
+        assert!((f64::from(v) - want).abs() <= 1e-4 * want.max(1.0), "{i}: {v} vs {want}");
     }
 }

@@ -276,6 +276,38 @@ enum BenchCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+    /// Seconds per example of an adversarial attack (DeepFool or BIM) on a model trained
+    /// first on the whole train split: what the `deepfool` coreset method and DFAL / BIM
+    /// selection spend.
+    Attack {
+        /// deepfool or bim.
+        #[arg(long, default_value = "deepfool")]
+        method: String,
+        /// Data source: digits, idx, cifar10, cifar100 or synthetic.
+        #[arg(long, default_value = "idx")]
+        source: String,
+        /// Folder of the data files (idx, cifar10, cifar100).
+        #[arg(long)]
+        path: Option<PathBuf>,
+        #[arg(long, default_value = "lenet")]
+        model: String,
+        /// Epochs of training before the attack.
+        #[arg(long, default_value_t = 2)]
+        train_epochs: usize,
+        /// Attacked examples (the first rows of the train split).
+        #[arg(long, default_value_t = 2000)]
+        examples: usize,
+        #[arg(long, default_value_t = 512)]
+        batch_size: usize,
+        /// At most this many iterations per example (DeepCore's DeepFool: 50).
+        #[arg(long, default_value_t = 50)]
+        max_iter: usize,
+        /// BIM's step.
+        #[arg(long, default_value_t = 0.05)]
+        epsilon: f64,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
     /// Train each built-in model in sieve and in its PyTorch twin on the same labeled
     /// subsets; report both accuracies and the interval of the paired difference.
     Fidelity {
@@ -573,6 +605,36 @@ wrote {}", s.array.display(), s.merge.display());
                     println!(
                         "{} on {}: ipc {}, batch_real {}, ConvNet width {}, dsa {}: {:.1} ms per step (mean of {})",
                         r.method, r.device, r.ipc, r.batch_real, r.width, r.dsa, r.iteration_ms, r.iterations
+                    );
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Command::Bench(BenchCommand::Attack { method, source, path, model, train_epochs, examples, batch_size, max_iter, epsilon, device }) => {
+            let options = bench_options(&source, path, &model, batch_size, train_epochs, &device).and_then(|o| {
+                let method: bench::AttackMethod = parse_enum(&method)
+                    .map_err(|_| format!("--method: expected deepfool or bim, got `{method}`"))?;
+                if examples == 0 || max_iter == 0 {
+                    return Err("--examples and --max-iter must be at least 1".to_string());
+                }
+                if !(epsilon.is_finite() && epsilon > 0.0) {
+                    return Err(format!("--epsilon must be a positive number, got {epsilon}"));
+                }
+                Ok(bench::AttackBenchOptions {
+                    method, source: o.source, path: o.path, model: o.model, train_epochs, examples,
+                    batch_size: o.batch_size, max_iter, epsilon, device: o.device,
+                })
+            });
+            match options {
+                Ok(options) => bench::bench_attack(options).map(|r| {
+                    println!(
+                        "{:?} on {}, {} ({:.1}% test accuracy): {} examples in {:.1} s = {:.2} ms each; the {} training rows would take {:.0} s; mean squared norm {:.4}",
+                        r.method, r.device, r.model, r.test_accuracy * 100.0, r.examples, r.seconds, r.ms_per_example,
+                        r.train_split_examples, r.train_split_seconds, r.mean_norm
                     );
                     println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 }),

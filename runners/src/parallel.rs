@@ -41,6 +41,22 @@ pub(crate) struct ParallelRun<'a> {
     pub quiet: bool,
 }
 
+/// rayon's thread-count variable, which burn's CPU backend reads.
+const RAYON_THREADS_ENV: &str = "RAYON_NUM_THREADS";
+
+/// Threads for each of `jobs` workers: the machine's cores shared out (at least one
+/// each), so N workers do not start N × cores threads that fight for the cores. Small
+/// models gain little from a second thread (LeNet at batch 64: 31.7 ms a step on one
+/// thread, 27.9 ms on two) and nearly twice the throughput from a second worker. `None`
+/// when the user set `RAYON_NUM_THREADS`: the workers inherit theirs.
+fn worker_threads(jobs: usize) -> Option<usize> {
+    if std::env::var_os(RAYON_THREADS_ENV).is_some() {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Some((cores / jobs.max(1)).max(1))
+}
+
 /// A line from a worker, or its end.
 enum Event {
     Line(String),
@@ -81,8 +97,13 @@ pub(crate) fn run_parallel(run: ParallelRun<'_>) -> anyhow::Result<()> {
     };
     let (sender, events) = mpsc::channel::<(usize, Event)>();
     let mut workers = Vec::new();
+    let threads = worker_threads(run.jobs);
     for w in 0..run.jobs.min(queue.pending.len()) {
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if let Some(threads) = threads {
+            command.env(RAYON_THREADS_ENV, threads.to_string());
+        }
+        let mut child = command
             .arg("worker")
             .arg(run.config)
             .arg("--out")

@@ -1,11 +1,13 @@
 //! `sieve bench ...`: performance and fidelity benchmarks, the numbers docs/benchmarks.md
 //! records.
 
+pub mod attack;
 pub mod condense;
 pub mod epoch;
 pub mod fidelity;
 pub mod step;
 
+pub use attack::{bench_attack, AttackBenchOptions, AttackBenchResult, AttackMethod};
 pub use condense::{bench_condense, CondenseBenchOptions, CondenseBenchResult};
 pub use epoch::{bench_epoch, EpochBenchOptions, EpochBenchResult};
 pub use fidelity::{bench_fidelity, FidelityOptions};
