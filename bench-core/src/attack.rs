@@ -7,7 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use crate::bim::bim_norms;
 use crate::deepfool::deepfool_norms;
 use crate::view::{LinearHead, PreviousOutputs};
-use crate::{CoreError, Matrix, ModelView, TrainedModel};
+use crate::{CoreError, Matrix, ModelView, PretextSource, RotationPretext, TrainedModel};
 
 /// Which attack, with its settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub enum Attack {
 /// autodiff backend whose inner backend holds the model.
 pub struct AttackableModel<'a, B: AutodiffBackend> {
     pub trained: TrainedModel<'a, B::InnerBackend>,
+    /// The pool's pretext training (PT4AL), when the protocol offers it.
+    pub pretext: Option<&'a dyn PretextSource>,
 }
 
 impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
@@ -47,6 +49,27 @@ impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
     }
     fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
         self.trained.previous_probabilities(indices)
+    }
+    fn rotation_losses(
+        &self,
+        indices: &[usize],
+        pretext: &RotationPretext,
+    ) -> Result<Vec<f32>, CoreError> {
+        let Some(source) = self.pretext else {
+            return Err(CoreError::invalid(
+                "model",
+                "this protocol offers no pretext training of the pool (rotation losses)",
+            ));
+        };
+        let losses = source.rotation_losses(pretext)?;
+        indices
+            .iter()
+            .map(|&i| {
+                losses.get(i).copied().ok_or_else(|| {
+                    CoreError::invalid("model", format!("pool index {i} has no rotation loss"))
+                })
+            })
+            .collect()
     }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         let t = &self.trained;

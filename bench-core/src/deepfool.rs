@@ -191,7 +191,8 @@ fn logits_and_gradients<B: AutodiffBackend>(
             one_hot[(k * m + a) * classes + k] = 1.0;
         }
     }
-    let selector = Tensor::<B, 2>::from_data(TensorData::new(one_hot, [classes * m, classes]), device);
+    let selector =
+        Tensor::<B, 2>::from_data(TensorData::new(one_hot, [classes * m, classes]), device);
     let gradients = (logits * selector).sum().backward();
     let grad = leaf
         .grad(&gradients)

@@ -16,6 +16,7 @@ pub mod matrix;
 pub mod model;
 pub mod names;
 pub mod pool;
+pub mod pretext;
 pub mod regularization;
 pub mod seed;
 pub mod strategy;
@@ -34,6 +35,7 @@ pub use model::{
     VGG11_LAYERS, VGG16_LAYERS,
 };
 pub use pool::Pool;
+pub use pretext::{PretextSource, RotationPretext};
 pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};

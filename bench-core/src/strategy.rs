@@ -23,6 +23,11 @@ pub struct SelectionRequest<'a> {
     /// stream): for draws that must not differ between the methods compared, such as a
     /// random candidate pool. A method's own randomness comes from its rng instead.
     pub round_seed: u64,
+    /// Which selection of the trial this is (0 for the first, after the initial set).
+    pub round: usize,
+    /// How many selections the trial makes in all (PT4AL splits the pool into one batch
+    /// per cycle). 0 when the caller does not know.
+    pub rounds: usize,
 }
 
 /// Why a selection failed.

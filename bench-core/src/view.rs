@@ -9,7 +9,7 @@ use sieve_datasets::LabeledSet;
 pub use crate::attack::{Attack, AttackableModel};
 use crate::model::consistent_masks;
 use crate::train::{map_batches, read_f32};
-use crate::{CoreError, Matrix, ModelSpec, Network};
+use crate::{CoreError, Matrix, ModelSpec, Network, RotationPretext};
 
 /// The model as strategies see it. Rows of every matrix follow the order of `indices`.
 pub trait ModelView {
@@ -33,9 +33,6 @@ pub trait ModelView {
             "this model view exposes no linear head (the last layer's weights)",
         ))
     }
-    /// `||r||²` of an adversarial perturbation that changes each example's prediction
-    /// (DFAL, BIM). Needs input gradients, so only views on the autodiff backend
-    /// ([`crate::AttackableModel`]) answer; the others say so.
     /// Softmax probabilities of the previous round's model (TOD's cyclic output
     /// discrepancy). Views without one say so.
     fn previous_probabilities(&self, indices: &[usize]) -> Result<PreviousOutputs, CoreError> {
@@ -45,11 +42,28 @@ pub trait ModelView {
             "this model view has no previous round's model",
         ))
     }
+    /// `||r||²` of an adversarial perturbation that changes each example's prediction
+    /// (DFAL, BIM). Needs input gradients, so only views on the autodiff backend
+    /// ([`crate::AttackableModel`]) answer; the others say so.
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         let _ = (indices, attack);
         Err(CoreError::invalid(
             "model",
             "this model view has no input gradients (adversarial attacks need the trained network on the autodiff backend)",
+        ))
+    }
+    /// Each example's rotation-prediction loss under a network trained on the whole
+    /// pool's rotations (PT4AL's pretext task, [`crate::pretext`]). Only views whose
+    /// protocol owns the pool answer; the others say so.
+    fn rotation_losses(
+        &self,
+        indices: &[usize],
+        pretext: &RotationPretext,
+    ) -> Result<Vec<f32>, CoreError> {
+        let _ = (indices, pretext);
+        Err(CoreError::invalid(
+            "model",
+            "this model view has no pretext training of the pool (rotation losses)",
         ))
     }
 }
@@ -111,6 +125,13 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
     }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         self.view.adversarial_norms(indices, attack)
+    }
+    fn rotation_losses(
+        &self,
+        indices: &[usize],
+        pretext: &RotationPretext,
+    ) -> Result<Vec<f32>, CoreError> {
+        self.view.rotation_losses(indices, pretext)
     }
 }
 

@@ -165,7 +165,13 @@ fn three_bands() -> LabeledSet {
     for i in 0..90 {
         let x = (i as f32 - 44.5) / 15.0;
         features.extend([x, ((i * 7) % 5) as f32 / 10.0 - 0.2]);
-        labels.push(if x < -1.0 { 0 } else if x < 1.0 { 1 } else { 2 });
+        labels.push(if x < -1.0 {
+            0
+        } else if x < 1.0 {
+            1
+        } else {
+            2
+        });
     }
     LabeledSet::new(ExampleShape::flat(2), 3, features, labels).unwrap()
 }
@@ -192,7 +198,11 @@ fn reference_norm(model: &Network<Flex>, example: &[f32], max_iter: usize) -> f6
     let logits = |x: &[f32]| read_f32(network.valid().forward(tensor(x), 0.0, false)).unwrap();
     let gradient = |x: &[f32], k: usize| {
         let leaf = Tensor::<Cpu, 4>::from_inner(tensor(x)).require_grad();
-        let grads = network.forward(leaf.clone(), 0.0, false).slice([0..1, k..k + 1]).sum().backward();
+        let grads = network
+            .forward(leaf.clone(), 0.0, false)
+            .slice([0..1, k..k + 1])
+            .sum()
+            .backward();
         read_f32(leaf.grad(&grads).unwrap()).unwrap()
     };
     let mut x = example.to_vec();
@@ -206,8 +216,16 @@ fn reference_norm(model: &Network<Flex>, example: &[f32], max_iter: usize) -> f6
         let g0 = gradient(&x, original);
         let mut best: Option<(f64, f64, Vec<f32>)> = None;
         for k in (0..f.len()).filter(|&k| k != original) {
-            let w: Vec<f32> = gradient(&x, k).iter().zip(&g0).map(|(a, b)| a - b).collect();
-            let norm2 = w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().max(1e-12);
+            let w: Vec<f32> = gradient(&x, k)
+                .iter()
+                .zip(&g0)
+                .map(|(a, b)| a - b)
+                .collect();
+            let norm2 = w
+                .iter()
+                .map(|v| f64::from(*v).powi(2))
+                .sum::<f64>()
+                .max(1e-12);
             let gap = f64::from(f[k] - f[original]).abs();
             if best.as_ref().is_none_or(|(d, ..)| gap / norm2.sqrt() < *d) {
                 best = Some((gap / norm2.sqrt(), gap / norm2, w));
@@ -263,7 +281,8 @@ fn batched_deepfool_matches_the_plain_loop_at_every_batch_size() {
     // among more than one class for some examples.
     assert!(expected.iter().all(|v| v.is_finite()));
     for batch in [3, 7, 64, 512] {
-        let norms = deepfool_norms::<Cpu>(&trained.model, &data, &rows, batch, 50, &FlexDevice).unwrap();
+        let norms =
+            deepfool_norms::<Cpu>(&trained.model, &data, &rows, batch, 50, &FlexDevice).unwrap();
         for (i, (got, want)) in norms.iter().zip(&expected).enumerate() {
             let got = f64::from(*got);
             assert!(
@@ -278,6 +297,9 @@ fn batched_deepfool_matches_the_plain_loop_at_every_batch_size() {
     let one = deepfool_norms::<Cpu>(&trained.model, &data, &rows, 8, 1, &FlexDevice).unwrap();
     for (i, &v) in one.iter().enumerate() {
         let want = reference_norm(&trained.model, data.example(i), 1);
-        assert!((f64::from(v) - want).abs() <= 1e-4 * want.max(1.0), "{i}: {v} vs {want}");
+        assert!(
+            (f64::from(v) - want).abs() <= 1e-4 * want.max(1.0),
+            "{i}: {v} vs {want}"
+        );
     }
 }

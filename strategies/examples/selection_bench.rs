@@ -116,6 +116,8 @@ fn main() {
         count,
         labeled_classes: &labeled_classes,
         round_seed: 0,
+        round: 0,
+        rounds: 0,
     };
     let started = Instant::now();
     let picks = strategy.select(&request, &view, &mut ChaCha8Rng::seed_from_u64(1));

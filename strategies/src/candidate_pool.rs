@@ -78,6 +78,8 @@ impl Strategy for CandidatePool {
             count,
             labeled_classes: request.labeled_classes,
             round_seed: request.round_seed,
+            round: request.round,
+            rounds: request.rounds,
         };
         self.inner.select(&restricted, model, rng)
     }

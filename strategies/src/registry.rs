@@ -11,7 +11,7 @@ use sieve_bench_core::StrategyError;
 use crate::active::{
     AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, Ceal,
     ClusterMargin, Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling,
-    LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal,
+    LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal, Pt4al,
     Similar, SimilarFunction, TemporalOutputDiscrepancy, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
@@ -352,6 +352,35 @@ static REGISTRY: &[StrategyInfo] = &[
         build: |v| {
             no_params(v).map(|_| Box::new(TemporalOutputDiscrepancy) as Box<dyn Strategy>)
         },
+    },
+    StrategyInfo {
+        name: "pt4al",
+        family: "active",
+        summary: "PT4AL: the pool sorted by rotation-pretext loss into one batch per cycle; the least confident of the cycle's batch",
+        params: &[
+            ParamInfo {
+                name: "batches",
+                default: "0",
+                help: "batches the sorted pool is split into, 0 = one per cycle (selections + 1)",
+            },
+            ParamInfo {
+                name: "pretext_epochs",
+                default: "120",
+                help: "epochs of rotation training on the pool (once per trial, shared by the repeat), >= 1",
+            },
+            ParamInfo {
+                name: "pretext_lr",
+                default: "0.1",
+                help: "SGD rate of the rotation training (momentum 0.9, weight decay 5e-4, x0.1 each quarter)",
+            },
+            ParamInfo {
+                name: "pretext_batch_size",
+                default: "256",
+                help: "batch size of the rotation training (rotated images), >= 1",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("pt4al", v, |params| Pt4al { params }),
     },
     StrategyInfo {
         name: "adversarial_deepfool",

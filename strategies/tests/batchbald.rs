@@ -238,6 +238,8 @@ fn batchbald_never_picks_both_of_two_exact_twins_from_a_real_network() {
             count: 10,
             labeled_classes: &[],
             round_seed: 0,
+            round: 0,
+            rounds: 0,
         };
         let picked = strategy
             .select(&request, &view, &mut ChaCha8Rng::seed_from_u64(3))

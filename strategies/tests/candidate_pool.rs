@@ -27,6 +27,8 @@ fn select_with_seed(
         count,
         labeled_classes: &classes,
         round_seed,
+        round: 0,
+        rounds: 0,
     };
     strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(4))
 }

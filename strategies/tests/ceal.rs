@@ -113,6 +113,8 @@ fn a_candidate_pool_passes_ceals_pseudo_labels_on() {
         count: 1,
         labeled_classes: &[],
         round_seed: 3,
+        round: 0,
+        rounds: 0,
     };
     s.select(&request, &view, &mut ChaCha8Rng::seed_from_u64(0))
         .unwrap();

@@ -42,6 +42,8 @@ fn select(
         count,
         labeled_classes: &[],
         round_seed: 0,
+        round: 0,
+        rounds: 0,
     };
     strategy
         .select(&request, view, &mut ChaCha8Rng::seed_from_u64(7))

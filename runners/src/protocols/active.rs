@@ -7,15 +7,18 @@ use std::time::Instant;
 use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use sieve_bench_core::pretext::rotatable;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
     derive_seed, strategy_rng, AttackableModel, BudgetSchedule, ModelSpec, Network, Pool,
     PreviousModel, Regularization, SeedStream, SelectionRequest, TrainedModel,
 };
 use sieve_datasets::ScenarioData;
+use sieve_strategies::active::Pt4alParams;
 use sieve_strategies::init::{build_init_strategy, Features};
 use sieve_strategies::RegistryError;
 
+use super::pretext::PretextCache;
 use super::{build_error, resolve_arms, Arm, Emit, Evaluation, Position, TrialContext};
 use crate::config::{ActiveConfig, ConfigError};
 use crate::sweep::{invalid, unique_names};
@@ -148,6 +151,42 @@ impl ActiveProtocol {
                     )
                 })?;
         }
+        // PT4AL rotates the pool's images and reads one batch per selection.
+        for (i, arm) in self
+            .arms
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.name == "pt4al")
+        {
+            if !rotatable(data.pool.shape) {
+                return Err(invalid(
+                    origin,
+                    format!("strategy[{i}]"),
+                    format!(
+                        "`pt4al` trains a rotation-prediction pretext task, which needs square images; dataset `{dataset}` has examples of shape {}",
+                        data.pool.shape
+                    ),
+                ));
+            }
+            let params: Pt4alParams = match &arm.params {
+                serde_json::Value::Null => Pt4alParams::default(),
+                value => serde_json::from_value(value.clone()).unwrap_or_default(),
+            };
+            for (b, budget) in self.budgets.iter().enumerate() {
+                let cycles = budget.sizes().len();
+                if params.batches != 0 && params.batches < cycles {
+                    return Err(invalid(
+                        origin,
+                        format!("strategy[{i}].params.batches"),
+                        format!(
+                            "budget[{b}] has {cycles} cycles (the initial set and {} selections), so `pt4al` needs at least {cycles} batches, got {}",
+                            cycles - 1,
+                            params.batches
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -184,6 +223,9 @@ impl ActiveProtocol {
         // next training only.
         let mut pseudo_labels: Vec<(usize, u32)> = Vec::new();
         let mut select_seconds = 0.0;
+        // The pool's pretext training (PT4AL), trained only if a strategy asks.
+        let pretext = PretextCache::<B>::new(ctx, spec, &data.pool);
+        let rounds = sizes.len().saturating_sub(1);
         for (round, &size) in sizes.iter().enumerate() {
             *position = Position {
                 round: round as u32,
@@ -284,6 +326,7 @@ impl ActiveProtocol {
                     inference_seed: seeds.inference(round),
                     previous: Some(previous_round),
                 },
+                pretext: Some(&pretext),
             };
             // What the annotator said about each labeled example: its (possibly noisy)
             // label, or out of distribution.
@@ -298,6 +341,8 @@ impl ActiveProtocol {
                 count,
                 labeled_classes: &labeled_classes,
                 round_seed: seeds.selection(round),
+                round,
+                rounds,
             };
             let picks = strategy
                 .select(&request, &view, &mut strategy_stream)

@@ -22,6 +22,7 @@ pub mod condense;
 pub mod continual;
 pub mod coreset;
 pub mod online;
+pub(crate) mod pretext;
 
 /// A method as resolved: its registry name and its parameters as compact JSON.
 #[derive(Clone, Debug)]

@@ -36,6 +36,8 @@ pub fn try_select_annotated(
         count,
         labeled_classes,
         round_seed: 0,
+        round: 0,
+        rounds: 3,
     };
     strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(seed))
 }
@@ -158,7 +160,8 @@ pub fn random_head_view(
 /// every-strategy tests (the real attacks run on trained networks in bench-core's tests
 /// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
-/// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`.
+/// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`; the rotation loss of example i is
+/// another hash of i in [0, ln 4).
 pub struct StandInCapabilities<V> {
     pub view: V,
 }
@@ -197,6 +200,19 @@ impl<V: ModelView> ModelView for StandInCapabilities<V> {
             probabilities: p,
             trained: true,
         })
+    }
+    fn rotation_losses(
+        &self,
+        indices: &[usize],
+        _pretext: &sieve_bench_core::RotationPretext,
+    ) -> Result<Vec<f32>, sieve_bench_core::CoreError> {
+        Ok(indices
+            .iter()
+            .map(|&i| {
+                let h = ((i as u64).wrapping_mul(40_503) % 997) as f32 / 997.0;
+                h * 4f32.ln()
+            })
+            .collect())
     }
     fn adversarial_norms(
         &self,
