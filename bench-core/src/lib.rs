@@ -21,6 +21,7 @@ pub mod regularization;
 pub mod seed;
 pub mod strategy;
 pub mod train;
+pub mod training_mode;
 pub mod view;
 
 pub use budget::BudgetSchedule;
@@ -40,6 +41,7 @@ pub use regularization::{LrSchedule, OptimizerKind, Regularization, SwaConfig};
 pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};
 pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
+pub use training_mode::TrainingMode;
 pub use view::{
     Attack, AttackableModel, FixedModelView, LinearHead, ModelView, PreviousModel, PreviousOutputs,
     TrainedModel, WithLinearHead,

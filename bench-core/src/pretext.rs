@@ -9,11 +9,13 @@
 
 use std::sync::Arc;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use sieve_datasets::{ExampleShape, LabeledSet};
 
 use crate::train::{predict_probabilities, train_model, TrainRequest};
-use crate::{derive_seed, CoreError, LrSchedule, ModelSpec, OptimizerKind, Regularization};
+use crate::{
+    derive_seed, CoreError, LrSchedule, ModelSpec, Network, OptimizerKind, Regularization,
+};
 
 /// The four rotations are the pretext task's classes.
 pub const ROTATIONS: usize = 4;
@@ -58,6 +60,7 @@ impl RotationPretext {
             augment: Default::default(),
             label_smoothing: 0.0,
             swa: None,
+            training: None,
         }
     }
 
@@ -135,17 +138,14 @@ pub fn rotation_set(data: &LabeledSet, rows: &[usize]) -> Result<LabeledSet, Cor
         .map_err(|e| CoreError::invalid("rotation pretext", e.to_string()))
 }
 
-/// Trains the rotation network on every example of `pool` (seeded by `seed` only) and
-/// returns each example's pretext loss: the mean over its four rotations of
-/// `−ln p(rotation)`.
-pub fn rotation_losses<B: AutodiffBackend>(
+/// Trains the rotation network on every example of `pool`, seeded by `seed` only.
+pub fn train_rotation_network<B: AutodiffBackend>(
     spec: &ModelSpec,
     pool: &LabeledSet,
     pretext: &RotationPretext,
     seed: u64,
-    inference_batch: usize,
     device: &B::Device,
-) -> Result<Arc<Vec<f32>>, CoreError> {
+) -> Result<Network<B::InnerBackend>, CoreError> {
     pretext.validate("rotation pretext")?;
     let all: Vec<usize> = (0..pool.len()).collect();
     let rotated = rotation_set(pool, &all)?;
@@ -161,13 +161,27 @@ pub fn rotation_losses<B: AutodiffBackend>(
             train_seed: derive_seed(seed, &["rotation-pretext", "training"]),
             warm_start: None,
             example_weights: None,
+            unlabeled: &[],
             device,
         },
         &mut |_, _| {},
     )?;
-    let probabilities =
-        predict_probabilities(&trained.model, &rotated, &rows, inference_batch, device)?;
-    let losses = (0..pool.len())
+    Ok(trained.model)
+}
+
+/// Each example's pretext loss under `network`: the mean over its four rotations of
+/// `−ln p(rotation)`.
+pub fn rotation_losses_of<B: Backend>(
+    network: &Network<B>,
+    pool: &LabeledSet,
+    inference_batch: usize,
+    device: &B::Device,
+) -> Result<Vec<f32>, CoreError> {
+    let all: Vec<usize> = (0..pool.len()).collect();
+    let rotated = rotation_set(pool, &all)?;
+    let rows: Vec<usize> = (0..rotated.len()).collect();
+    let probabilities = predict_probabilities(network, &rotated, &rows, inference_batch, device)?;
+    Ok((0..pool.len())
         .map(|i| {
             let total: f64 = (0..ROTATIONS)
                 .map(|turns| {
@@ -177,8 +191,25 @@ pub fn rotation_losses<B: AutodiffBackend>(
                 .sum();
             (total / ROTATIONS as f64) as f32
         })
-        .collect();
-    Ok(Arc::new(losses))
+        .collect())
+}
+
+/// Trains the rotation network on `pool` and returns every example's pretext loss.
+pub fn rotation_losses<B: AutodiffBackend>(
+    spec: &ModelSpec,
+    pool: &LabeledSet,
+    pretext: &RotationPretext,
+    seed: u64,
+    inference_batch: usize,
+    device: &B::Device,
+) -> Result<Arc<Vec<f32>>, CoreError> {
+    let network = train_rotation_network::<B>(spec, pool, pretext, seed, device)?;
+    Ok(Arc::new(rotation_losses_of(
+        &network,
+        pool,
+        inference_batch,
+        device,
+    )?))
 }
 
 /// Where a view finds the pool's pretext losses: computed once per trial (and shared by

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use sieve_datasets::{Augmentation, ExampleShape};
 
+use crate::training_mode::TrainingMode;
+
 use crate::CoreError;
 
 /// The optimizer. SGD uses PyTorch's convention (dampening 0), not burn's default 0.1.
@@ -65,6 +67,9 @@ pub struct Regularization {
     pub augment: Augmentation,
     pub label_smoothing: f64,
     pub swa: Option<SwaConfig>,
+    /// How the unlabeled pool is used; `None` = supervised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingMode>,
 }
 
 /// The preset names, in order of strength.
@@ -89,6 +94,7 @@ impl Regularization {
             augment: Augmentation::default(),
             label_smoothing: 0.0,
             swa: None,
+            training: None,
         };
         match name {
             "none" => Some(none),
@@ -192,6 +198,9 @@ impl Regularization {
                 .validate(shape)
                 .map_err(|e| bad("augment", e.to_string()))?;
         }
+        if let Some(training) = &self.training {
+            training.validate(&format!("{field}.training"), shape)?;
+        }
         Ok(())
     }
 
@@ -271,6 +280,9 @@ pub struct RegularizationSpec {
     pub label_smoothing: Option<f64>,
     #[serde(default)]
     pub swa: Option<SwaConfig>,
+    /// How training uses the unlabeled pool (`supervised` when absent).
+    #[serde(default)]
+    pub training: Option<TrainingMode>,
     /// Turns SWA off even when the preset has it.
     #[serde(default)]
     pub no_swa: bool,
@@ -297,6 +309,7 @@ impl RegularizationSpec {
             augment,
             label_smoothing,
             swa,
+            training,
             no_swa,
         } = self;
         let base_name = preset.as_deref().unwrap_or(name);
@@ -330,6 +343,7 @@ impl RegularizationSpec {
             augment: r_augment,
             label_smoothing: r_label_smoothing,
             swa: r_swa,
+            training: r_training,
         } = &mut reg;
         fn over<T: Clone>(target: &mut T, value: &Option<T>) {
             if let Some(v) = value {
@@ -351,6 +365,10 @@ impl RegularizationSpec {
         if swa.is_some() {
             r_swa.clone_from(swa);
         }
+        // `supervised` is the same as no field: stored as none, so both spell one setting.
+        *r_training = training
+            .clone()
+            .filter(|t| !matches!(t, TrainingMode::Supervised {}));
         if *no_swa {
             *r_swa = None;
         }

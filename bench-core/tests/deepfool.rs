@@ -75,6 +75,7 @@ fn trained_on_the_line(data: &LabeledSet) -> sieve_bench_core::TrainOutcome<Flex
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, _| {},
     )
@@ -269,6 +270,7 @@ fn batched_deepfool_matches_the_plain_loop_at_every_batch_size() {
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, _| {},
     )

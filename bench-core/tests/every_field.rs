@@ -62,6 +62,7 @@ fn every_regularization_override_reaches_the_resolved_setting() {
         ("label_smoothing", base.clone(), json!(0.05)),
         ("swa", base.clone(), json!({"start_fraction": 0.5})),
         ("no_swa", strong.clone(), json!(true)),
+        ("training", base.clone(), json!({"kind": "pseudo_label"})),
     ];
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     assert_covers(
@@ -121,6 +122,7 @@ fn train_fingerprint(reg: &Regularization, data: &LabeledSet) -> (Vec<f32>, usiz
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, _| {},
     )

@@ -114,6 +114,7 @@ fn resnet18_learns_a_small_problem() {
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, _| {},
     )

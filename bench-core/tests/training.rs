@@ -59,6 +59,7 @@ fn train(
         warm_start: None,
         example_weights: None,
         device: &FlexDevice,
+        unlabeled: &[],
     };
     train_model::<Cpu>(request, &mut |_, _| {}).unwrap().model
 }
@@ -326,6 +327,7 @@ fn diverging_training_is_an_error_not_a_panic() {
         warm_start: None,
         example_weights: None,
         device: &FlexDevice,
+        unlabeled: &[],
     };
     let err = train_model::<Cpu>(request, &mut |_, _| {}).err().unwrap();
     assert!(err.to_string().contains("diverged"), "{err}");
@@ -348,6 +350,7 @@ fn request<'a>(
         train_seed: 5,
         warm_start,
         example_weights: None,
+        unlabeled: &[],
         device: &FlexDevice,
     }
 }
@@ -654,6 +657,7 @@ fn gal_cnn_dropout_is_the_models_own() {
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, _| {},
     )

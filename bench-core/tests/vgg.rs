@@ -141,6 +141,7 @@ fn vgg11_learns_a_small_problem() {
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         },
         &mut |_, loss| losses.push(loss),
     )

@@ -287,6 +287,17 @@ pub fn plan(config: &SweepConfig, origin: &str) -> Result<Plan, ConfigError> {
             .map_err(|e| invalid(origin, &field, e.to_string()))?;
         reg.validate(&field, None)
             .map_err(|e| invalid(origin, &field, e.to_string()))?;
+        // Only pool-based active learning has an unlabeled pool to train with.
+        if reg.training.is_some() && config.kind_name() != "active" {
+            return Err(invalid(
+                origin,
+                format!("{field}.training"),
+                format!(
+                    "`pseudo_label` and `self_supervised_init` train with the unlabeled pool, which only kind = \"active\" has; this config is kind = \"{}\"",
+                    config.kind_name()
+                ),
+            ));
+        }
         regularizations.push(reg);
     }
     // Models: known kinds, fields of their kind.

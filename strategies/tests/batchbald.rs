@@ -214,6 +214,7 @@ fn batchbald_never_picks_both_of_two_exact_twins_from_a_real_network() {
             warm_start: None,
             example_weights: None,
             device: &FlexDevice,
+            unlabeled: &[],
         };
         let model = train_model(request, &mut |_, _| {}).unwrap().model;
         let view = TrainedModel {

@@ -262,6 +262,7 @@ fn the_trainer_appends_the_replayed_rows_to_each_batch() {
         warm_start: None,
         example_weights: None,
         device: &FlexDevice,
+        unlabeled: &[],
     };
     let mut observer = ReplayTwo {
         seen: Vec::new(),

@@ -204,6 +204,7 @@ fn the_trainer_trains_on_the_selected_examples_and_hands_out_the_model_when_aske
         warm_start: None,
         example_weights: None,
         device: &FlexDevice,
+        unlabeled: &[],
     };
     let mut observer = KeepClassZero {
         seen_rows: Vec::new(),

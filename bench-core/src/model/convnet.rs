@@ -105,6 +105,11 @@ impl<B: Backend> ConvNet<B> {
         &self.head
     }
 
+    /// Swaps in another head of the same input width (self-supervised init).
+    pub fn replace_head(&mut self, head: Linear<B>) {
+        self.head = head;
+    }
+
     /// Width of the embedding the head reads.
     pub fn head_input_width(&self) -> usize {
         self.head.weight.dims()[0]

@@ -113,6 +113,45 @@ impl<B: Backend> Network<B> {
         self.head(h, p, drop_active)
     }
 
+    /// This network with `donor`'s head: the embedding of a pretrained network (a
+    /// pretext task with its own classes) under a freshly initialised head for the task.
+    /// Both must be the same architecture with heads of the same input width.
+    pub fn with_head_of(self, donor: &Network<B>) -> Result<Network<B>, CoreError> {
+        let head = match donor {
+            Network::Mlp(m) => m.head_layer(),
+            Network::Lenet(m) => m.head_layer(),
+            Network::Convnet(m) => m.head_layer(),
+            Network::GalCnn(m) => m.head_layer(),
+            Network::Resnet18(m) => m.head_layer(),
+            Network::Vgg(m) => m.head_layer(),
+        }
+        .clone();
+        let own = self.head_parameters().0.dims()[0];
+        let theirs = head.weight.dims()[0];
+        if own != theirs {
+            return Err(CoreError::invalid(
+                "model",
+                format!("cannot graft a head reading {theirs} features onto an embedding of {own}"),
+            ));
+        }
+        let mut network = self;
+        match (&mut network, donor) {
+            (Network::Mlp(m), Network::Mlp(_)) => m.replace_head(head),
+            (Network::Lenet(m), Network::Lenet(_)) => m.replace_head(head),
+            (Network::Convnet(m), Network::Convnet(_)) => m.replace_head(head),
+            (Network::GalCnn(m), Network::GalCnn(_)) => m.replace_head(head),
+            (Network::Resnet18(m), Network::Resnet18(_)) => m.replace_head(head),
+            (Network::Vgg(m), Network::Vgg(_)) => m.replace_head(head),
+            _ => {
+                return Err(CoreError::invalid(
+                    "model",
+                    "cannot graft the head of a different architecture",
+                ))
+            }
+        }
+        Ok(network)
+    }
+
     /// The head's weight (`width x classes`, burn's layout) and bias.
     pub fn head_parameters(&self) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
         let head = match self {

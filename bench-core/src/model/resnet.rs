@@ -215,6 +215,11 @@ impl<B: Backend> ResNet18<B> {
         &self.head
     }
 
+    /// Swaps in another head of the same input width (self-supervised init).
+    pub fn replace_head(&mut self, head: Linear<B>) {
+        self.head = head;
+    }
+
     pub fn head_input_width(&self) -> usize {
         512
     }

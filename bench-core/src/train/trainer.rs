@@ -18,12 +18,14 @@ use sieve_datasets::LabeledSet;
 use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
 
+use super::evaluate::argmax;
 use super::observer::{BatchOutputs, NoObserver, TrainObserver};
 use super::swa::SwaAverage;
 use super::{
     batch_tensor, per_example_cross_entropy, read_f32, smoothed_targets, soft_cross_entropy,
     weighted_cross_entropy,
 };
+use crate::training_mode::{fixmatch_views, TrainingMode};
 use crate::{CoreError, ModelSpec, Network, OptimizerKind, Regularization};
 
 /// Everything one training run needs.
@@ -44,6 +46,9 @@ pub struct TrainRequest<'a, B: AutodiffBackend> {
     /// Per-row weights of `data` (weighted coresets): each batch's loss is
     /// `sum(w·CE)/sum(w)`. `None`: the plain mean.
     pub example_weights: Option<&'a [f32]>,
+    /// Rows of `data` without labels, for a regularization whose `training` reads the
+    /// unlabeled pool (`pseudo_label`); empty otherwise.
+    pub unlabeled: &'a [usize],
     pub device: &'a B::Device,
 }
 
@@ -275,6 +280,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let mut picked_rows = Vec::new();
     let mut combined_rows = Vec::new();
     let (mut replay_buffer, mut replay_labels) = (Vec::new(), Vec::new());
+    let mut unlabeled = UnlabeledStream::new(request);
     for epoch in 0..epochs {
         order.shuffle(&mut rng);
         let mut loss_sum: Option<Tensor<B::InnerBackend, 1>> = None;
@@ -365,6 +371,16 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
                     weighted_cross_entropy(logits, targets, w)
                 }
             };
+            let loss = match unlabeled.as_mut() {
+                Some(stream) => {
+                    let extra = stream.loss(&model, request, chunk.len())?;
+                    match extra {
+                        Some(extra) => loss + extra,
+                        None => loss,
+                    }
+                }
+                None => loss,
+            };
             let weighted = loss.clone().inner() * (chunk.len() as f64);
             loss_sum = Some(match loss_sum {
                 Some(sum) => sum + weighted,
@@ -403,4 +419,116 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         steps: step,
         epochs,
     })
+}
+
+/// FixMatch's unlabeled term (`training = { kind = "pseudo_label" }`): its own stream of
+/// the unlabeled rows (reshuffled at each pass, from a seed derived from the training
+/// seed, so supervised runs draw exactly as before) and the two views.
+struct UnlabeledStream {
+    order: Vec<usize>,
+    next: usize,
+    rng: ChaCha8Rng,
+    threshold: f32,
+    ratio: usize,
+    weight: f64,
+    weak: sieve_datasets::Augmentation,
+    strong_on_top: sieve_datasets::Augmentation,
+    buffer: Vec<f32>,
+    labels: Vec<u32>,
+}
+
+impl UnlabeledStream {
+    /// `None` unless the regularization asks for pseudo-labels and there are unlabeled
+    /// rows (with none left, FixMatch is supervised training).
+    fn new<B: AutodiffBackend>(request: &TrainRequest<'_, B>) -> Option<Self> {
+        let Some(TrainingMode::PseudoLabel {
+            threshold,
+            ratio,
+            weight,
+        }) = &request.regularization.training
+        else {
+            return None;
+        };
+        if request.unlabeled.is_empty() {
+            return None;
+        }
+        let (weak, strong_on_top) = fixmatch_views(request.data.shape);
+        Some(Self {
+            order: request.unlabeled.to_vec(),
+            next: usize::MAX,
+            rng: ChaCha8Rng::seed_from_u64(crate::derive_seed(request.train_seed, &["unlabeled"])),
+            threshold: *threshold as f32,
+            ratio: *ratio,
+            weight: *weight,
+            weak,
+            strong_on_top,
+            buffer: Vec::new(),
+            labels: Vec::new(),
+        })
+    }
+
+    /// The next `n` unlabeled rows, cycling through reshuffled passes.
+    fn draw(&mut self, n: usize) -> Vec<usize> {
+        let mut rows = Vec::with_capacity(n);
+        while rows.len() < n {
+            if self.next >= self.order.len() {
+                self.order.shuffle(&mut self.rng);
+                self.next = 0;
+            }
+            let take = (n - rows.len()).min(self.order.len() - self.next);
+            rows.extend_from_slice(&self.order[self.next..self.next + take]);
+            self.next += take;
+        }
+        rows
+    }
+
+    /// `weight · mean over the drawn rows of 1[max p(weak) ≥ τ] · CE(strong, argmax
+    /// p(weak))`, for a labeled batch of `labeled` rows; `None` when no row passes the
+    /// threshold (the term is zero). The pseudo-labels carry no gradient.
+    fn loss<B: AutodiffBackend>(
+        &mut self,
+        model: &Network<B>,
+        request: &TrainRequest<'_, B>,
+        labeled: usize,
+    ) -> Result<Option<Tensor<B, 1>>, CoreError> {
+        let data = request.data;
+        let (shape, device) = (data.shape, request.device);
+        let rows = self.draw(self.ratio * labeled.max(1));
+        let n = rows.len();
+        data.gather(&rows, &mut self.buffer, &mut self.labels);
+        if !self.weak.is_identity() {
+            self.weak
+                .apply(&mut self.buffer, shape, &data.pad_value, &mut self.rng);
+        }
+        let weak = batch_tensor::<B::InnerBackend>(self.buffer.clone(), n, shape, device);
+        let probabilities = read_f32(softmax(model.valid().forward(weak, 0.0, false), 1))?;
+        let classes = request.classes;
+        let mut mask = vec![0f32; n];
+        let mut pseudo = vec![0u32; n];
+        for (i, row) in probabilities.chunks(classes.max(1)).enumerate() {
+            let top = argmax(row);
+            if row[top] >= self.threshold {
+                mask[i] = 1.0;
+                pseudo[i] = top as u32;
+            }
+        }
+        if mask.iter().all(|&m| m == 0.0) {
+            return Ok(None);
+        }
+        let mut strong = std::mem::take(&mut self.buffer);
+        if !self.strong_on_top.is_identity() {
+            self.strong_on_top
+                .apply(&mut strong, shape, &data.pad_value, &mut self.rng);
+        }
+        let logits = model.forward(
+            batch_tensor::<B>(strong.clone(), n, shape, device),
+            request.regularization.dropout,
+            true,
+        );
+        self.buffer = strong;
+        let targets = smoothed_targets::<B>(&pseudo, classes, 0.0, device);
+        let mask = Tensor::<B, 1>::from_data(TensorData::new(mask, [n]), device);
+        let per_example = per_example_cross_entropy(logits, targets) * mask;
+        Ok(Some(per_example.sum() * (self.weight / n as f64)))
+    }
 }

@@ -4,14 +4,14 @@
 
 use std::time::Instant;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::pretext::rotatable;
 use sieve_bench_core::train::{evaluate, train_model, TrainRequest};
 use sieve_bench_core::{
     derive_seed, strategy_rng, AttackableModel, BudgetSchedule, ModelSpec, Network, Pool,
-    PreviousModel, Regularization, SeedStream, SelectionRequest, TrainedModel,
+    PreviousModel, Regularization, SeedStream, SelectionRequest, TrainedModel, TrainingMode,
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::active::Pt4alParams;
@@ -223,7 +223,7 @@ impl ActiveProtocol {
         // next training only.
         let mut pseudo_labels: Vec<(usize, u32)> = Vec::new();
         let mut select_seconds = 0.0;
-        // The pool's pretext training (PT4AL), trained only if a strategy asks.
+        // The pool's pretext training (PT4AL, `self_supervised_init`), trained only if asked.
         let pretext = PretextCache::<B>::new(ctx, spec, &data.pool);
         let rounds = sizes.len().saturating_sub(1);
         for (round, &size) in sizes.iter().enumerate() {
@@ -236,6 +236,39 @@ impl ActiveProtocol {
             } else {
                 None
             };
+            // `self_supervised_init`: start from the pool's rotation network under a head
+            // drawn from this round's model-init stream (a supervised model's head).
+            let pretext_init = reg.training.as_ref().and_then(TrainingMode::pretext);
+            let warm_start = match (warm_start, pretext_init) {
+                (None, Some(settings)) => {
+                    let pretrained = pretext.network(&settings).map_err(|e| e.to_string())?;
+                    <B::InnerBackend as Backend>::seed(device, seeds.model_init(round));
+                    let fresh = Network::<B::InnerBackend>::init(
+                        spec,
+                        data.pool.shape,
+                        data.target_classes,
+                        device,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    Some(pretrained.with_head_of(&fresh).map_err(|e| e.to_string())?)
+                }
+                (warm, _) => warm,
+            };
+            // `pseudo_label`: the unlabeled pool joins every training step.
+            let reads_unlabeled = reg
+                .training
+                .as_ref()
+                .is_some_and(TrainingMode::reads_unlabeled);
+            let pseudo_rows: std::collections::HashSet<usize> =
+                pseudo_labels.iter().map(|&(i, _)| i).collect();
+            let unlabeled_now: Vec<usize> = if reads_unlabeled {
+                pool.unlabeled()
+                    .into_iter()
+                    .filter(|i| !pseudo_rows.contains(i))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             // Out-of-distribution examples cost budget but add no label to the training set.
             let training = pool.training_indices(&data.ood);
             if training.is_empty() {
@@ -246,11 +279,13 @@ impl ActiveProtocol {
             }
             // With pseudo-labels, a training set of the labeled rows plus the pseudo-labeled
             // ones under the strategy's labels; otherwise the pool itself.
+            // The unlabeled rows (for `pseudo_label` training) follow them in that set.
             let with_pseudo = (!pseudo_labels.is_empty()).then(|| {
                 let rows: Vec<usize> = training
                     .iter()
                     .copied()
                     .chain(pseudo_labels.iter().map(|&(i, _)| i))
+                    .chain(unlabeled_now.iter().copied())
                     .collect();
                 let mut set = data.pool.subset(&rows);
                 for (k, &(_, class)) in pseudo_labels.iter().enumerate() {
@@ -258,9 +293,12 @@ impl ActiveProtocol {
                 }
                 set
             });
-            let all_rows: Vec<usize> = match &with_pseudo {
-                Some(set) => (0..set.len()).collect(),
-                None => training.clone(),
+            let (all_rows, unlabeled_rows): (Vec<usize>, Vec<usize>) = match &with_pseudo {
+                Some(set) => {
+                    let labeled = training.len() + pseudo_labels.len();
+                    ((0..labeled).collect(), (labeled..set.len()).collect())
+                }
+                None => (training.clone(), unlabeled_now),
             };
             let trained = train_model::<B>(
                 TrainRequest {
@@ -274,6 +312,7 @@ impl ActiveProtocol {
                     warm_start,
                     example_weights: None,
                     device,
+                    unlabeled: &unlabeled_rows,
                 },
                 &mut |_, _| {},
             )

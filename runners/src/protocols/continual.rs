@@ -563,6 +563,7 @@ impl<B: AutodiffBackend> TaskPass<'_, B> {
                 warm_start,
                 example_weights: None,
                 device: self.device,
+                unlabeled: &[],
             },
             &mut |_, _| {},
             &mut replay,

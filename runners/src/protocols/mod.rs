@@ -21,6 +21,7 @@ pub mod active;
 pub mod condense;
 pub mod continual;
 pub mod coreset;
+pub(crate) mod model_bytes;
 pub mod online;
 pub(crate) mod pretext;
 

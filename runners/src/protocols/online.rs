@@ -333,6 +333,7 @@ impl OnlineProtocol {
                 warm_start: None,
                 example_weights: None,
                 device,
+                unlabeled: &[],
             },
             &mut |_, _| {},
             &mut selector,
@@ -399,6 +400,7 @@ impl OnlineProtocol {
                 warm_start: None,
                 example_weights: None,
                 device,
+                unlabeled: &[],
             },
             &mut |_, _| {},
         )

@@ -107,6 +107,7 @@ impl ModelAugmentation {
             },
             label_smoothing: 0.0,
             swa: None,
+            training: None,
         };
         let all: Vec<usize> = (0..data.len()).collect();
         let mut pool = Vec::with_capacity(self.pool_size);
@@ -131,6 +132,7 @@ impl ModelAugmentation {
                     warm_start: None,
                     example_weights: None,
                     device,
+                    unlabeled: &[],
                 },
                 &mut |_, _| {},
             )?;

@@ -102,6 +102,7 @@ impl BackendJob for AttackJob<'_> {
                 warm_start: None,
                 example_weights: None,
                 device: &device,
+                unlabeled: &[],
             },
             &mut |_, _| {},
         )?;

@@ -74,6 +74,7 @@ impl BackendJob for EpochJob<'_> {
                 warm_start: None,
                 example_weights: None,
                 device: &device,
+                unlabeled: &[],
             },
             &mut |epoch, loss| {
                 let now = Instant::now();

@@ -323,6 +323,7 @@ fn regularization(protocol: &Protocol, optimizer: OptimizerKind) -> Regularizati
         augment: Augmentation::default(),
         label_smoothing: 0.0,
         swa: None,
+        training: None,
     }
 }
 
@@ -402,6 +403,7 @@ impl BackendJob for SieveSide<'_> {
                     warm_start: None,
                     example_weights: None,
                     device: &device,
+                    unlabeled: &[],
                 },
                 &mut |_, _| {},
             )?;

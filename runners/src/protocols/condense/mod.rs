@@ -357,6 +357,7 @@ impl CondenseProtocol {
                     warm_start: None,
                     example_weights: None,
                     device,
+                    unlabeled: &[],
                 },
                 &mut |_, _| {},
             )

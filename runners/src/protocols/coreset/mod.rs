@@ -444,6 +444,7 @@ impl CoresetProtocol {
                         None
                     },
                     device,
+                    unlabeled: &[],
                 },
                 &mut |_, _| {},
             )

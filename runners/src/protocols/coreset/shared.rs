@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn::module::{AutodiffModule, Module};
-use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use sieve_bench_core::deepfool::deepfool_norms;
 use sieve_bench_core::train::{
@@ -23,6 +22,7 @@ use sieve_datasets::LabeledSet;
 use sieve_results::write_atomic;
 
 use super::SelectionSetup;
+use crate::protocols::model_bytes::{from_bytes, to_bytes};
 use crate::protocols::TrialContext;
 use crate::sweep::Trial;
 
@@ -143,27 +143,6 @@ fn resolve<B: AutodiffBackend>(
     }
 }
 
-fn to_bytes<B: Backend>(model: Network<B>) -> Result<Vec<u8>, String> {
-    BinBytesRecorder::<FullPrecisionSettings>::default()
-        .record(model.into_record(), ())
-        .map_err(|e| format!("cannot serialise the selection model: {e}"))
-}
-
-fn from_bytes<B: Backend>(
-    bytes: &[u8],
-    spec: &ModelSpec,
-    pool: &LabeledSet,
-    classes: usize,
-    device: &B::Device,
-) -> Result<Network<B>, String> {
-    let record = BinBytesRecorder::<FullPrecisionSettings>::default()
-        .load(bytes.to_vec(), device)
-        .map_err(|e| format!("cannot read the cached selection model: {e}"))?;
-    let network =
-        Network::<B>::init(spec, pool.shape, classes, device).map_err(|e| e.to_string())?;
-    Ok(network.load_record(record))
-}
-
 /// Probabilities and embeddings of every row of `pool`.
 fn outputs<B: Backend>(
     model: Network<B>,
@@ -275,7 +254,7 @@ impl Memo {
                 let model = from_bytes::<B::InnerBackend>(
                     &bytes,
                     &resolved.spec,
-                    pool,
+                    pool.shape,
                     classes,
                     ctx.device,
                 )?;
@@ -303,6 +282,7 @@ impl Memo {
                 warm_start: None,
                 example_weights: None,
                 device: ctx.device,
+                unlabeled: &[],
             },
             &mut |_, _| {},
             &mut recorder,
@@ -346,7 +326,7 @@ impl Memo {
             .ok_or("DeepFool needs the selection model")?
             .model_bytes;
         let model =
-            from_bytes::<B::InnerBackend>(bytes, &resolved.spec, pool, classes, ctx.device)?;
+            from_bytes::<B::InnerBackend>(bytes, &resolved.spec, pool.shape, classes, ctx.device)?;
         let rows: Vec<usize> = (0..pool.len()).collect();
         let norms = deepfool_norms::<B>(
             &model,
@@ -412,6 +392,7 @@ impl Memo {
                         warm_start: None,
                         example_weights: None,
                         device: ctx.device,
+                        unlabeled: &[],
                     },
                     &mut |_, _| {},
                 )
