@@ -85,6 +85,12 @@ fn a_coreset_sweep_records_every_method_fraction_and_repeat() {
         assert!(dir.join("selection-model.bin").is_file());
         assert!(dir.join("selection-dynamics.json").is_file());
         assert!(dir.join("early-i2-e1.json").is_file());
+        // Each piece of shared work leaves its time beside it (no record times it).
+        for what in ["selection-model", "early-i2-e1"] {
+            let text = std::fs::read_to_string(dir.join(format!("seconds-{what}.txt"))).unwrap();
+            let seconds: f64 = text.trim().parse().unwrap();
+            assert!(seconds > 0.0 && seconds.is_finite(), "{what}: {text}");
+        }
     }
     // The report compares with uniform over fractions.
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();

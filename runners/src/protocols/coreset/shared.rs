@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -167,6 +168,24 @@ fn outputs<B: Backend>(
     Ok((probabilities, embeddings))
 }
 
+/// Shared work is not timed by any record (it belongs to no one method): its seconds go
+/// to `seconds-<what>.txt` beside its cache file (one file each, so parallel workers
+/// never race on one), and to the progress notes.
+fn record_seconds<B: AutodiffBackend>(
+    ctx: &TrialContext<'_, B>,
+    folder: Option<&Path>,
+    what: &str,
+    started: Instant,
+) -> Result<(), String> {
+    let seconds = started.elapsed().as_secs_f64();
+    (ctx.note)(&format!("shared work: {what} took {seconds:.1} s"));
+    if let Some(folder) = folder {
+        let file = folder.join(format!("seconds-{what}.txt"));
+        write_atomic(&file, format!("{seconds:.3}\n").as_bytes()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let text = std::fs::read_to_string(path).ok()?;
     serde_json::from_str(&text).ok()
@@ -270,6 +289,7 @@ impl Memo {
         }
         let rows: Vec<usize> = (0..pool.len()).collect();
         let mut recorder = DynamicsRecorder::new(pool.len());
+        let started = Instant::now();
         let trained = train_model_observed::<B>(
             TrainRequest {
                 spec: &resolved.spec,
@@ -294,6 +314,7 @@ impl Memo {
             write_json(dynamics_file, &recorder.dynamics)?;
         }
         let (probabilities, embeddings) = outputs(trained.model, pool, classes, batch, ctx.device)?;
+        record_seconds(ctx, folder.as_deref(), "selection-model", started)?;
         self.selection = Some(SelectionOutputs {
             probabilities,
             embeddings,
@@ -328,6 +349,7 @@ impl Memo {
         let model =
             from_bytes::<B::InnerBackend>(bytes, &resolved.spec, pool.shape, classes, ctx.device)?;
         let rows: Vec<usize> = (0..pool.len()).collect();
+        let started = Instant::now();
         let norms = deepfool_norms::<B>(
             &model,
             pool,
@@ -340,6 +362,12 @@ impl Memo {
         if let Some(file) = &file {
             write_json(file, &norms)?;
         }
+        record_seconds(
+            ctx,
+            file.as_deref().and_then(Path::parent),
+            &format!("deepfool-{DEEPFOOL_ITERATIONS}"),
+            started,
+        )?;
         self.deepfool = Some(norms);
         Ok(())
     }
@@ -368,6 +396,7 @@ impl Memo {
         let rows: Vec<usize> = (0..n).collect();
         let mut el2n = vec![0.0f64; n];
         let mut grand = vec![0.0f64; n];
+        let started = Instant::now();
         for init in 0..early.inits {
             let init_text = init.to_string();
             let init_seed = derive_seed(ctx.trial.seed, &["early-scores", "init", &init_text]);
@@ -423,6 +452,12 @@ impl Memo {
         if let Some(file) = &file {
             write_json(file, &values)?;
         }
+        record_seconds(
+            ctx,
+            file.as_deref().and_then(Path::parent),
+            &format!("early-i{}-e{}", early.inits, early.epochs),
+            started,
+        )?;
         self.early.insert(id, values);
         Ok(())
     }
