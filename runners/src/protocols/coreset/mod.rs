@@ -275,10 +275,27 @@ impl CoresetProtocol {
 
     /// The identity of the shared work (selection model, scores) `trial` uses: the
     /// cache key, equal for every method at one setting and repeat.
+    /// Trials with the same key compute the same shared work, so `--jobs` runs one of
+    /// them first and the others after it (never two copies at once). The key names the
+    /// work the method needs: the selection model (with its dynamics and DeepFool), or
+    /// one set of early-training scores; a method that needs none (uniform) is a group of
+    /// its own and runs whenever a worker is free.
     pub fn shared_work_key(&self, trial: &Trial) -> String {
-        shared::SharedKey::of(trial, &self.selection)
+        let base = shared::SharedKey::of(trial, &self.selection)
             .text()
-            .to_string()
+            .to_string();
+        let arm = &self.arms[trial.arm];
+        let Ok(method) = build_coreset_method(&arm.name, &arm.params) else {
+            return base;
+        };
+        let needs = method.needs();
+        if needs.selection_model || needs.dynamics || needs.deepfool {
+            format!("{base}|selection")
+        } else if let Some(early) = needs.early_scores {
+            format!("{base}|early-i{}-e{}", early.inits, early.epochs)
+        } else {
+            format!("{base}|none|{}", trial.id)
+        }
     }
 
     /// Example passes of a trial (for sharding): `epochs` over each subset, plus the
