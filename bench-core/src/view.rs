@@ -180,6 +180,27 @@ impl<B: Backend> TrainedModel<'_, B> {
     ) -> Result<Vec<f32>, CoreError> {
         map_batches(self.pool, indices, self.batch_size, &self.device, per_batch)
     }
+
+    /// [`ModelView::probabilities`] and [`ModelView::embeddings`] from one forward pass
+    /// (the head reads the embedding it returns): what whole-pool scoring asks for.
+    pub fn probabilities_and_embeddings(
+        &self,
+        indices: &[usize],
+    ) -> Result<(Matrix, Matrix), CoreError> {
+        let (mut probabilities, mut embeddings, mut width) = (Vec::new(), Vec::new(), 0);
+        self.batched(indices, |x| {
+            let h = self.model.embed(x, 0.0, false);
+            width = h.dims()[1];
+            let logits = self.model.head(h.clone(), 0.0, false);
+            probabilities.extend(read_f32(softmax(logits, 1))?);
+            embeddings.extend(read_f32(h)?);
+            Ok(Vec::new())
+        })?;
+        Ok((
+            Matrix::new(indices.len(), self.classes, probabilities),
+            Matrix::new(indices.len(), width, embeddings),
+        ))
+    }
 }
 
 impl<B: Backend> ModelView for TrainedModel<'_, B> {

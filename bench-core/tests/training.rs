@@ -136,6 +136,9 @@ fn the_cnns_fit_small_images_and_expose_embeddings() {
         for row in probs.iter_rows() {
             assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         }
+        // One pass for both gives the two passes' values, bit for bit.
+        let (both_probs, both_emb) = view.probabilities_and_embeddings(&[0, 5, 9]).unwrap();
+        assert_eq!((both_probs, both_emb), (probs, emb));
         assert!(
             view.mc_dropout_probabilities(&[0], 2).is_err(),
             "no dropout, no MC dropout"

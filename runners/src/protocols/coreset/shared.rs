@@ -163,9 +163,8 @@ fn outputs<B: Backend>(
         previous: None,
     };
     let all: Vec<usize> = (0..pool.len()).collect();
-    let probabilities = view.probabilities(&all).map_err(|e| e.to_string())?;
-    let embeddings = view.embeddings(&all).map_err(|e| e.to_string())?;
-    Ok((probabilities, embeddings))
+    view.probabilities_and_embeddings(&all)
+        .map_err(|e| e.to_string())
 }
 
 /// Shared work is not timed by any record (it belongs to no one method): its seconds go
