@@ -28,7 +28,7 @@ fn select_with_seed(
         labeled_classes: &classes,
         round_seed,
         round: 0,
-        rounds: 0,
+        rounds: 3,
     };
     strategy.select(&request, view, &mut ChaCha8Rng::seed_from_u64(4))
 }

@@ -50,6 +50,10 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("dacs", "trees") => json!(1),
         ("dacs", "groups") => json!(5),
         ("dacs", "temperature") => json!(0.001),
+        ("pt4al", "batches") => json!(2),
+        ("pt4al", "pretext_epochs") => json!(7),
+        ("pt4al", "pretext_lr") => json!(0.02),
+        ("pt4al", "pretext_batch_size") => json!(64),
         _ => return None,
     })
 }

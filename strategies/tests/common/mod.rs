@@ -161,7 +161,7 @@ pub fn random_head_view(
 /// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
 /// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`; the rotation loss of example i is
-/// another hash of i in [0, ln 4).
+/// another hash of i (and of the pretext settings) in [0, ln 4).
 pub struct StandInCapabilities<V> {
     pub view: V,
 }
@@ -204,13 +204,15 @@ impl<V: ModelView> ModelView for StandInCapabilities<V> {
     fn rotation_losses(
         &self,
         indices: &[usize],
-        _pretext: &sieve_bench_core::RotationPretext,
+        pretext: &sieve_bench_core::RotationPretext,
     ) -> Result<Vec<f32>, sieve_bench_core::CoreError> {
+        // Other pretext training, other losses (as a real network would give).
+        let key = pretext.key();
         Ok(indices
             .iter()
             .map(|&i| {
-                let h = ((i as u64).wrapping_mul(40_503) % 997) as f32 / 997.0;
-                h * 4f32.ln()
+                let h = sieve_bench_core::derive_seed(i as u64, &[&key]) % 997;
+                h as f32 / 997.0 * 4f32.ln()
             })
             .collect())
     }
