@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::rng_lock;
+use common::{rng_lock, weights};
 
 use std::collections::BTreeSet;
 
@@ -128,19 +128,6 @@ fn train_fingerprint(reg: &Regularization, data: &LabeledSet) -> (Vec<f32>, usiz
     )
     .unwrap();
     (weights(&outcome.model), outcome.steps, outcome.epochs)
-}
-
-fn weights(model: &Network<Flex>) -> Vec<f32> {
-    struct Collect(Vec<f32>);
-    impl burn::module::ModuleVisitor<Flex> for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<Flex, D>>) {
-            self.0
-                .extend(param.val().into_data().to_vec::<f32>().unwrap());
-        }
-    }
-    let mut c = Collect(Vec::new());
-    model.visit(&mut c);
-    c.0
 }
 
 type Mutation = Box<dyn Fn(&mut Regularization)>;

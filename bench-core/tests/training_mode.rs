@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{image_batch, rng_lock};
+use common::{image_batch, rng_lock, weights};
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
-use burn::module::Module;
 use burn::tensor::Tensor;
 use sieve_bench_core::regularization::RegularizationSpec;
 use sieve_bench_core::train::{train_model, TrainRequest};
@@ -28,19 +27,6 @@ fn images() -> LabeledSet {
         noise: 1.0,
     };
     generate_synthetic(&config, 4).unwrap()
-}
-
-fn weights(model: &Network<Flex>) -> Vec<f32> {
-    struct Collect(Vec<f32>);
-    impl burn::module::ModuleVisitor<Flex> for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<Flex, D>>) {
-            self.0
-                .extend(param.val().into_data().to_vec::<f32>().unwrap());
-        }
-    }
-    let mut c = Collect(Vec::new());
-    model.visit(&mut c);
-    c.0
 }
 
 fn pseudo(threshold: f64, ratio: usize, weight: f64) -> Option<TrainingMode> {

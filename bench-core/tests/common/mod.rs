@@ -43,3 +43,22 @@ pub fn bright_halves(side: usize) -> LabeledSet {
     }
     LabeledSet::new(shape, 2, features, labels).unwrap()
 }
+
+/// Every float parameter of a network, in visiting order: what a changed setting must
+/// move.
+pub fn weights(model: &sieve_bench_core::Network<burn::backend::Flex>) -> Vec<f32> {
+    use burn::module::Module;
+    struct Collect(Vec<f32>);
+    impl burn::module::ModuleVisitor<burn::backend::Flex> for Collect {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &burn::module::Param<Tensor<burn::backend::Flex, D>>,
+        ) {
+            self.0
+                .extend(param.val().into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    model.visit(&mut c);
+    c.0
+}

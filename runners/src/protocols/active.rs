@@ -259,9 +259,9 @@ impl ActiveProtocol {
                 .training
                 .as_ref()
                 .is_some_and(TrainingMode::reads_unlabeled);
-            let pseudo_rows: std::collections::HashSet<usize> =
-                pseudo_labels.iter().map(|&(i, _)| i).collect();
             let unlabeled_now: Vec<usize> = if reads_unlabeled {
+                let pseudo_rows: std::collections::HashSet<usize> =
+                    pseudo_labels.iter().map(|&(i, _)| i).collect();
                 pool.unlabeled()
                     .into_iter()
                     .filter(|i| !pseudo_rows.contains(i))
