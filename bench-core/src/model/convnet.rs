@@ -5,6 +5,7 @@
 //! 32x32 and the feature size 128·4·4 = 2048, as for 32x32 images. Instance norm with an
 //! affine transform is `GroupNorm(width, width)` (eps 1e-5) in the reference.
 
+use crate::cpu_conv::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{InstanceNorm, InstanceNormConfig, Linear, LinearConfig, PaddingConfig2d};
@@ -89,7 +90,7 @@ impl<B: Backend> ConvNet<B> {
     pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = x;
         for block in &self.blocks {
-            x = relu(instance_norm(block.conv.forward(x), &block.norm));
+            x = relu(instance_norm(conv2d(&block.conv, x), &block.norm));
             x = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
         }
         x.flatten(1, 3)

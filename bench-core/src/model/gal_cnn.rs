@@ -5,6 +5,7 @@
 //! dropout rates (0.25 and 0.5 in the paper) belong to the model, not to the
 //! regularization setting: they act in training and in MC dropout alike.
 
+use crate::cpu_conv::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig};
@@ -56,7 +57,7 @@ impl<B: Backend> GalCnn<B> {
         x: Tensor<B, 4>,
         drop: impl FnOnce(usize, Tensor<B, 2>) -> Tensor<B, 2>,
     ) -> Tensor<B, 2> {
-        let x = relu(self.conv2.forward(relu(self.conv1.forward(x))));
+        let x = relu(conv2d(&self.conv2, relu(conv2d(&self.conv1, x))));
         let x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
         let h = drop(0, x.flatten(1, 3));
         relu(self.dense.forward(h))

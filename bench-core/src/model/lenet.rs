@@ -1,6 +1,7 @@
 //! LeNet-style CNN: 2 x [conv 5x5 ('same' padding), ReLU, max-pool 2], then 120 and 84
 //! fully connected units and a linear head. 'Same' padding lets it run on 8x8 digits too.
 
+use crate::cpu_conv::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
@@ -39,7 +40,7 @@ impl<B: Backend> LeNet<B> {
     /// once, on this embedding before the head ([`crate::Network::head`]).
     pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = max_pool2d(
-            relu(self.conv1.forward(x)),
+            relu(conv2d(&self.conv1, x)),
             [2, 2],
             [2, 2],
             [0, 0],
@@ -47,7 +48,7 @@ impl<B: Backend> LeNet<B> {
             false,
         );
         let x = max_pool2d(
-            relu(self.conv2.forward(x)),
+            relu(conv2d(&self.conv2, x)),
             [2, 2],
             [2, 2],
             [0, 0],

@@ -12,6 +12,7 @@
 //! calls it — and the running statistics everywhere else: evaluation, pool scoring, MC
 //! dropout, and the input gradients of the adversarial strategies (PyTorch's `eval()`).
 
+use crate::cpu_conv::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
@@ -126,12 +127,12 @@ impl<B: Backend> BasicBlock<B> {
     fn forward(&self, x: Tensor<B, 4>, training: bool) -> Tensor<B, 4> {
         let out = relu(batch_norm(
             &self.norm1,
-            self.conv1.forward(x.clone()),
+            conv2d(&self.conv1, x.clone()),
             training,
         ));
-        let out = batch_norm(&self.norm2, self.conv2.forward(out), training);
+        let out = batch_norm(&self.norm2, conv2d(&self.conv2, out), training);
         let skip = match (&self.shortcut_conv, &self.shortcut_norm) {
-            (Some(c), Some(n)) => batch_norm(n, c.forward(x), training),
+            (Some(c), Some(n)) => batch_norm(n, conv2d(c, x), training),
             _ => x,
         };
         relu(out + skip)
@@ -190,12 +191,12 @@ impl<B: Backend> ResNet18<B> {
     /// The 512-wide pooled features; `training` as in the module docs.
     pub fn embed(&self, x: Tensor<B, 4>, training: bool) -> Tensor<B, 2> {
         let x = match &self.to_rgb {
-            Some(c) => c.forward(x),
+            Some(c) => conv2d(c, x),
             None => x,
         };
         let mut x = relu(batch_norm(
             &self.stem_norm,
-            self.stem_conv.forward(x),
+            conv2d(&self.stem_conv, x),
             training,
         ));
         if self.max_pool {

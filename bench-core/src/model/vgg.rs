@@ -11,6 +11,7 @@
 //! resizes them instead. Batch norm follows `resnet`'s rule: batch statistics only in a
 //! training step, running statistics everywhere else.
 
+use crate::cpu_conv::conv2d;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
@@ -141,7 +142,7 @@ impl<B: Backend> Vgg<B> {
     ) -> Tensor<B, 2> {
         let mut x = x;
         for layer in &self.convs {
-            x = relu(batch_norm(&layer.norm, layer.conv.forward(x), training));
+            x = relu(batch_norm(&layer.norm, conv2d(&layer.conv, x), training));
             if layer.pool_after {
                 x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
             }

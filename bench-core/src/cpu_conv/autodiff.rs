@@ -1,0 +1,129 @@
+//! The convolution as one operation of burn's autodiff graph on the CPU backend, with
+//! the backward pass of [`super::kernels`] instead of burn's transposed-convolution one.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::{Flex, FlexTensor};
+use burn::backend::Autodiff;
+use burn::tensor::{Tensor, TensorPrimitive};
+
+use super::geometry::ConvGeometry;
+use super::kernels::{self, values};
+
+/// The CPU training backend this operation serves.
+pub(crate) type CpuAutodiff = Autodiff<Flex>;
+
+/// What the backward pass needs: the input and weights as they were, and the sizes.
+#[derive(Clone, Debug)]
+pub(crate) struct ConvState {
+    input: FlexTensor,
+    weight: FlexTensor,
+    geometry: ConvGeometry,
+}
+
+impl ConvState {
+    fn gradients(
+        &self,
+        dy: FlexTensor,
+        want_input: bool,
+        want_params: bool,
+    ) -> kernels::ConvGradients {
+        kernels::backward(
+            &self.geometry,
+            &values(&self.input),
+            &values(&self.weight),
+            &values(&dy),
+            want_input,
+            want_params,
+        )
+    }
+}
+
+#[derive(Debug)]
+struct ConvWithBias;
+
+#[derive(Debug)]
+struct ConvNoBias;
+
+impl Backward<Flex, 3> for ConvWithBias {
+    type State = ConvState;
+
+    fn backward(self, ops: Ops<ConvState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [input, weight, bias] = ops.parents;
+        let want_params = weight.is_some() || bias.is_some();
+        let out = ops.state.gradients(
+            grads.consume::<Flex>(&ops.node),
+            input.is_some(),
+            want_params,
+        );
+        for (node, grad) in [(input, out.input), (weight, out.weight), (bias, out.bias)] {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+impl Backward<Flex, 2> for ConvNoBias {
+    type State = ConvState;
+
+    fn backward(self, ops: Ops<ConvState, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [input, weight] = ops.parents;
+        let out = ops.state.gradients(
+            grads.consume::<Flex>(&ops.node),
+            input.is_some(),
+            weight.is_some(),
+        );
+        for (node, grad) in [(input, out.input), (weight, out.weight)] {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// The convolution on `Autodiff<Flex>`, recorded as one graph node.
+pub(crate) fn conv2d(
+    geometry: ConvGeometry,
+    x: Tensor<CpuAutodiff, 4>,
+    weight: Tensor<CpuAutodiff, 4>,
+    bias: Option<Tensor<CpuAutodiff, 1>>,
+) -> Tensor<CpuAutodiff, 4> {
+    let x = x.into_primitive().tensor();
+    let weight = weight.into_primitive().tensor();
+    let bias = bias.map(|b| b.into_primitive().tensor());
+    let input = x.primitive.to_contiguous();
+    let weights = weight.primitive.to_contiguous();
+    let output = kernels::forward(
+        &geometry,
+        &values(&input),
+        &values(&weights),
+        bias.as_ref().map(|b| values(&b.primitive)).as_deref(),
+    );
+    let state = ConvState {
+        input,
+        weight: weights,
+        geometry,
+    };
+    let out = match bias {
+        Some(bias) => match ConvWithBias
+            .prepare::<NoCheckpointing>([x.node.clone(), weight.node.clone(), bias.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(state, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+        None => match ConvNoBias
+            .prepare::<NoCheckpointing>([x.node.clone(), weight.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(state, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+    };
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}

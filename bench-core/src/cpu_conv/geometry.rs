@@ -1,0 +1,73 @@
+//! The shape arithmetic of one 2-D convolution, shared by the kernels and the backward op.
+
+/// Sizes of a stride-s, zero-padded, dilation-1, single-group convolution over an NCHW batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConvGeometry {
+    pub batch: usize,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub out_height: usize,
+    pub out_width: usize,
+}
+
+/// Upper bound on one chunk's patch matrix, in floats (4 MiB, well inside the L3 cache):
+/// large batches of wide layers are processed a few images at a time, and the matrix is
+/// still in cache when the matrix product reads it.
+const MAX_PATCH_FLOATS: usize = 1024 * 1024;
+
+impl ConvGeometry {
+    /// `None` when the output would be empty (kernel larger than the padded input).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        [batch, channels, height, width]: [usize; 4],
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+    ) -> Option<Self> {
+        let out = |size: usize, k: usize, s: usize, p: usize| {
+            let padded = size + 2 * p;
+            (s > 0 && padded >= k).then(|| (padded - k) / s + 1)
+        };
+        Some(Self {
+            batch,
+            channels,
+            height,
+            width,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            out_height: out(height, kernel[0], stride[0], padding[0])?,
+            out_width: out(width, kernel[1], stride[1], padding[1])?,
+        })
+    }
+
+    /// Rows of one image's patch matrix: one per (channel, ky, kx), plus a row of ones
+    /// that carries the bias through the same matrix product.
+    pub fn patch_rows(&self) -> usize {
+        self.channels * self.kernel[0] * self.kernel[1] + 1
+    }
+
+    /// Output positions per image (columns of the patch matrix).
+    pub fn positions(&self) -> usize {
+        self.out_height * self.out_width
+    }
+
+    /// Floats of one input image.
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Images per chunk: depends on the shapes only, never on the thread count, so
+    /// every reduction over a batch adds in the same order on any machine.
+    pub fn chunk_images(&self) -> usize {
+        (MAX_PATCH_FLOATS / (self.patch_rows() * self.positions()).max(1))
+            .clamp(1, self.batch.max(1))
+    }
+}

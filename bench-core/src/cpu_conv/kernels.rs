@@ -1,0 +1,278 @@
+//! The convolution as one patch matrix per chunk of images and single matrix products on
+//! burn's CPU backend.
+//!
+//! For a chunk of `n` images the patch matrix `P` is `patch_rows × n·positions` (image
+//! `i` in columns `i·positions..`), and `Y' = [W | b] · P` is `out_channels × n·positions`.
+//! Backward: `d[W | b] = dY' · Pᵀ` and `dP = Wᵀ · dY'`, scattered back to the pixels. Each
+//! is one gemm (burn-flex's) whose contraction runs over the whole chunk, never a
+//! per-image product to be summed afterwards; only gathering, scattering and the
+//! NCHW ↔ channel-major reshuffles are written here.
+
+use std::borrow::Cow;
+
+use burn::backend::flex::{Flex, FlexDevice, FlexTensor};
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use rayon::prelude::*;
+
+use super::geometry::ConvGeometry;
+use super::im2col::{patch_row, patch_row_add_back};
+use super::scratch;
+
+/// A contiguous f32 view (or copy) of a Flex tensor's values.
+pub(crate) fn values(tensor: &FlexTensor) -> Cow<'_, [f32]> {
+    match tensor.as_slice::<f32>() {
+        Some(slice) => Cow::Borrowed(slice),
+        None => Cow::Owned(
+            tensor
+                .to_contiguous()
+                .as_slice::<f32>()
+                .map(<[f32]>::to_vec)
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> Tensor<Flex, D> {
+    Tensor::from_data(TensorData::new(data, shape), &FlexDevice)
+}
+
+/// The values of an f32 tensor this module made or a fresh matmul output (no copy when
+/// the tensor owns its buffer alone, as those do).
+fn into_vec<const D: usize>(t: Tensor<Flex, D>) -> Vec<f32> {
+    t.into_data()
+        .into_vec::<f32>()
+        .expect("every tensor of this module holds f32")
+}
+
+/// A Flex tensor primitive as a typed tensor.
+pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<Flex, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(t))
+}
+
+/// `[W | b]`: the weights flattened per output channel with the bias (or zero) last.
+fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> Tensor<Flex, 2> {
+    let k = g.patch_rows() - 1;
+    let mut aug = Vec::with_capacity(g.out_channels * (k + 1));
+    for o in 0..g.out_channels {
+        aug.extend_from_slice(&weight[o * k..(o + 1) * k]);
+        aug.push(bias.map_or(0.0, |b| b[o]));
+    }
+    tensor(aug, [g.out_channels, k + 1])
+}
+
+/// The patch matrix of images `first..first + count`: `[patch_rows, count·positions]`.
+fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Tensor<Flex, 2> {
+    let (l, width) = (g.positions(), count * g.positions());
+    let mut cols = scratch::zeroed(g.patch_rows() * width);
+    cols.par_chunks_mut(width).enumerate().for_each(|(r, row)| {
+        for (i, out) in row.chunks_exact_mut(l).enumerate() {
+            let image = first + i;
+            patch_row(
+                g,
+                &x[image * g.image_len()..(image + 1) * g.image_len()],
+                r,
+                out,
+            );
+        }
+    });
+    tensor(cols, [g.patch_rows(), width])
+}
+
+/// Images `[count, channels, positions]` (NCHW) as `[channels, count·positions]`.
+fn channel_major(nchw: &[f32], channels: usize, count: usize, l: usize) -> Vec<f32> {
+    let mut out = scratch::zeroed(nchw.len());
+    out.par_chunks_mut(count * l)
+        .enumerate()
+        .for_each(|(c, row)| {
+            for (i, dst) in row.chunks_exact_mut(l).enumerate() {
+                dst.copy_from_slice(&nchw[(i * channels + c) * l..(i * channels + c + 1) * l]);
+            }
+        });
+    out
+}
+
+/// The inverse of [`channel_major`], written into `nchw`.
+fn to_nchw(major: &[f32], channels: usize, l: usize, nchw: &mut [f32]) {
+    let count = nchw.len() / (channels * l).max(1);
+    nchw.par_chunks_mut(channels * l)
+        .enumerate()
+        .for_each(|(i, image)| {
+            for (c, dst) in image.chunks_exact_mut(l).enumerate() {
+                let start = c * count * l + i * l;
+                dst.copy_from_slice(&major[start..start + l]);
+            }
+        });
+}
+
+/// `y = conv(x, W) + b` as a `[batch, out_channels, out_height, out_width]` tensor.
+pub(crate) fn forward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+) -> FlexTensor {
+    forward_in_chunks(g, g.chunk_images(), x, weight, bias)
+}
+
+fn forward_in_chunks(
+    g: &ConvGeometry,
+    chunk: usize,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+) -> FlexTensor {
+    let w = augmented_weight(g, weight, bias);
+    let (o, l) = (g.out_channels, g.positions());
+    let mut y = vec![0.0f32; g.batch * o * l];
+    for first in (0..g.batch).step_by(chunk.max(1)) {
+        let count = chunk.min(g.batch - first);
+        let cols = patches(g, x, first, count);
+        let major = into_vec(w.clone().matmul(cols.clone()));
+        scratch::recycle(into_vec(cols));
+        to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
+        scratch::recycle(major);
+    }
+    tensor(y, [g.batch, o, g.out_height, g.out_width])
+        .into_primitive()
+        .tensor()
+}
+
+/// Gradients of one convolution, each computed only when asked for.
+pub(crate) struct ConvGradients {
+    pub input: Option<FlexTensor>,
+    pub weight: Option<FlexTensor>,
+    pub bias: Option<FlexTensor>,
+}
+
+/// The backward pass from the output gradient `dy` (`[batch, out_channels, oh, ow]`).
+pub(crate) fn backward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    want_input: bool,
+    want_params: bool,
+) -> ConvGradients {
+    backward_in_chunks(g, g.chunk_images(), x, weight, dy, want_input, want_params)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_in_chunks(
+    g: &ConvGeometry,
+    chunk: usize,
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    want_input: bool,
+    want_params: bool,
+) -> ConvGradients {
+    let (o, k, l) = (g.out_channels, g.patch_rows(), g.positions());
+    let mut weight_grad = vec![0.0f32; if want_params { o * k } else { 0 }];
+    let mut input_grad = vec![
+        0.0f32;
+        if want_input {
+            g.batch * g.image_len()
+        } else {
+            0
+        }
+    ];
+    // Wᵀ: [patch_rows − 1, out_channels] (a transposed view; gemm reads it strided).
+    let w_t = want_input.then(|| tensor(weight.to_vec(), [o, k - 1]).transpose());
+    for first in (0..g.batch).step_by(chunk.max(1)) {
+        let count = chunk.min(g.batch - first);
+        let dy_major = tensor(
+            channel_major(&dy[first * o * l..(first + count) * o * l], o, count, l),
+            [o, count * l],
+        );
+        if want_params {
+            let cols = patches(g, x, first, count);
+            let part = into_vec(dy_major.clone().matmul(cols.clone().transpose()));
+            scratch::recycle(into_vec(cols));
+            // Chunks add in index order: the same result on any thread count.
+            for (acc, v) in weight_grad.iter_mut().zip(&part) {
+                *acc += v;
+            }
+        }
+        if let Some(w_t) = &w_t {
+            let cols_grad = into_vec(w_t.clone().matmul(dy_major.clone()));
+            let width = count * l;
+            input_grad[first * g.image_len()..(first + count) * g.image_len()]
+                .par_chunks_mut(g.image_len())
+                .enumerate()
+                .for_each(|(i, dx)| {
+                    for (r, row) in cols_grad.chunks_exact(width).enumerate() {
+                        patch_row_add_back(g, &row[i * l..(i + 1) * l], r, dx);
+                    }
+                });
+            scratch::recycle(cols_grad);
+        }
+        scratch::recycle(into_vec(dy_major));
+    }
+    let (weight, bias) = if want_params {
+        let mut w = Vec::with_capacity(o * (k - 1));
+        let mut b = Vec::with_capacity(o);
+        for row in weight_grad.chunks_exact(k) {
+            w.extend_from_slice(&row[..k - 1]);
+            b.push(row[k - 1]);
+        }
+        let [kh, kw] = g.kernel;
+        (
+            Some(tensor(w, [o, g.channels, kh, kw]).into_primitive().tensor()),
+            Some(tensor(b, [o]).into_primitive().tensor()),
+        )
+    } else {
+        (None, None)
+    };
+    ConvGradients {
+        input: want_input.then(|| {
+            tensor(input_grad, [g.batch, g.channels, g.height, g.width])
+                .into_primitive()
+                .tensor()
+        }),
+        weight,
+        bias,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(n: usize, salt: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 37 + salt * 11) % 101) as f32 / 50.0 - 1.0)
+            .collect()
+    }
+
+    /// Chunking changes how much is gathered at once and, for the weight gradient, where
+    /// the sum over images is split: equal up to rounding, and the input gradient and the
+    /// output exactly (images are independent).
+    #[test]
+    fn chunked_passes_agree_with_the_whole_batch() {
+        let g = ConvGeometry::new([5, 3, 9, 8], 4, [3, 3], [1, 2], [1, 1]).unwrap();
+        let x = pattern(5 * g.image_len(), 1);
+        let w = pattern(4 * (g.patch_rows() - 1), 2);
+        let b = pattern(4, 3);
+        let dy = pattern(5 * 4 * g.positions(), 4);
+        let whole = values(&forward_in_chunks(&g, 5, &x, &w, Some(&b))).into_owned();
+        for chunk in [1, 2, 3] {
+            let part = values(&forward_in_chunks(&g, chunk, &x, &w, Some(&b))).into_owned();
+            assert_eq!(part, whole, "forward, chunk {chunk}");
+        }
+        let grads = |chunk| {
+            let out = backward_in_chunks(&g, chunk, &x, &w, &dy, true, true);
+            [out.input, out.weight, out.bias].map(|t| values(&t.unwrap()).into_owned())
+        };
+        let whole = grads(5);
+        for chunk in [1, 2, 4] {
+            let part = grads(chunk);
+            assert_eq!(part[0], whole[0], "input gradient, chunk {chunk}");
+            for (got, want) in part[1..].iter().flatten().zip(whole[1..].iter().flatten()) {
+                assert!(
+                    (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    "chunk {chunk}"
+                );
+            }
+        }
+    }
+}

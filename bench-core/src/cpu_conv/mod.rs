@@ -1,0 +1,122 @@
+//! sieve's own 2-D convolution for burn's CPU backend (issue 12: training at PyTorch speed).
+//!
+//! burn-flex computes a convolution's weight gradient as a convolution of the
+//! batch-swapped input with the output gradient (a strided copy of both, then a huge
+//! im2col) and its input gradient as a transposed convolution that walks its input with a
+//! scalar iterator; together they were ~45% of a LeNet training step. Here the forward
+//! pass is a patch matrix times `[W | b]`, and the backward pass two matrix products and
+//! a scatter, all on burn-flex's gemm. Models call [`conv2d`] instead of
+//! `Conv2d::forward`: on `Flex` and `Autodiff<Flex>` with f32 data, zero padding
+//! symmetric on each axis, dilation 1 and one group it runs this path; on every other
+//! backend or setting it is exactly `Conv2d::forward`.
+
+mod autodiff;
+mod geometry;
+mod im2col;
+mod kernels;
+mod scratch;
+
+use std::any::Any;
+
+use burn::backend::flex::Flex;
+use burn::nn::conv::Conv2d;
+use burn::nn::PaddingConfig2d;
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Tensor};
+
+use autodiff::CpuAutodiff;
+use geometry::ConvGeometry;
+
+/// Moves `value` into type `U` when `T` is `U` (checked at run time), else hands it back.
+fn cast<T: 'static, U: 'static>(value: T) -> Result<U, T> {
+    let mut slot = Some(value);
+    match (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
+        Some(target) => Ok(target
+            .take()
+            .expect("the slot holds the value just moved in")),
+        None => Err(slot.expect("the slot is untouched when the types differ")),
+    }
+}
+
+/// The geometry of `conv` applied to an input of `dims`, when this module can run it.
+fn geometry_of<B: Backend>(conv: &Conv2d<B>, dims: [usize; 4]) -> Option<ConvGeometry> {
+    let channels = dims[1];
+    let [out_channels, weight_channels, kh, kw] = conv.weight.dims();
+    if conv.groups != 1 || conv.dilation != [1, 1] || weight_channels != channels {
+        return None;
+    }
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [0, 0],
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            [top, left]
+        }
+        // 'Same' at stride 1 with odd kernels pads (k − 1) / 2 on each side.
+        PaddingConfig2d::Same if conv.stride == [1, 1] && kh % 2 == 1 && kw % 2 == 1 => {
+            [(kh - 1) / 2, (kw - 1) / 2]
+        }
+        _ => return None,
+    };
+    ConvGeometry::new(dims, out_channels, [kh, kw], conv.stride, padding)
+}
+
+/// `conv.forward(x)`, on sieve's CPU path where it applies (see the module docs).
+pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let Some(geometry) = geometry_of(conv, x.dims()) else {
+        return conv.forward(x);
+    };
+    if x.dtype() != DType::F32 || conv.weight.val().dtype() != DType::F32 {
+        return conv.forward(x);
+    }
+    let weight = conv.weight.val();
+    let bias = conv.bias.as_ref().map(|b| b.val());
+    let x = match cast::<Tensor<B, 4>, Tensor<Flex, 4>>(x) {
+        Ok(x) => {
+            let (Ok(weight), Ok(bias)) = (
+                cast::<_, Tensor<Flex, 4>>(weight),
+                cast::<_, Option<Tensor<Flex, 1>>>(bias),
+            ) else {
+                unreachable!("a module's parameters live on the backend of its input")
+            };
+            return cast_back(inference(geometry, x, weight, bias));
+        }
+        Err(x) => x,
+    };
+    match cast::<Tensor<B, 4>, Tensor<CpuAutodiff, 4>>(x) {
+        Ok(x) => {
+            let (Ok(weight), Ok(bias)) = (
+                cast::<_, Tensor<CpuAutodiff, 4>>(conv.weight.val()),
+                cast::<_, Option<Tensor<CpuAutodiff, 1>>>(conv.bias.as_ref().map(|b| b.val())),
+            ) else {
+                unreachable!("a module's parameters live on the backend of its input")
+            };
+            cast_back(autodiff::conv2d(geometry, x, weight, bias))
+        }
+        Err(x) => conv.forward(x),
+    }
+}
+
+fn cast_back<T: 'static, U: 'static>(value: T) -> U {
+    match cast::<T, U>(value) {
+        Ok(v) => v,
+        Err(_) => unreachable!("cast back to the type the value came from"),
+    }
+}
+
+/// The forward pass on `Flex` (no autodiff): inference and pool scoring.
+fn inference(
+    geometry: ConvGeometry,
+    x: Tensor<Flex, 4>,
+    weight: Tensor<Flex, 4>,
+    bias: Option<Tensor<Flex, 1>>,
+) -> Tensor<Flex, 4> {
+    let x = x.into_primitive().tensor();
+    let weight = weight.into_primitive().tensor();
+    let bias = bias.map(|b| b.into_primitive().tensor());
+    let out = kernels::forward(
+        &geometry,
+        &kernels::values(&x),
+        &kernels::values(&weight),
+        bias.as_ref().map(kernels::values).as_deref(),
+    );
+    kernels::from_flex(out)
+}
