@@ -9,7 +9,7 @@ pub mod attack;
 pub mod bim;
 pub mod budget;
 pub mod coreset;
-pub mod cpu_conv;
+pub mod cpu_ops;
 pub mod deepfool;
 pub mod dsa;
 pub mod error;

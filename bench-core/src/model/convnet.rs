@@ -5,7 +5,7 @@
 //! 32x32 and the feature size 128·4·4 = 2048, as for 32x32 images. Instance norm with an
 //! affine transform is `GroupNorm(width, width)` (eps 1e-5) in the reference.
 
-use crate::cpu_conv::conv2d;
+use crate::cpu_ops::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{InstanceNorm, InstanceNormConfig, Linear, LinearConfig, PaddingConfig2d};

@@ -5,11 +5,11 @@
 //! dropout rates (0.25 and 0.5 in the paper) belong to the model, not to the
 //! regularization setting: they act in training and in MC dropout alike.
 
-use crate::cpu_conv::conv2d;
+use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{activation::relu, backend::Backend, module::max_pool2d, Tensor};
+use burn::tensor::{activation::relu, backend::Backend, Tensor};
 use sieve_datasets::ExampleShape;
 
 use super::dropout;

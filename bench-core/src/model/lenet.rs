@@ -1,11 +1,11 @@
 //! LeNet-style CNN: 2 x [conv 5x5 ('same' padding), ReLU, max-pool 2], then 120 and 84
 //! fully connected units and a linear head. 'Same' padding lets it run on 8x8 digits too.
 
-use crate::cpu_conv::conv2d;
+use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::{activation::relu, backend::Backend, module::max_pool2d, Tensor};
+use burn::tensor::{activation::relu, backend::Backend, Tensor};
 use sieve_datasets::ExampleShape;
 
 /// The LeNet-style network.

@@ -12,11 +12,11 @@
 //! calls it — and the running statistics everywhere else: evaluation, pool scoring, MC
 //! dropout, and the input gradients of the adversarial strategies (PyTorch's `eval()`).
 
-use crate::cpu_conv::conv2d;
+use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::module::{adaptive_avg_pool2d, max_pool2d};
+use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{activation::relu, backend::Backend, Tensor};
 use serde::{Deserialize, Serialize};
 use sieve_datasets::ExampleShape;

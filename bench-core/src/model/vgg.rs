@@ -11,11 +11,11 @@
 //! resizes them instead. Batch norm follows `resnet`'s rule: batch statistics only in a
 //! training step, running statistics everywhere else.
 
-use crate::cpu_conv::conv2d;
+use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::module::{adaptive_avg_pool2d, max_pool2d};
+use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{activation::relu, backend::Backend, Tensor};
 use sieve_datasets::ExampleShape;
 

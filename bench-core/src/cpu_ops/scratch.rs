@@ -2,8 +2,8 @@
 //!
 //! A training step gathers a few megabytes of patches per convolution, forward and
 //! backward, thousands of times. Fresh allocations of that size come from `mmap` and
-//! cost a page fault per 4 KiB (a third of a step's time, measured with `perf`); the
-//! buffers here are kept by the thread that used them and handed out again.
+//! cost a page fault per 4 KiB plus zeroing (a third of a step's time, measured with
+//! `perf`); the buffers here are kept by the thread that used them and handed out again.
 
 use std::cell::RefCell;
 
@@ -14,16 +14,19 @@ thread_local! {
     static POOL: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A buffer of `len` zeros, reusing a kept one when there is one.
-pub(crate) fn zeroed(len: usize) -> Vec<f32> {
+/// A buffer of `len` floats whose values are left over from earlier use (zeros when
+/// fresh): for callers that write every element before reading any.
+pub(crate) fn overwritten(len: usize) -> Vec<f32> {
     let kept = POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let best = (0..pool.len()).max_by_key(|&i| pool[i].capacity() >= len);
-        best.map(|i| pool.swap_remove(i))
+        let large_enough = (0..pool.len()).find(|&i| pool[i].capacity() >= len);
+        large_enough
+            .or_else(|| pool.len().checked_sub(1))
+            .map(|i| pool.swap_remove(i))
     });
     match kept {
         Some(mut buffer) => {
-            buffer.clear();
+            buffer.truncate(len);
             buffer.resize(len, 0.0);
             buffer
         }
@@ -31,7 +34,7 @@ pub(crate) fn zeroed(len: usize) -> Vec<f32> {
     }
 }
 
-/// Gives a buffer back for later [`zeroed`] calls on this thread.
+/// Gives a buffer back for later [`overwritten`] calls on this thread.
 pub(crate) fn recycle(buffer: Vec<f32>) {
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();

@@ -1,22 +1,4 @@
-//! sieve's own 2-D convolution for burn's CPU backend (issue 12: training at PyTorch speed).
-//!
-//! burn-flex computes a convolution's weight gradient as a convolution of the
-//! batch-swapped input with the output gradient (a strided copy of both, then a huge
-//! im2col) and its input gradient as a transposed convolution that walks its input with a
-//! scalar iterator; together they were ~45% of a LeNet training step. Here the forward
-//! pass is a patch matrix times `[W | b]`, and the backward pass two matrix products and
-//! a scatter, all on burn-flex's gemm. Models call [`conv2d`] instead of
-//! `Conv2d::forward`: on `Flex` and `Autodiff<Flex>` with f32 data, zero padding
-//! symmetric on each axis, dilation 1 and one group it runs this path; on every other
-//! backend or setting it is exactly `Conv2d::forward`.
-
-mod autodiff;
-mod geometry;
-mod im2col;
-mod kernels;
-mod scratch;
-
-use std::any::Any;
+//! The convolution's dispatch: sieve's kernels on the CPU backend, burn's elsewhere.
 
 use burn::backend::flex::Flex;
 use burn::nn::conv::Conv2d;
@@ -24,19 +6,10 @@ use burn::nn::PaddingConfig2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
-use autodiff::CpuAutodiff;
-use geometry::ConvGeometry;
-
-/// Moves `value` into type `U` when `T` is `U` (checked at run time), else hands it back.
-fn cast<T: 'static, U: 'static>(value: T) -> Result<U, T> {
-    let mut slot = Some(value);
-    match (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
-        Some(target) => Ok(target
-            .take()
-            .expect("the slot holds the value just moved in")),
-        None => Err(slot.expect("the slot is untouched when the types differ")),
-    }
-}
+use super::cast::{cast, cast_back};
+use super::conv_autodiff::{self as autodiff, CpuAutodiff};
+use super::conv_geometry::ConvGeometry;
+use super::conv_kernels as kernels;
 
 /// The geometry of `conv` applied to an input of `dims`, when this module can run it.
 fn geometry_of<B: Backend>(conv: &Conv2d<B>, dims: [usize; 4]) -> Option<ConvGeometry> {
@@ -92,13 +65,6 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
             cast_back(autodiff::conv2d(geometry, x, weight, bias))
         }
         Err(x) => conv.forward(x),
-    }
-}
-
-fn cast_back<T: 'static, U: 'static>(value: T) -> U {
-    match cast::<T, U>(value) {
-        Ok(v) => v,
-        Err(_) => unreachable!("cast back to the type the value came from"),
     }
 }
 

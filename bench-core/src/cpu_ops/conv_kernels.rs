@@ -14,7 +14,7 @@ use burn::backend::flex::{Flex, FlexDevice, FlexTensor};
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use rayon::prelude::*;
 
-use super::geometry::ConvGeometry;
+use super::conv_geometry::ConvGeometry;
 use super::im2col::{patch_row, patch_row_add_back};
 use super::scratch;
 
@@ -63,7 +63,8 @@ fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> T
 /// The patch matrix of images `first..first + count`: `[patch_rows, count·positions]`.
 fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Tensor<Flex, 2> {
     let (l, width) = (g.positions(), count * g.positions());
-    let mut cols = scratch::zeroed(g.patch_rows() * width);
+    // `patch_row` writes every element.
+    let mut cols = scratch::overwritten(g.patch_rows() * width);
     cols.par_chunks_mut(width).enumerate().for_each(|(r, row)| {
         for (i, out) in row.chunks_exact_mut(l).enumerate() {
             let image = first + i;
@@ -80,7 +81,7 @@ fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Tensor<Fl
 
 /// Images `[count, channels, positions]` (NCHW) as `[channels, count·positions]`.
 fn channel_major(nchw: &[f32], channels: usize, count: usize, l: usize) -> Vec<f32> {
-    let mut out = scratch::zeroed(nchw.len());
+    let mut out = scratch::overwritten(nchw.len());
     out.par_chunks_mut(count * l)
         .enumerate()
         .for_each(|(c, row)| {

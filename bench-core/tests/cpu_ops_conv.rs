@@ -9,7 +9,7 @@ use burn::backend::{Autodiff, Flex};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{backend::Backend, Tensor, TensorData};
-use sieve_bench_core::cpu_conv::conv2d;
+use sieve_bench_core::cpu_ops::conv2d;
 
 type Ad = Autodiff<Flex>;
 

@@ -9,8 +9,8 @@ use burn::backend::flex::{Flex, FlexTensor};
 use burn::backend::Autodiff;
 use burn::tensor::{Tensor, TensorPrimitive};
 
-use super::geometry::ConvGeometry;
-use super::kernels::{self, values};
+use super::conv_geometry::ConvGeometry;
+use super::conv_kernels::{self as kernels, values};
 
 /// The CPU training backend this operation serves.
 pub(crate) type CpuAutodiff = Autodiff<Flex>;

@@ -4,7 +4,7 @@
 //! input pixel `(c, oy·sy + ky − py, ox·sx + kx − px)` or zero where that falls in the
 //! padding; the last row is all ones (the bias).
 
-use super::geometry::ConvGeometry;
+use super::conv_geometry::ConvGeometry;
 
 /// The half-open range of output columns `ox` whose input column `ox·s + k − p` lies
 /// inside `[0, size)`.
