@@ -20,7 +20,9 @@ fn pattern(n: usize) -> Vec<f32> {
 
 #[test]
 fn outputs_and_gradients_match_burn() {
-    let cases: [([usize; 4], [usize; 2], [usize; 2], [usize; 2]); 5] = [
+    // (input dims, kernel, stride, padding)
+    type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 2]);
+    let cases: [Case; 5] = [
         ([2, 3, 28, 28], [2, 2], [2, 2], [0, 0]), // LeNet, gal_cnn, VGG
         ([2, 2, 7, 9], [2, 2], [2, 2], [0, 0]),   // odd sizes: the last row and column drop
         ([2, 2, 14, 14], [3, 3], [2, 2], [1, 1]), // ResNet's stem pool: overlapping, padded
