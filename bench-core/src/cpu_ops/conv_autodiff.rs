@@ -8,9 +8,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::{Flex, FlexTensor};
 use burn::backend::Autodiff;
 use burn::tensor::{Tensor, TensorPrimitive};
+use std::sync::Arc;
 
 use super::conv_geometry::ConvGeometry;
-use super::conv_kernels::{self as kernels, values};
+use super::conv_kernels::{self as kernels, values, Wanted};
 
 /// The CPU training backend this operation serves.
 pub(crate) type CpuAutodiff = Autodiff<Flex>;
@@ -21,6 +22,8 @@ pub(crate) struct ConvState {
     input: FlexTensor,
     weight: FlexTensor,
     geometry: ConvGeometry,
+    /// The forward pass's patch matrices, when small enough to keep.
+    patches: Option<Arc<Vec<Tensor<Flex, 2>>>>,
 }
 
 impl ConvState {
@@ -35,8 +38,11 @@ impl ConvState {
             &values(&self.input),
             &values(&self.weight),
             &values(&dy),
-            want_input,
-            want_params,
+            Wanted {
+                input: want_input,
+                params: want_params,
+            },
+            self.patches.as_deref().map(Vec::as_slice),
         )
     }
 }
@@ -96,7 +102,7 @@ pub(crate) fn conv2d(
     let bias = bias.map(|b| b.into_primitive().tensor());
     let input = x.primitive.to_contiguous();
     let weights = weight.primitive.to_contiguous();
-    let output = kernels::forward(
+    let (output, patches) = kernels::forward_keeping_patches(
         &geometry,
         &values(&input),
         &values(&weights),
@@ -106,6 +112,7 @@ pub(crate) fn conv2d(
         input,
         weight: weights,
         geometry,
+        patches: patches.map(Arc::new),
     };
     let out = match bias {
         Some(bias) => match ConvWithBias

@@ -105,6 +105,10 @@ fn to_nchw(major: &[f32], channels: usize, l: usize, nchw: &mut [f32]) {
         });
 }
 
+/// Largest patch matrix (all chunks together, in floats: 64 MiB) a training forward pass
+/// keeps for its backward pass instead of gathering it again.
+const KEEP_PATCH_FLOATS: usize = 16 * 1024 * 1024;
+
 /// `y = conv(x, W) + b` as a `[batch, out_channels, out_height, out_width]` tensor.
 pub(crate) fn forward(
     g: &ConvGeometry,
@@ -112,7 +116,20 @@ pub(crate) fn forward(
     weight: &[f32],
     bias: Option<&[f32]>,
 ) -> FlexTensor {
-    forward_in_chunks(g, g.chunk_images(), x, weight, bias)
+    forward_in_chunks(g, g.chunk_images(), x, weight, bias, false).0
+}
+
+/// [`forward`], also handing back the chunks' patch matrices when they are small enough
+/// to keep for [`backward`].
+pub(crate) fn forward_keeping_patches(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+) -> (FlexTensor, Option<Vec<Tensor<Flex, 2>>>) {
+    let keep = g.batch * g.patch_rows() * g.positions() <= KEEP_PATCH_FLOATS;
+    let (y, kept) = forward_in_chunks(g, g.chunk_images(), x, weight, bias, keep);
+    (y, keep.then_some(kept))
 }
 
 fn forward_in_chunks(
@@ -121,7 +138,9 @@ fn forward_in_chunks(
     x: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-) -> FlexTensor {
+    keep: bool,
+) -> (FlexTensor, Vec<Tensor<Flex, 2>>) {
+    let mut kept = Vec::new();
     let w = augmented_weight(g, weight, bias);
     let (o, l) = (g.out_channels, g.positions());
     let mut y = vec![0.0f32; g.batch * o * l];
@@ -129,13 +148,18 @@ fn forward_in_chunks(
         let count = chunk.min(g.batch - first);
         let cols = patches(g, x, first, count);
         let major = into_vec(w.clone().matmul(cols.clone()));
-        scratch::recycle(into_vec(cols));
+        if keep {
+            kept.push(cols);
+        } else {
+            scratch::recycle(into_vec(cols));
+        }
         to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
         scratch::recycle(major);
     }
-    tensor(y, [g.batch, o, g.out_height, g.out_width])
+    let y = tensor(y, [g.batch, o, g.out_height, g.out_width])
         .into_primitive()
-        .tensor()
+        .tensor();
+    (y, kept)
 }
 
 /// Gradients of one convolution, each computed only when asked for.
@@ -145,28 +169,39 @@ pub(crate) struct ConvGradients {
     pub bias: Option<FlexTensor>,
 }
 
-/// The backward pass from the output gradient `dy` (`[batch, out_channels, oh, ow]`).
+/// What the backward pass is asked for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wanted {
+    pub input: bool,
+    pub params: bool,
+}
+
+/// The backward pass from the output gradient `dy` (`[batch, out_channels, oh, ow]`),
+/// reading the forward pass's patch matrices when it kept them.
 pub(crate) fn backward(
     g: &ConvGeometry,
     x: &[f32],
     weight: &[f32],
     dy: &[f32],
-    want_input: bool,
-    want_params: bool,
+    wanted: Wanted,
+    kept: Option<&[Tensor<Flex, 2>]>,
 ) -> ConvGradients {
-    backward_in_chunks(g, g.chunk_images(), x, weight, dy, want_input, want_params)
+    backward_in_chunks(g, g.chunk_images(), x, weight, dy, wanted, kept)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn backward_in_chunks(
     g: &ConvGeometry,
     chunk: usize,
     x: &[f32],
     weight: &[f32],
     dy: &[f32],
-    want_input: bool,
-    want_params: bool,
+    wanted: Wanted,
+    kept: Option<&[Tensor<Flex, 2>]>,
 ) -> ConvGradients {
+    let Wanted {
+        input: want_input,
+        params: want_params,
+    } = wanted;
     let (o, k, l) = (g.out_channels, g.patch_rows(), g.positions());
     let mut weight_grad = vec![0.0f32; if want_params { o * k } else { 0 }];
     let mut input_grad = vec![
@@ -179,16 +214,22 @@ fn backward_in_chunks(
     ];
     // Wᵀ: [patch_rows − 1, out_channels] (a transposed view; gemm reads it strided).
     let w_t = want_input.then(|| tensor(weight.to_vec(), [o, k - 1]).transpose());
-    for first in (0..g.batch).step_by(chunk.max(1)) {
+    for (index, first) in (0..g.batch).step_by(chunk.max(1)).enumerate() {
         let count = chunk.min(g.batch - first);
         let dy_major = tensor(
             channel_major(&dy[first * o * l..(first + count) * o * l], o, count, l),
             [o, count * l],
         );
         if want_params {
-            let cols = patches(g, x, first, count);
-            let part = into_vec(dy_major.clone().matmul(cols.clone().transpose()));
-            scratch::recycle(into_vec(cols));
+            let part = match kept.and_then(|kept| kept.get(index)) {
+                Some(cols) => into_vec(dy_major.clone().matmul(cols.clone().transpose())),
+                None => {
+                    let cols = patches(g, x, first, count);
+                    let part = into_vec(dy_major.clone().matmul(cols.clone().transpose()));
+                    scratch::recycle(into_vec(cols));
+                    part
+                }
+            };
             // Chunks add in index order: the same result on any thread count.
             for (acc, v) in weight_grad.iter_mut().zip(&part) {
                 *acc += v;
@@ -255,13 +296,30 @@ mod tests {
         let w = pattern(4 * (g.patch_rows() - 1), 2);
         let b = pattern(4, 3);
         let dy = pattern(5 * 4 * g.positions(), 4);
-        let whole = values(&forward_in_chunks(&g, 5, &x, &w, Some(&b))).into_owned();
+        let whole = values(&forward_in_chunks(&g, 5, &x, &w, Some(&b), false).0).into_owned();
         for chunk in [1, 2, 3] {
-            let part = values(&forward_in_chunks(&g, chunk, &x, &w, Some(&b))).into_owned();
+            let part =
+                values(&forward_in_chunks(&g, chunk, &x, &w, Some(&b), false).0).into_owned();
             assert_eq!(part, whole, "forward, chunk {chunk}");
         }
+        let both = Wanted {
+            input: true,
+            params: true,
+        };
         let grads = |chunk| {
-            let out = backward_in_chunks(&g, chunk, &x, &w, &dy, true, true);
+            let (_, kept) = forward_in_chunks(&g, chunk, &x, &w, Some(&b), true);
+            let out = backward_in_chunks(&g, chunk, &x, &w, &dy, both, None);
+            let with_kept = backward_in_chunks(&g, chunk, &x, &w, &dy, both, Some(&kept));
+            for (a, b) in [
+                (&out.weight, &with_kept.weight),
+                (&out.input, &with_kept.input),
+            ] {
+                assert_eq!(
+                    values(a.as_ref().unwrap()),
+                    values(b.as_ref().unwrap()),
+                    "kept patches, chunk {chunk}"
+                );
+            }
             [out.input, out.weight, out.bias].map(|t| values(&t.unwrap()).into_owned())
         };
         let whole = grads(5);

@@ -66,6 +66,9 @@ pub(crate) fn forward(g: &PoolGeometry, x: &[f32]) -> (Vec<f32>, Vec<u32>) {
         .zip(arg.par_chunks_mut(g.plane_out()))
         .zip(x.par_chunks(g.plane_in()))
         .for_each(|((out, arg), plane)| {
+            if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0] {
+                return pool_2x2(g, plane, out, arg);
+            }
             for oy in 0..g.out_height {
                 let rows = PoolGeometry::taps(oy, g.kernel[0], g.stride[0], g.padding[0], g.height);
                 for ox in 0..g.out_width {
@@ -89,6 +92,37 @@ pub(crate) fn forward(g: &PoolGeometry, x: &[f32]) -> (Vec<f32>, Vec<u32>) {
             }
         });
     (out, arg)
+}
+
+/// The 2×2, stride-2 pool of one plane (LeNet's, gal_cnn's, VGG's): two input rows at a
+/// time, the same scan order and tie rule as the general loop.
+fn pool_2x2(g: &PoolGeometry, plane: &[f32], out: &mut [f32], arg: &mut [u32]) {
+    let w = g.width;
+    for oy in 0..g.out_height {
+        let top = &plane[2 * oy * w..(2 * oy + 1) * w];
+        let bottom = &plane[(2 * oy + 1) * w..(2 * oy + 2) * w];
+        let out = &mut out[oy * g.out_width..(oy + 1) * g.out_width];
+        let arg = &mut arg[oy * g.out_width..(oy + 1) * g.out_width];
+        for ox in 0..g.out_width {
+            let (x0, x1) = (2 * ox, 2 * ox + 1);
+            let mut best = top[x0];
+            let mut at = 2 * oy * w + x0;
+            if top[x1] > best {
+                best = top[x1];
+                at = 2 * oy * w + x1;
+            }
+            if bottom[x0] > best {
+                best = bottom[x0];
+                at = (2 * oy + 1) * w + x0;
+            }
+            if bottom[x1] > best {
+                best = bottom[x1];
+                at = (2 * oy + 1) * w + x1;
+            }
+            out[ox] = best;
+            arg[ox] = at as u32;
+        }
+    }
 }
 
 /// The input gradient: every output gradient added at its window's maximum.
