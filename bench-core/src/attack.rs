@@ -6,8 +6,11 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::bim::bim_norms;
 use crate::deepfool::deepfool_norms;
+use crate::vaal::vaal_scores;
 use crate::view::{LinearHead, PreviousOutputs};
-use crate::{CoreError, Matrix, ModelView, PretextSource, RotationPretext, TrainedModel};
+use crate::{
+    CoreError, Matrix, ModelView, PretextSource, RotationPretext, TrainedModel, VaalConfig,
+};
 
 /// Which attack, with its settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +73,24 @@ impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
                 })
             })
             .collect()
+    }
+    fn vaal_scores(
+        &self,
+        labeled: &[usize],
+        unlabeled: &[usize],
+        config: &VaalConfig,
+        seed: u64,
+    ) -> Result<Vec<f32>, CoreError> {
+        let t = &self.trained;
+        vaal_scores::<B>(
+            t.pool,
+            labeled,
+            unlabeled,
+            config,
+            seed,
+            t.batch_size,
+            &t.device,
+        )
     }
     fn adversarial_norms(&self, indices: &[usize], attack: Attack) -> Result<Vec<f32>, CoreError> {
         let t = &self.trained;

@@ -23,6 +23,7 @@ pub mod seed;
 pub mod strategy;
 pub mod train;
 pub mod training_mode;
+pub mod vaal;
 pub mod view;
 
 pub use budget::BudgetSchedule;
@@ -43,6 +44,7 @@ pub use seed::{derive_seed, strategy_rng, SeedStream};
 pub use strategy::{SelectionRequest, Strategy, StrategyError};
 pub use train::{evaluate, train_model, EvalMetrics, TrainOutcome};
 pub use training_mode::TrainingMode;
+pub use vaal::VaalConfig;
 pub use view::{
     Attack, AttackableModel, FixedModelView, LinearHead, ModelView, PreviousModel, PreviousOutputs,
     TrainedModel, WithLinearHead,

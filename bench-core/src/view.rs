@@ -9,7 +9,7 @@ use sieve_datasets::LabeledSet;
 pub use crate::attack::{Attack, AttackableModel};
 use crate::model::consistent_masks;
 use crate::train::{map_batches, read_f32};
-use crate::{CoreError, Matrix, ModelSpec, Network, RotationPretext};
+use crate::{CoreError, Matrix, ModelSpec, Network, RotationPretext, VaalConfig};
 
 /// The model as strategies see it. Rows of every matrix follow the order of `indices`.
 pub trait ModelView {
@@ -64,6 +64,22 @@ pub trait ModelView {
         Err(CoreError::invalid(
             "model",
             "this model view has no pretext training of the pool (rotation losses)",
+        ))
+    }
+    /// VAAL: for each of `unlabeled`, the probability a discriminator trained against a
+    /// VAE on `labeled` and `unlabeled` images gives to its being labeled
+    /// ([`crate::vaal`]). Only views that can train on the pool answer.
+    fn vaal_scores(
+        &self,
+        labeled: &[usize],
+        unlabeled: &[usize],
+        config: &VaalConfig,
+        seed: u64,
+    ) -> Result<Vec<f32>, CoreError> {
+        let _ = (labeled, unlabeled, config, seed);
+        Err(CoreError::invalid(
+            "model",
+            "this model view cannot train on the pool (VAAL's VAE and discriminator)",
         ))
     }
 }
@@ -132,6 +148,15 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
         pretext: &RotationPretext,
     ) -> Result<Vec<f32>, CoreError> {
         self.view.rotation_losses(indices, pretext)
+    }
+    fn vaal_scores(
+        &self,
+        labeled: &[usize],
+        unlabeled: &[usize],
+        config: &VaalConfig,
+        seed: u64,
+    ) -> Result<Vec<f32>, CoreError> {
+        self.view.vaal_scores(labeled, unlabeled, config, seed)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::active::{
     AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, Ceal,
     ClusterMargin, Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling,
     LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal, Pt4al,
-    Similar, SimilarFunction, TemporalOutputDiscrepancy, VariationRatios,
+    Similar, SimilarFunction, TemporalOutputDiscrepancy, Vaal, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
@@ -381,6 +381,60 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("pt4al", v, |params| Pt4al { params }),
+    },
+    StrategyInfo {
+        name: "vaal",
+        family: "active",
+        summary: "VAAL: a VAE and a discriminator trained adversarially on labeled vs unlabeled images each round; the least labeled-looking",
+        params: &[
+            ParamInfo {
+                name: "latent_dim",
+                default: "32",
+                help: "VAE latent dimension, >= 1",
+            },
+            ParamInfo {
+                name: "width",
+                default: "128",
+                help: "channels of the first encoder layer (then 2x, 4x, 8x), >= 1; lower it on a CPU",
+            },
+            ParamInfo {
+                name: "epochs",
+                default: "100",
+                help: "training length in passes over the pool's size (iterations = epochs x pool / batch_size), >= 1",
+            },
+            ParamInfo {
+                name: "batch_size",
+                default: "128",
+                help: "images per labeled and per unlabeled batch, >= 1",
+            },
+            ParamInfo {
+                name: "vae_steps",
+                default: "2",
+                help: "VAE steps per iteration, >= 1",
+            },
+            ParamInfo {
+                name: "adversary_steps",
+                default: "1",
+                help: "discriminator steps per iteration, >= 1",
+            },
+            ParamInfo {
+                name: "beta",
+                default: "1",
+                help: "weight of the KL term, >= 0",
+            },
+            ParamInfo {
+                name: "adversary_weight",
+                default: "1",
+                help: "weight of the adversarial term in the VAE loss, >= 0",
+            },
+            ParamInfo {
+                name: "lr",
+                default: "0.0005",
+                help: "Adam learning rate of the VAE and the discriminator, > 0",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("vaal", v, |params| Vaal { params }),
     },
     StrategyInfo {
         name: "adversarial_deepfool",

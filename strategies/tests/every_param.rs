@@ -54,6 +54,15 @@ fn other_value(strategy: &str, param: &str) -> Option<Value> {
         ("pt4al", "pretext_epochs") => json!(7),
         ("pt4al", "pretext_lr") => json!(0.02),
         ("pt4al", "pretext_batch_size") => json!(64),
+        ("vaal", "latent_dim") => json!(8),
+        ("vaal", "width") => json!(16),
+        ("vaal", "epochs") => json!(3),
+        ("vaal", "batch_size") => json!(32),
+        ("vaal", "vae_steps") => json!(1),
+        ("vaal", "adversary_steps") => json!(3),
+        ("vaal", "beta") => json!(0.5),
+        ("vaal", "adversary_weight") => json!(0.0),
+        ("vaal", "lr") => json!(0.001),
         _ => return None,
     })
 }

@@ -25,6 +25,7 @@ pub mod pt4al;
 pub mod similar;
 pub mod tod;
 mod uncertainty;
+pub mod vaal;
 pub mod variation_ratios;
 
 pub use adversarial::{AdversarialBim, AdversarialDeepFool, BimParams, DeepFoolParams};
@@ -50,4 +51,5 @@ pub use poal::{Poal, PoalParams};
 pub use pt4al::{Pt4al, Pt4alParams};
 pub use similar::{Similar, SimilarFunction};
 pub use tod::TemporalOutputDiscrepancy;
+pub use vaal::{Vaal, VaalParams};
 pub use variation_ratios::VariationRatios;

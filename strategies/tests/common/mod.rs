@@ -161,7 +161,8 @@ pub fn random_head_view(
 /// and the runner's catalogue test): example i sits at distance `b_i` in [0, 1) from its
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
 /// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`; the rotation loss of example i is
-/// another hash of i (and of the pretext settings) in [0, ln 4).
+/// another hash of i (and of the pretext settings) in [0, ln 4); its VAAL score a hash of
+/// i, the VAAL settings and the seed in [0, 1).
 pub struct StandInCapabilities<V> {
     pub view: V,
 }
@@ -213,6 +214,22 @@ impl<V: ModelView> ModelView for StandInCapabilities<V> {
             .map(|&i| {
                 let h = sieve_bench_core::derive_seed(i as u64, &[&key]) % 997;
                 h as f32 / 997.0 * 4f32.ln()
+            })
+            .collect())
+    }
+    fn vaal_scores(
+        &self,
+        _labeled: &[usize],
+        unlabeled: &[usize],
+        config: &sieve_bench_core::VaalConfig,
+        seed: u64,
+    ) -> Result<Vec<f32>, sieve_bench_core::CoreError> {
+        // Other settings or seed, other scores (as a real training would give).
+        let key = format!("{config:?}");
+        Ok(unlabeled
+            .iter()
+            .map(|&i| {
+                (sieve_bench_core::derive_seed(i as u64 ^ seed, &[&key]) % 997) as f32 / 997.0
             })
             .collect())
     }
