@@ -14,6 +14,12 @@ use sieve_runners::commands::{bench, compare, list, merge, report, run, slurm, w
 use sieve_runners::fetch;
 use sieve_runners::shard::ShardSpec;
 
+/// mimalloc keeps freed memory for reuse: burn-flex allocates a fresh buffer for every
+/// tensor, and with glibc's allocator those of 32 MiB and more (a ConvNet activation at
+/// batch 64) came from `mmap` every time, a fifth of a training step in page faults.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Most worker processes `--jobs` may start.
 const MAX_JOBS: usize = 1024;
 
