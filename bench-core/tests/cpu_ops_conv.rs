@@ -235,3 +235,27 @@ fn an_input_without_gradient_still_trains_the_weights() {
         &values(conv.weight.val().grad(&want).unwrap()),
     );
 }
+
+#[test]
+fn frozen_weights_still_give_the_input_gradient() {
+    use burn::module::Module;
+    let case = &cases()[1];
+    let device = Default::default();
+    let conv = conv_of::<Ad>(case, &device).no_grad();
+    let make_x = || {
+        Tensor::<Ad, 4>::from_data(
+            TensorData::new(pattern(case.input.iter().product(), 3), case.input),
+            &device,
+        )
+        .require_grad()
+    };
+    let (x_burn, x_sieve) = (make_x(), make_x());
+    let want = conv.forward(x_burn.clone()).sum().backward();
+    let got = conv2d(&conv, x_sieve.clone()).sum().backward();
+    assert!(conv.weight.val().grad(&got).is_none());
+    assert_close(
+        "input",
+        &values(x_sieve.grad(&got).unwrap()),
+        &values(x_burn.grad(&want).unwrap()),
+    );
+}

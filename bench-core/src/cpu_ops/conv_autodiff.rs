@@ -102,12 +102,17 @@ pub(crate) fn conv2d(
     let bias = bias.map(|b| b.into_primitive().tensor());
     let input = x.primitive.to_contiguous();
     let weights = weight.primitive.to_contiguous();
-    let (output, patches) = kernels::forward_keeping_patches(
-        &geometry,
-        &values(&input),
-        &values(&weights),
-        bias.as_ref().map(|b| values(&b.primitive)).as_deref(),
-    );
+    let bias_values = bias.as_ref().map(|b| values(&b.primitive));
+    let (x_values, w_values) = (values(&input), values(&weights));
+    // The patches serve only the weight gradient: not kept when the weights are frozen
+    // (input gradients for DeepFool, BIM, condensation's images).
+    let (output, patches) = if weight.node.requirement.is_none() {
+        let y = kernels::forward(&geometry, &x_values, &w_values, bias_values.as_deref());
+        (y, None)
+    } else {
+        kernels::forward_keeping_patches(&geometry, &x_values, &w_values, bias_values.as_deref())
+    };
+    drop((x_values, w_values, bias_values));
     let state = ConvState {
         input,
         weight: weights,

@@ -36,12 +36,18 @@ fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> Tensor<Flex, D> 
     Tensor::from_data(TensorData::new(data, shape), &FlexDevice)
 }
 
-/// The values of an f32 tensor this module made or a fresh matmul output (no copy when
-/// the tensor owns its buffer alone, as those do).
+/// The values of an f32 tensor this module made from a `Vec` (no copy: it owns its
+/// buffer alone, with a `Vec`'s alignment), to recycle the buffer.
 fn into_vec<const D: usize>(t: Tensor<Flex, D>) -> Vec<f32> {
     t.into_data()
         .into_vec::<f32>()
         .expect("every tensor of this module holds f32")
+}
+
+/// A matmul output, to be read in place with [`values`]: burn-flex allocates it aligned,
+/// so turning it into a `Vec<f32>` would copy it.
+fn primitive<const D: usize>(t: Tensor<Flex, D>) -> FlexTensor {
+    t.into_primitive().tensor()
 }
 
 /// A Flex tensor primitive as a typed tensor.
@@ -147,14 +153,18 @@ fn forward_in_chunks(
     for first in (0..g.batch).step_by(chunk.max(1)) {
         let count = chunk.min(g.batch - first);
         let cols = patches(g, x, first, count);
-        let major = into_vec(w.clone().matmul(cols.clone()));
+        let major = primitive(w.clone().matmul(cols.clone()));
         if keep {
             kept.push(cols);
         } else {
             scratch::recycle(into_vec(cols));
         }
-        to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
-        scratch::recycle(major);
+        to_nchw(
+            &values(&major),
+            o,
+            l,
+            &mut y[first * o * l..(first + count) * o * l],
+        );
     }
     let y = tensor(y, [g.batch, o, g.out_height, g.out_width])
         .into_primitive()
@@ -222,21 +232,22 @@ fn backward_in_chunks(
         );
         if want_params {
             let part = match kept.and_then(|kept| kept.get(index)) {
-                Some(cols) => into_vec(dy_major.clone().matmul(cols.clone().transpose())),
+                Some(cols) => primitive(dy_major.clone().matmul(cols.clone().transpose())),
                 None => {
                     let cols = patches(g, x, first, count);
-                    let part = into_vec(dy_major.clone().matmul(cols.clone().transpose()));
+                    let part = primitive(dy_major.clone().matmul(cols.clone().transpose()));
                     scratch::recycle(into_vec(cols));
                     part
                 }
             };
             // Chunks add in index order: the same result on any thread count.
-            for (acc, v) in weight_grad.iter_mut().zip(&part) {
+            for (acc, v) in weight_grad.iter_mut().zip(values(&part).iter()) {
                 *acc += v;
             }
         }
         if let Some(w_t) = &w_t {
-            let cols_grad = into_vec(w_t.clone().matmul(dy_major.clone()));
+            let cols_grad = primitive(w_t.clone().matmul(dy_major.clone()));
+            let cols_grad = values(&cols_grad);
             let width = count * l;
             input_grad[first * g.image_len()..(first + count) * g.image_len()]
                 .par_chunks_mut(g.image_len())
@@ -246,7 +257,6 @@ fn backward_in_chunks(
                         patch_row_add_back(g, &row[i * l..(i + 1) * l], r, dx);
                     }
                 });
-            scratch::recycle(cols_grad);
         }
         scratch::recycle(into_vec(dy_major));
     }
