@@ -37,8 +37,9 @@ use sieve_datasets::{ExampleShape, LabeledSet};
 use crate::train::{batch_tensor, read_f32};
 use crate::{derive_seed, CoreError};
 
-/// VAAL's settings (the reference's defaults).
+/// VAAL's settings (the reference's defaults); also the `vaal` strategy's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct VaalConfig {
     /// Latent dimension (`latent_dim`, 32).
     pub latent_dim: usize,

@@ -7,60 +7,13 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use sieve_bench_core::{ModelView, SelectionRequest, Strategy, StrategyError, VaalConfig};
 
 use crate::params::{at_least, in_range, ValidateParams};
 use crate::ranking::rank;
 
-/// Parameters of `vaal` (the reference's defaults; see [`VaalConfig`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VaalParams {
-    pub latent_dim: usize,
-    pub width: usize,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub vae_steps: usize,
-    pub adversary_steps: usize,
-    pub beta: f64,
-    pub adversary_weight: f64,
-    pub lr: f64,
-}
-
-impl Default for VaalParams {
-    fn default() -> Self {
-        let c = VaalConfig::default();
-        Self {
-            latent_dim: c.latent_dim,
-            width: c.width,
-            epochs: c.epochs,
-            batch_size: c.batch_size,
-            vae_steps: c.vae_steps,
-            adversary_steps: c.adversary_steps,
-            beta: c.beta,
-            adversary_weight: c.adversary_weight,
-            lr: c.lr,
-        }
-    }
-}
-
-impl VaalParams {
-    /// The training these parameters ask for.
-    pub fn config(&self) -> VaalConfig {
-        VaalConfig {
-            latent_dim: self.latent_dim,
-            width: self.width,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            vae_steps: self.vae_steps,
-            adversary_steps: self.adversary_steps,
-            beta: self.beta,
-            adversary_weight: self.adversary_weight,
-            lr: self.lr,
-        }
-    }
-}
+/// Parameters of `vaal`: the training settings themselves (the reference's defaults).
+pub type VaalParams = VaalConfig;
 
 impl ValidateParams for VaalParams {
     fn validate(&self, strategy: &str) -> Result<(), StrategyError> {
@@ -103,7 +56,7 @@ impl Strategy for Vaal {
         model: &dyn ModelView,
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError> {
-        self.params.validate(self.name())?;
+        ValidateParams::validate(&self.params, self.name())?;
         let count = request.count.min(request.unlabeled.len());
         if count == 0 {
             return Ok(Vec::new());
@@ -116,12 +69,7 @@ impl Strategy for Vaal {
         }
         let seed = rng.random::<u64>();
         let scores: Vec<f64> = model
-            .vaal_scores(
-                request.labeled,
-                request.unlabeled,
-                &self.params.config(),
-                seed,
-            )?
+            .vaal_scores(request.labeled, request.unlabeled, &self.params, seed)?
             .into_iter()
             .map(f64::from)
             .collect();
