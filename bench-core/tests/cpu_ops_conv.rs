@@ -45,6 +45,14 @@ struct Case {
     bias: bool,
 }
 
+/// The case's input batch (deterministic values, no RNG).
+fn input<B: Backend>(case: &Case, device: &B::Device) -> Tensor<B, 4> {
+    Tensor::from_data(
+        TensorData::new(pattern(case.input.iter().product(), 3), case.input),
+        device,
+    )
+}
+
 fn conv_of<B: Backend>(case: &Case, device: &B::Device) -> Conv2d<B> {
     let mut conv: Conv2d<B> = Conv2dConfig::new([case.input[1], case.channels_out], case.kernel)
         .with_stride(case.stride)
@@ -155,19 +163,13 @@ fn cases() -> Vec<Case> {
 fn forward_matches_burn_on_flex_and_autodiff() {
     for case in cases() {
         let device = Default::default();
-        let x = Tensor::<Flex, 4>::from_data(
-            TensorData::new(pattern(case.input.iter().product(), 3), case.input),
-            &device,
-        );
+        let x = input::<Flex>(&case, &device);
         let conv = conv_of::<Flex>(&case, &device);
         let want = values(conv.forward(x.clone()));
         assert_close(case.name, &values(conv2d(&conv, x)), &want);
 
         let conv = conv_of::<Ad>(&case, &device);
-        let x = Tensor::<Ad, 4>::from_data(
-            TensorData::new(pattern(case.input.iter().product(), 3), case.input),
-            &device,
-        );
+        let x = input::<Ad>(&case, &device);
         assert_close(case.name, &values(conv2d(&conv, x)), &want);
     }
 }
@@ -177,13 +179,7 @@ fn gradients_match_burn() {
     for case in cases() {
         let device = Default::default();
         let conv = conv_of::<Ad>(&case, &device);
-        let make_x = || {
-            Tensor::<Ad, 4>::from_data(
-                TensorData::new(pattern(case.input.iter().product(), 3), case.input),
-                &device,
-            )
-            .require_grad()
-        };
+        let make_x = || input::<Ad>(&case, &device).require_grad();
         // A weighted sum so every output position has its own gradient.
         let loss = |y: Tensor<Ad, 4>| {
             let dims = y.dims();
@@ -222,10 +218,7 @@ fn an_input_without_gradient_still_trains_the_weights() {
     let case = &cases()[0];
     let device = Default::default();
     let conv = conv_of::<Ad>(case, &device);
-    let x = Tensor::<Ad, 4>::from_data(
-        TensorData::new(pattern(case.input.iter().product(), 3), case.input),
-        &device,
-    );
+    let x = input::<Ad>(case, &device);
     let grads = conv2d(&conv, x.clone()).sum().backward();
     assert!(x.grad(&grads).is_none());
     let want = conv.forward(x).sum().backward();
@@ -242,13 +235,7 @@ fn frozen_weights_still_give_the_input_gradient() {
     let case = &cases()[1];
     let device = Default::default();
     let conv = conv_of::<Ad>(case, &device).no_grad();
-    let make_x = || {
-        Tensor::<Ad, 4>::from_data(
-            TensorData::new(pattern(case.input.iter().product(), 3), case.input),
-            &device,
-        )
-        .require_grad()
-    };
+    let make_x = || input::<Ad>(case, &device).require_grad();
     let (x_burn, x_sieve) = (make_x(), make_x());
     let want = conv.forward(x_burn.clone()).sum().backward();
     let got = conv2d(&conv, x_sieve.clone()).sum().backward();

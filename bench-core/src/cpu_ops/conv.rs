@@ -10,6 +10,7 @@ use super::cast::{cast, cast_back};
 use super::conv_autodiff::{self as autodiff, CpuAutodiff};
 use super::conv_geometry::ConvGeometry;
 use super::conv_kernels as kernels;
+use super::flex::{from_flex, values};
 
 /// The geometry of `conv` applied to an input of `dims`, when this module can run it.
 fn geometry_of<B: Backend>(conv: &Conv2d<B>, dims: [usize; 4]) -> Option<ConvGeometry> {
@@ -37,34 +38,35 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let Some(geometry) = geometry_of(conv, x.dims()) else {
         return conv.forward(x);
     };
-    if x.dtype() != DType::F32 || conv.weight.val().dtype() != DType::F32 {
+    let weight = conv.weight.val();
+    if x.dtype() != DType::F32 || weight.dtype() != DType::F32 {
         return conv.forward(x);
     }
-    let weight = conv.weight.val();
     let bias = conv.bias.as_ref().map(|b| b.val());
     let x = match cast::<Tensor<B, 4>, Tensor<Flex, 4>>(x) {
         Ok(x) => {
-            let (Ok(weight), Ok(bias)) = (
-                cast::<_, Tensor<Flex, 4>>(weight),
-                cast::<_, Option<Tensor<Flex, 1>>>(bias),
-            ) else {
-                unreachable!("a module's parameters live on the backend of its input")
-            };
+            let (weight, bias) = parameters_on(weight, bias);
             return cast_back(inference(geometry, x, weight, bias));
         }
         Err(x) => x,
     };
     match cast::<Tensor<B, 4>, Tensor<CpuAutodiff, 4>>(x) {
         Ok(x) => {
-            let (Ok(weight), Ok(bias)) = (
-                cast::<_, Tensor<CpuAutodiff, 4>>(conv.weight.val()),
-                cast::<_, Option<Tensor<CpuAutodiff, 1>>>(conv.bias.as_ref().map(|b| b.val())),
-            ) else {
-                unreachable!("a module's parameters live on the backend of its input")
-            };
+            let (weight, bias) = parameters_on(weight, bias);
             cast_back(autodiff::conv2d(geometry, x, weight, bias))
         }
         Err(x) => conv.forward(x),
+    }
+}
+
+/// The module's weight and bias on `T`, the backend its input was just found to be on.
+fn parameters_on<B: Backend, T: Backend>(
+    weight: Tensor<B, 4>,
+    bias: Option<Tensor<B, 1>>,
+) -> (Tensor<T, 4>, Option<Tensor<T, 1>>) {
+    match (cast(weight), cast(bias)) {
+        (Ok(weight), Ok(bias)) => (weight, bias),
+        _ => unreachable!("a module's parameters live on the backend of its input"),
     }
 }
 
@@ -80,9 +82,9 @@ fn inference(
     let bias = bias.map(|b| b.into_primitive().tensor());
     let out = kernels::forward(
         &geometry,
-        &kernels::values(&x),
-        &kernels::values(&weight),
-        bias.as_ref().map(kernels::values).as_deref(),
+        &values(&x),
+        &values(&weight),
+        bias.as_ref().map(values).as_deref(),
     );
-    kernels::from_flex(out)
+    from_flex(out)
 }

@@ -11,7 +11,8 @@ use burn::tensor::{Tensor, TensorPrimitive};
 use std::sync::Arc;
 
 use super::conv_geometry::ConvGeometry;
-use super::conv_kernels::{self as kernels, values, Wanted};
+use super::conv_kernels::{self as kernels, Wanted};
+use super::flex::values;
 
 /// The CPU training backend this operation serves.
 pub(crate) type CpuAutodiff = Autodiff<Flex>;

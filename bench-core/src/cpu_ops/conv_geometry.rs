@@ -20,6 +20,13 @@ pub(crate) struct ConvGeometry {
 /// still in cache when the matrix product reads it.
 const MAX_PATCH_FLOATS: usize = 1024 * 1024;
 
+/// Positions of a `k`-wide window sliding by `s` over `size` values zero-padded by `p` on
+/// each side (floor rounding); `None` when there are none.
+pub(crate) fn window_count(size: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    let padded = size + 2 * p;
+    (s > 0 && padded >= k).then(|| (padded - k) / s + 1)
+}
+
 impl ConvGeometry {
     /// `None` when the output would be empty (kernel larger than the padded input).
     #[allow(clippy::too_many_arguments)]
@@ -30,10 +37,6 @@ impl ConvGeometry {
         stride: [usize; 2],
         padding: [usize; 2],
     ) -> Option<Self> {
-        let out = |size: usize, k: usize, s: usize, p: usize| {
-            let padded = size + 2 * p;
-            (s > 0 && padded >= k).then(|| (padded - k) / s + 1)
-        };
         Some(Self {
             batch,
             channels,
@@ -43,8 +46,8 @@ impl ConvGeometry {
             kernel,
             stride,
             padding,
-            out_height: out(height, kernel[0], stride[0], padding[0])?,
-            out_width: out(width, kernel[1], stride[1], padding[1])?,
+            out_height: window_count(height, kernel[0], stride[0], padding[0])?,
+            out_width: window_count(width, kernel[1], stride[1], padding[1])?,
         })
     }
 

@@ -8,29 +8,14 @@
 //! per-image product to be summed afterwards; only gathering, scattering and the
 //! NCHW ↔ channel-major reshuffles are written here.
 
-use std::borrow::Cow;
-
 use burn::backend::flex::{Flex, FlexDevice, FlexTensor};
-use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::conv_geometry::ConvGeometry;
+use super::flex::values;
 use super::im2col::{patch_row, patch_row_add_back};
 use super::scratch;
-
-/// A contiguous f32 view (or copy) of a Flex tensor's values.
-pub(crate) fn values(tensor: &FlexTensor) -> Cow<'_, [f32]> {
-    match tensor.as_slice::<f32>() {
-        Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(
-            tensor
-                .to_contiguous()
-                .as_slice::<f32>()
-                .map(<[f32]>::to_vec)
-                .unwrap_or_default(),
-        ),
-    }
-}
 
 fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> Tensor<Flex, D> {
     Tensor::from_data(TensorData::new(data, shape), &FlexDevice)
@@ -48,11 +33,6 @@ fn into_vec<const D: usize>(t: Tensor<Flex, D>) -> Vec<f32> {
 /// so turning it into a `Vec<f32>` would copy it.
 fn primitive<const D: usize>(t: Tensor<Flex, D>) -> FlexTensor {
     t.into_primitive().tensor()
-}
-
-/// A Flex tensor primitive as a typed tensor.
-pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<Flex, D> {
-    Tensor::from_primitive(TensorPrimitive::Float(t))
 }
 
 /// `[W | b]`: the weights flattened per output channel with the bias (or zero) last.

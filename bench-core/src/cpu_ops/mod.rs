@@ -19,6 +19,7 @@ mod conv;
 mod conv_autodiff;
 mod conv_geometry;
 mod conv_kernels;
+mod flex;
 mod im2col;
 mod pool;
 mod pool_kernels;

@@ -13,7 +13,7 @@ use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
 use super::cast::{cast, cast_back};
 use super::conv_autodiff::CpuAutodiff;
-use super::conv_kernels::values;
+use super::flex::values;
 use super::pool_kernels::{self as kernels, PoolGeometry};
 
 /// `burn::tensor::module::max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)`,

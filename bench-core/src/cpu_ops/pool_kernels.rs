@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+use super::conv_geometry::window_count;
+
 /// Sizes of a max-pool with zero-size (−∞) padding, dilation 1 and floor rounding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PoolGeometry {
@@ -25,9 +27,9 @@ impl PoolGeometry {
         stride: [usize; 2],
         padding: [usize; 2],
     ) -> Option<Self> {
+        // A window must reach past the padding into the image.
         let out = |size: usize, k: usize, s: usize, p: usize| {
-            let padded = size + 2 * p;
-            (s > 0 && k > 0 && p < k && padded >= k).then(|| (padded - k) / s + 1)
+            window_count(size, k, s, p).filter(|_| k > 0 && p < k)
         };
         Some(Self {
             planes,
