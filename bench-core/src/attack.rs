@@ -6,10 +6,12 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::bim::bim_norms;
 use crate::deepfool::deepfool_norms;
+use crate::learning_loss::predicted_losses;
 use crate::vaal::vaal_scores;
 use crate::view::{LinearHead, PreviousOutputs};
 use crate::{
-    CoreError, Matrix, ModelView, PretextSource, RotationPretext, TrainedModel, VaalConfig,
+    CoreError, LossPredictor, Matrix, ModelView, PretextSource, RotationPretext, TrainedModel,
+    VaalConfig,
 };
 
 /// Which attack, with its settings.
@@ -28,6 +30,8 @@ pub struct AttackableModel<'a, B: AutodiffBackend> {
     pub trained: TrainedModel<'a, B::InnerBackend>,
     /// The pool's pretext training (PT4AL), when the protocol offers it.
     pub pretext: Option<&'a dyn PretextSource>,
+    /// The loss-prediction module trained with the network (LL4AL), when it was.
+    pub loss_predictor: Option<LossPredictor<B::InnerBackend>>,
 }
 
 impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
@@ -88,6 +92,20 @@ impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
             unlabeled,
             config,
             seed,
+            t.batch_size,
+            &t.device,
+        )
+    }
+    fn predicted_losses(&self, indices: &[usize]) -> Result<Vec<f32>, CoreError> {
+        let Some(predictor) = &self.loss_predictor else {
+            return self.trained.predicted_losses(indices);
+        };
+        let t = &self.trained;
+        predicted_losses(
+            &t.model,
+            predictor,
+            t.pool,
+            indices,
             t.batch_size,
             &t.device,
         )

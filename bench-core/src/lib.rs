@@ -13,6 +13,7 @@ pub mod cpu_ops;
 pub mod deepfool;
 pub mod dsa;
 pub mod error;
+pub mod learning_loss;
 pub mod matrix;
 pub mod model;
 pub mod names;
@@ -32,6 +33,7 @@ pub use coreset::{
     FixedContext, SelectionContext, TrainingDynamics,
 };
 pub use error::CoreError;
+pub use learning_loss::{LearningLossConfig, LossPredictor};
 pub use matrix::Matrix;
 pub use model::{
     vgg_first_padding, vgg_parameter_count, ModelKind, ModelSpec, Network, ResnetStem,

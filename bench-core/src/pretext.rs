@@ -163,6 +163,7 @@ pub fn train_rotation_network<B: AutodiffBackend>(
             example_weights: None,
             unlabeled: &[],
             device,
+            learning_loss: None,
         },
         &mut |_, _| {},
     )?;

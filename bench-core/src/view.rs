@@ -82,6 +82,16 @@ pub trait ModelView {
             "this model view cannot train on the pool (VAAL's VAE and discriminator)",
         ))
     }
+    /// LL4AL: the loss the loss-prediction module trained with the network predicts for
+    /// each of `indices` ([`crate::learning_loss`]). Only a network trained with the
+    /// module (`TrainRequest::learning_loss`) answers.
+    fn predicted_losses(&self, indices: &[usize]) -> Result<Vec<f32>, CoreError> {
+        let _ = indices;
+        Err(CoreError::invalid(
+            "model",
+            "this network was trained without a loss-prediction module (learning_loss)",
+        ))
+    }
 }
 
 /// The linear classification head over the embeddings.
@@ -157,6 +167,9 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
         seed: u64,
     ) -> Result<Vec<f32>, CoreError> {
         self.view.vaal_scores(labeled, unlabeled, config, seed)
+    }
+    fn predicted_losses(&self, indices: &[usize]) -> Result<Vec<f32>, CoreError> {
+        self.view.predicted_losses(indices)
     }
 }
 

@@ -76,6 +76,7 @@ fn trained_on_the_line(data: &LabeledSet) -> sieve_bench_core::TrainOutcome<Flex
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, _| {},
     )
@@ -271,6 +272,7 @@ fn batched_deepfool_matches_the_plain_loop_at_every_batch_size() {
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, _| {},
     )

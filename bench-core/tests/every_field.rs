@@ -123,6 +123,7 @@ fn train_fingerprint(reg: &Regularization, data: &LabeledSet) -> (Vec<f32>, usiz
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, _| {},
     )

@@ -115,6 +115,7 @@ fn resnet18_learns_a_small_problem() {
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, _| {},
     )

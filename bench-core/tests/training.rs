@@ -60,6 +60,7 @@ fn train(
         example_weights: None,
         device: &FlexDevice,
         unlabeled: &[],
+        learning_loss: None,
     };
     train_model::<Cpu>(request, &mut |_, _| {}).unwrap().model
 }
@@ -331,6 +332,7 @@ fn diverging_training_is_an_error_not_a_panic() {
         example_weights: None,
         device: &FlexDevice,
         unlabeled: &[],
+        learning_loss: None,
     };
     let err = train_model::<Cpu>(request, &mut |_, _| {}).err().unwrap();
     assert!(err.to_string().contains("diverged"), "{err}");
@@ -355,6 +357,7 @@ fn request<'a>(
         example_weights: None,
         unlabeled: &[],
         device: &FlexDevice,
+        learning_loss: None,
     }
 }
 
@@ -661,6 +664,7 @@ fn gal_cnn_dropout_is_the_models_own() {
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, _| {},
     )

@@ -67,6 +67,7 @@ fn fingerprint(training: Option<TrainingMode>, with_unlabeled: bool) -> Vec<f32>
             example_weights: None,
             unlabeled: &unlabeled,
             device: &FlexDevice,
+            learning_loss: None,
         },
         &mut |_, _| {},
     )

@@ -142,6 +142,7 @@ fn vgg11_learns_a_small_problem() {
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         },
         &mut |_, loss| losses.push(loss),
     )

@@ -11,8 +11,8 @@ use sieve_bench_core::StrategyError;
 use crate::active::{
     AdversarialBim, AdversarialDeepFool, Badge, BalancedSelection, Bald, BatchBald, Ceal,
     ClusterMargin, Dacs, EntropySampling, Epig, KCenterGreedy, KCenterParams, KMeansSampling,
-    LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd, Poal, Pt4al,
-    Similar, SimilarFunction, TemporalOutputDiscrepancy, Vaal, VariationRatios,
+    LearningLoss, LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd,
+    Poal, Pt4al, Similar, SimilarFunction, TemporalOutputDiscrepancy, Vaal, VariationRatios,
 };
 use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
@@ -435,6 +435,35 @@ static REGISTRY: &[StrategyInfo] = &[
         ],
         needs_dropout: false,
         build: |v| validated("vaal", v, |params| Vaal { params }),
+    },
+    StrategyInfo {
+        name: "learning_loss",
+        family: "active",
+        summary: "LL4AL: a loss-prediction module trained jointly with the network on its stages; the highest predicted losses",
+        params: &[
+            ParamInfo {
+                name: "margin",
+                default: "1",
+                help: "margin of the pairwise ranking loss, >= 0",
+            },
+            ParamInfo {
+                name: "weight",
+                default: "1",
+                help: "weight of the ranking loss in the joint loss, > 0",
+            },
+            ParamInfo {
+                name: "hidden",
+                default: "128",
+                help: "units of each stage's layer in the module, >= 1",
+            },
+            ParamInfo {
+                name: "detach_after",
+                default: "0.6",
+                help: "share of the epochs after which the module stops shaping the network (its features detached), in [0, 1]",
+            },
+        ],
+        needs_dropout: false,
+        build: |v| validated("learning_loss", v, |params| LearningLoss { params }),
     },
     StrategyInfo {
         name: "adversarial_deepfool",

@@ -215,6 +215,7 @@ fn batchbald_never_picks_both_of_two_exact_twins_from_a_real_network() {
             example_weights: None,
             device: &FlexDevice,
             unlabeled: &[],
+            learning_loss: None,
         };
         let model = train_model(request, &mut |_, _| {}).unwrap().model;
         let view = TrainedModel {

@@ -263,6 +263,7 @@ fn the_trainer_appends_the_replayed_rows_to_each_batch() {
         example_weights: None,
         device: &FlexDevice,
         unlabeled: &[],
+        learning_loss: None,
     };
     let mut observer = ReplayTwo {
         seen: Vec::new(),

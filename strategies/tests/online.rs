@@ -205,6 +205,7 @@ fn the_trainer_trains_on_the_selected_examples_and_hands_out_the_model_when_aske
         example_weights: None,
         device: &FlexDevice,
         unlabeled: &[],
+        learning_loss: None,
     };
     let mut observer = KeepClassZero {
         seen_rows: Vec::new(),

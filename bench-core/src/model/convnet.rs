@@ -5,6 +5,7 @@
 //! 32x32 and the feature size 128·4·4 = 2048, as for 32x32 images. Instance norm with an
 //! affine transform is `GroupNorm(width, width)` (eps 1e-5) in the reference.
 
+use super::Taps;
 use crate::cpu_ops::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -88,10 +89,16 @@ impl<B: Backend> ConvNet<B> {
 
     /// Flattened features after the last block (the DC papers' embedding).
     pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.embed_tapped(x, &mut Taps::off())
+    }
+
+    /// [`Self::embed`], handing `taps` each block's pooled output.
+    pub fn embed_tapped(&self, x: Tensor<B, 4>, taps: &mut Taps<B>) -> Tensor<B, 2> {
         let mut x = x;
         for block in &self.blocks {
             x = relu(instance_norm(conv2d(&block.conv, x), &block.norm));
             x = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
+            taps.map(&x);
         }
         x.flatten(1, 3)
     }

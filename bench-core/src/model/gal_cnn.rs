@@ -13,6 +13,7 @@ use burn::tensor::{activation::relu, backend::Backend, Tensor};
 use sieve_datasets::ExampleShape;
 
 use super::dropout;
+use super::Taps;
 
 /// The paper's rates: after the pooled convolutions, and after the dense layer.
 pub const GAL_DROPOUT: [f64; 2] = [0.25, 0.5];
@@ -51,21 +52,32 @@ impl<B: Backend> GalCnn<B> {
         self.rates
     }
 
-    /// The 128-unit embedding, with `drop(0, h)` on the flattened pooled features.
+    /// The 128-unit embedding, with `drop(0, h)` on the flattened pooled features;
+    /// `taps` gets the first convolution, the pooled second and the dense layer.
     pub fn embed_with(
         &self,
         x: Tensor<B, 4>,
         drop: impl FnOnce(usize, Tensor<B, 2>) -> Tensor<B, 2>,
+        taps: &mut Taps<B>,
     ) -> Tensor<B, 2> {
-        let x = relu(conv2d(&self.conv2, relu(conv2d(&self.conv1, x))));
+        let x = relu(conv2d(&self.conv1, x));
+        taps.map(&x);
+        let x = relu(conv2d(&self.conv2, x));
         let x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+        taps.map(&x);
         let h = drop(0, x.flatten(1, 3));
-        relu(self.dense.forward(h))
+        let h = relu(self.dense.forward(h));
+        taps.vector(&h);
+        h
     }
 
     /// The embedding with the conv block's dropout when `drop_active`.
     pub fn embed(&self, x: Tensor<B, 4>, drop_active: bool) -> Tensor<B, 2> {
-        self.embed_with(x, |_, h| dropout(h, self.rates[0], drop_active))
+        self.embed_with(
+            x,
+            |_, h| dropout(h, self.rates[0], drop_active),
+            &mut Taps::off(),
+        )
     }
 
     /// Width of the conv block's dropout site.

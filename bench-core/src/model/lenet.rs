@@ -1,6 +1,7 @@
 //! LeNet-style CNN: 2 x [conv 5x5 ('same' padding), ReLU, max-pool 2], then 120 and 84
 //! fully connected units and a linear head. 'Same' padding lets it run on 8x8 digits too.
 
+use super::Taps;
 use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -39,6 +40,12 @@ impl<B: Backend> LeNet<B> {
     /// Penultimate (84-unit) activations. LeNet-5 has no dropout; sieve's dropout acts
     /// once, on this embedding before the head ([`crate::Network::head`]).
     pub fn embed(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.embed_tapped(x, &mut Taps::off())
+    }
+
+    /// [`Self::embed`], handing `taps` the two pooled convolution stages and the two
+    /// dense layers.
+    pub fn embed_tapped(&self, x: Tensor<B, 4>, taps: &mut Taps<B>) -> Tensor<B, 2> {
         let x = max_pool2d(
             relu(conv2d(&self.conv1, x)),
             [2, 2],
@@ -47,6 +54,7 @@ impl<B: Backend> LeNet<B> {
             [1, 1],
             false,
         );
+        taps.map(&x);
         let x = max_pool2d(
             relu(conv2d(&self.conv2, x)),
             [2, 2],
@@ -55,8 +63,12 @@ impl<B: Backend> LeNet<B> {
             [1, 1],
             false,
         );
+        taps.map(&x);
         let h = relu(self.fc1.forward(x.flatten(1, 3)));
-        relu(self.fc2.forward(h))
+        taps.vector(&h);
+        let h = relu(self.fc2.forward(h));
+        taps.vector(&h);
+        h
     }
 
     /// Logits from the embedding.

@@ -5,6 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{activation::relu, backend::Backend, Tensor};
 
 use super::dropout;
+use super::Taps;
 
 /// Hidden layers with ReLU (and dropout), then a linear head.
 #[derive(Module, Debug)]
@@ -31,20 +32,23 @@ impl<B: Backend> Mlp<B> {
     /// Penultimate activations; dropout between hidden layers when `drop_active` (the
     /// last hidden layer's dropout is the one [`crate::Network::head`] applies).
     pub fn embed(&self, x: Tensor<B, 4>, p: f64, drop_active: bool) -> Tensor<B, 2> {
-        self.embed_with(x, |_, h| dropout(h, p, drop_active))
+        self.embed_with(x, |_, h| dropout(h, p, drop_active), &mut Taps::off())
     }
 
     /// Penultimate activations with `drop(site, h)` between hidden layers; site `i` is
-    /// after hidden layer `i` (the last hidden layer's site belongs to the head).
+    /// after hidden layer `i` (the last hidden layer's site belongs to the head). Each
+    /// hidden layer's activations (before its dropout) are a stage for `taps`.
     pub fn embed_with(
         &self,
         x: Tensor<B, 4>,
         mut drop: impl FnMut(usize, Tensor<B, 2>) -> Tensor<B, 2>,
+        taps: &mut Taps<B>,
     ) -> Tensor<B, 2> {
         let mut h: Tensor<B, 2> = x.flatten(1, 3);
         let last = self.hidden.len().saturating_sub(1);
         for (i, layer) in self.hidden.iter().enumerate() {
             h = relu(layer.forward(h));
+            taps.vector(&h);
             if i < last {
                 h = drop(i, h);
             }

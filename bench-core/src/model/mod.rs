@@ -12,6 +12,7 @@ mod mlp;
 mod network;
 mod resnet;
 mod spec;
+mod taps;
 mod vgg;
 
 pub use convnet::ConvNet;
@@ -23,6 +24,7 @@ pub use mlp::Mlp;
 pub use network::Network;
 pub use resnet::{ResNet18, ResnetStem};
 pub use spec::{ModelKind, ModelSpec, MODEL_KINDS};
+pub use taps::Taps;
 pub use vgg::{
     vgg_first_padding, vgg_parameter_count, Vgg, VGG11_LAYERS, VGG16_LAYERS, VGG_DROPOUT,
 };

@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use sieve_datasets::ExampleShape;
 
-use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec, ResNet18, Vgg};
+use super::{dropout, ConvNet, GalCnn, LeNet, Mlp, ModelKind, ModelSpec, ResNet18, Taps, Vgg};
 use crate::CoreError;
 
 /// Any sieve model. `dropout_p` is kept beside the weights (not a parameter).
@@ -81,6 +81,34 @@ impl<B: Backend> Network<B> {
             // Its own dropout inside; batch statistics only in a training step.
             Network::Vgg(m) => m.embed(x, drop_active),
         }
+    }
+
+    /// Logits and every stage's features (globally average-pooled feature maps and the
+    /// dense layers, first to last; see each model's `embed_tapped`/`embed_with`), from
+    /// the same pass as [`Self::forward`]: what LL4AL's loss-prediction module reads.
+    pub fn forward_with_stages(
+        &self,
+        x: Tensor<B, 4>,
+        p: f64,
+        drop_active: bool,
+    ) -> (Tensor<B, 2>, Vec<Tensor<B, 2>>) {
+        let mut taps = Taps::on();
+        let h = match self {
+            Network::Mlp(m) => m.embed_with(x, |_, h| dropout(h, p, drop_active), &mut taps),
+            Network::Lenet(m) => m.embed_tapped(x, &mut taps),
+            Network::Convnet(m) => m.embed_tapped(x, &mut taps),
+            Network::GalCnn(m) => {
+                m.embed_with(x, |_, h| dropout(h, m.rates()[0], drop_active), &mut taps)
+            }
+            Network::Resnet18(m) => m.embed_tapped(x, drop_active, &mut taps),
+            Network::Vgg(m) => m.embed_with(
+                x,
+                drop_active,
+                |h| dropout(h, super::VGG_DROPOUT, drop_active),
+                &mut taps,
+            ),
+        };
+        (self.head(h, p, drop_active), taps.into_levels())
     }
 
     /// The dropout rate on the embedding before the head: the regularization's `p`, or
@@ -205,12 +233,12 @@ impl<B: Backend> Network<B> {
             None => h,
         };
         let h = match self {
-            Network::Mlp(m) => m.embed_with(x, apply),
+            Network::Mlp(m) => m.embed_with(x, apply, &mut Taps::off()),
             Network::Lenet(m) => m.embed(x),
             Network::Convnet(m) => m.embed(x),
-            Network::GalCnn(m) => m.embed_with(x, apply),
+            Network::GalCnn(m) => m.embed_with(x, apply, &mut Taps::off()),
             Network::Resnet18(m) => m.embed(x, false),
-            Network::Vgg(m) => m.embed_with(x, false, |h| apply(0, h)),
+            Network::Vgg(m) => m.embed_with(x, false, |h| apply(0, h), &mut Taps::off()),
         };
         let h = apply(masks.len().saturating_sub(1), h);
         match self {

@@ -12,6 +12,7 @@
 //! calls it — and the running statistics everywhere else: evaluation, pool scoring, MC
 //! dropout, and the input gradients of the adversarial strategies (PyTorch's `eval()`).
 
+use super::Taps;
 use crate::cpu_ops::{conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -190,6 +191,17 @@ impl<B: Backend> ResNet18<B> {
 
     /// The 512-wide pooled features; `training` as in the module docs.
     pub fn embed(&self, x: Tensor<B, 4>, training: bool) -> Tensor<B, 2> {
+        self.embed_tapped(x, training, &mut Taps::off())
+    }
+
+    /// [`Self::embed`], handing `taps` the output of each of the four stages (LL4AL's
+    /// loss-prediction module reads exactly these).
+    pub fn embed_tapped(
+        &self,
+        x: Tensor<B, 4>,
+        training: bool,
+        taps: &mut Taps<B>,
+    ) -> Tensor<B, 2> {
         let x = match &self.to_rgb {
             Some(c) => conv2d(c, x),
             None => x,
@@ -202,8 +214,12 @@ impl<B: Backend> ResNet18<B> {
         if self.max_pool {
             x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
         }
-        for block in &self.blocks {
+        for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x, training);
+            // Two basic blocks a stage.
+            if i % 2 == 1 {
+                taps.map(&x);
+            }
         }
         adaptive_avg_pool2d(x, [1, 1]).flatten(1, 3)
     }

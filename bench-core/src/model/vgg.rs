@@ -21,6 +21,7 @@ use sieve_datasets::ExampleShape;
 
 use super::dropout;
 use super::resnet::batch_norm;
+use super::Taps;
 
 /// The reference's dropout between the two hidden linear layers.
 pub const VGG_DROPOUT: f64 = 0.5;
@@ -139,23 +140,32 @@ impl<B: Backend> Vgg<B> {
         x: Tensor<B, 4>,
         training: bool,
         drop: impl FnOnce(Tensor<B, 2>) -> Tensor<B, 2>,
+        taps: &mut Taps<B>,
     ) -> Tensor<B, 2> {
         let mut x = x;
         for layer in &self.convs {
             x = relu(batch_norm(&layer.norm, conv2d(&layer.conv, x), training));
             if layer.pool_after {
                 x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+                taps.map(&x);
             }
         }
         let x = adaptive_avg_pool2d(x, [7, 7]).flatten(1, 3);
         let h = drop(relu(self.hidden.forward(x)));
-        relu(self.embedding.forward(h))
+        let h = relu(self.embedding.forward(h));
+        taps.vector(&h);
+        h
     }
 
     /// The embedding with the model's dropout when `drop_active` (a training step or MC
     /// dropout); batch statistics only in a training step.
     pub fn embed(&self, x: Tensor<B, 4>, drop_active: bool) -> Tensor<B, 2> {
-        self.embed_with(x, drop_active, |h| dropout(h, VGG_DROPOUT, drop_active))
+        self.embed_with(
+            x,
+            drop_active,
+            |h| dropout(h, VGG_DROPOUT, drop_active),
+            &mut Taps::off(),
+        )
     }
 
     pub fn head(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {

@@ -25,8 +25,12 @@ use super::{
     batch_tensor, per_example_cross_entropy, read_f32, smoothed_targets, soft_cross_entropy,
     weighted_cross_entropy,
 };
+use crate::learning_loss::ranking_loss;
 use crate::training_mode::{fixmatch_views, TrainingMode};
-use crate::{CoreError, ModelSpec, Network, OptimizerKind, Regularization};
+use crate::{
+    derive_seed, CoreError, LearningLossConfig, LossPredictor, ModelSpec, Network, OptimizerKind,
+    Regularization,
+};
 
 /// Everything one training run needs.
 pub struct TrainRequest<'a, B: AutodiffBackend> {
@@ -49,6 +53,9 @@ pub struct TrainRequest<'a, B: AutodiffBackend> {
     /// Rows of `data` without labels, for a regularization whose `training` reads the
     /// unlabeled pool (`pseudo_label`); empty otherwise.
     pub unlabeled: &'a [usize],
+    /// Train LL4AL's loss-prediction module jointly with the network (the
+    /// `learning_loss` strategy); `None` for plain training.
+    pub learning_loss: Option<&'a LearningLossConfig>,
     pub device: &'a B::Device,
 }
 
@@ -61,6 +68,9 @@ pub struct TrainOutcome<B: Backend> {
     pub steps: usize,
     /// Epochs run.
     pub epochs: usize,
+    /// The loss-prediction module trained with the network, when the request asked for
+    /// one ([`TrainRequest::learning_loss`]).
+    pub loss_predictor: Option<LossPredictor<B>>,
 }
 
 /// Online selection within one batch: the observer sees the batch's losses and
@@ -186,6 +196,9 @@ pub fn train_model_with<B: AutodiffBackend>(
         }
     }
     reg.validate("regularization", Some(request.data.shape))?;
+    if let Some(config) = request.learning_loss {
+        config.validate("learning_loss")?;
+    }
     if request.spec.has_own_dropout() && reg.dropout > 0.0 {
         return Err(CoreError::invalid(
             "regularization.dropout",
@@ -225,35 +238,106 @@ pub fn train_model_with<B: AutodiffBackend>(
                     .with_dampening(0.0)
                     .with_nesterov(false)
             });
-            let optim = SgdConfig::new()
+            let config = SgdConfig::new()
                 .with_momentum(momentum)
-                .with_weight_decay(decay)
-                .init();
-            run_epochs(model, optim, &request, on_epoch, observer, on_model)
+                .with_weight_decay(decay);
+            let optims = (config.init(), config.init());
+            run_epochs(model, optims, &request, on_epoch, observer, on_model)
         }
         OptimizerKind::Adam => {
             // `momentum` is Adam's beta1 (0.9 in every preset, as in PyTorch).
-            let optim = AdamConfig::new()
+            let config = AdamConfig::new()
                 .with_beta_1(reg.momentum as f32)
                 .with_epsilon(1e-8)
-                .with_weight_decay(decay)
-                .init();
-            run_epochs(model, optim, &request, on_epoch, observer, on_model)
+                .with_weight_decay(decay);
+            let optims = (config.init(), config.init());
+            run_epochs(model, optims, &request, on_epoch, observer, on_model)
         }
         OptimizerKind::Adamw => {
-            let optim = AdamWConfig::new()
+            let config = AdamWConfig::new()
                 .with_beta_1(reg.momentum as f32)
                 .with_epsilon(1e-8)
-                .with_weight_decay(wd)
-                .init();
-            run_epochs(model, optim, &request, on_epoch, observer, on_model)
+                .with_weight_decay(wd);
+            let optims = (config.init(), config.init());
+            run_epochs(model, optims, &request, on_epoch, observer, on_model)
         }
     }
 }
 
-fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
+/// LL4AL's module in training, with its own optimizer (the network's settings).
+struct JointLossModule<'a, B: AutodiffBackend, P> {
+    config: &'a LearningLossConfig,
+    predictor: Option<LossPredictor<B>>,
+    optim: P,
+    /// From this epoch on the stage features reach the module detached.
+    detach_epoch: usize,
+}
+
+impl<'a, B: AutodiffBackend, P: Optimizer<LossPredictor<B>, B>> JointLossModule<'a, B, P> {
+    /// A fresh module sized from one probe example's stages, its weights drawn from a
+    /// stream derived from the model-init seed (the backend RNG is reseeded for training
+    /// right after).
+    fn new(
+        config: &'a LearningLossConfig,
+        optim: P,
+        model: &Network<B>,
+        request: &TrainRequest<'_, B>,
+        epochs: usize,
+    ) -> Self {
+        let data = request.data;
+        let (mut buffer, mut labels) = (Vec::new(), Vec::new());
+        data.gather(&request.indices[..1], &mut buffer, &mut labels);
+        let probe = batch_tensor::<B::InnerBackend>(buffer, 1, data.shape, request.device);
+        let (_, stages) = model.valid().forward_with_stages(probe, 0.0, false);
+        let widths: Vec<usize> = stages.iter().map(|s| s.dims()[1]).collect();
+        B::seed(
+            request.device,
+            derive_seed(request.init_seed, &["learning_loss"]),
+        );
+        Self {
+            config,
+            predictor: Some(config.init(&widths, request.device)),
+            optim,
+            detach_epoch: config.detach_epoch(epochs),
+        }
+    }
+
+    /// `weight ×` the ranking loss of the module's predictions against `target` (the
+    /// batch's per-example losses).
+    fn term(
+        &self,
+        stages: Vec<Tensor<B, 2>>,
+        target: Tensor<B, 1>,
+        epoch: usize,
+    ) -> Result<Tensor<B, 1>, CoreError> {
+        let predictor = self.predictor.as_ref().ok_or_else(|| {
+            CoreError::invalid("learning_loss", "the loss-prediction module was lost")
+        })?;
+        let stages = if epoch >= self.detach_epoch {
+            stages.into_iter().map(Tensor::detach).collect()
+        } else {
+            stages
+        };
+        let predicted = predictor.forward(stages);
+        Ok(ranking_loss(predicted, target, self.config.margin) * self.config.weight)
+    }
+
+    /// One optimizer step on the module's share of `grads`.
+    fn step(&mut self, lr: f64, grads: &mut B::Gradients) {
+        if let Some(predictor) = self.predictor.take() {
+            let own = GradientsParams::from_module(grads, &predictor);
+            self.predictor = Some(self.optim.step(lr, predictor, own));
+        }
+    }
+}
+
+fn run_epochs<
+    B: AutodiffBackend,
+    O: Optimizer<Network<B>, B>,
+    P: Optimizer<LossPredictor<B>, B>,
+>(
     mut model: Network<B>,
-    mut optim: O,
+    (mut optim, predictor_optim): (O, P),
     request: &TrainRequest<'_, B>,
     on_epoch: &mut dyn FnMut(usize, f64),
     observer: &mut dyn TrainObserver,
@@ -265,12 +349,15 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let reg = request.regularization;
     let data = request.data;
     let device = request.device;
-    B::seed(device, request.train_seed);
-    let mut rng = ChaCha8Rng::seed_from_u64(request.train_seed);
     let mut order = request.indices.to_vec();
     let batch_size = reg.batch_size.min(order.len()).max(1);
     let steps_per_epoch = order.len().div_ceil(batch_size);
     let epochs = reg.effective_epochs(order.len());
+    let mut joint = request
+        .learning_loss
+        .map(|config| JointLossModule::new(config, predictor_optim, &model, request, epochs));
+    B::seed(device, request.train_seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(request.train_seed);
     let total_steps = steps_per_epoch * epochs;
     let swa_start = reg.swa_start_epoch(epochs);
     let mut swa = SwaAverage::<B::InnerBackend>::new();
@@ -345,7 +432,14 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             let x = batch_tensor::<B>(buffer.clone(), chunk.len(), data.shape, device);
             let targets =
                 smoothed_targets::<B>(&labels, request.classes, reg.label_smoothing, device);
-            let logits = model.forward(x, reg.dropout, true);
+            let (logits, stages) = match joint {
+                Some(_) => model.forward_with_stages(x, reg.dropout, true),
+                None => (model.forward(x, reg.dropout, true), Vec::new()),
+            };
+            // LL4AL's ranking target: each example's loss, without gradient.
+            let target_losses = joint
+                .is_some()
+                .then(|| per_example_cross_entropy(logits.clone(), targets.clone()).detach());
             if observe {
                 let inner = logits.clone().inner();
                 let losses = read_f32(per_example_cross_entropy(
@@ -386,8 +480,16 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
                 Some(sum) => sum + weighted,
                 None => weighted,
             });
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
             let lr = reg.lr_at(epoch, step, total_steps, steps_per_epoch);
+            let grads = match (joint.as_mut(), target_losses) {
+                (Some(joint), Some(target)) => {
+                    let objective = loss + joint.term(stages, target, epoch)?;
+                    let mut grads = objective.backward();
+                    joint.step(lr, &mut grads);
+                    GradientsParams::from_module(&mut grads, &model)
+                }
+                _ => GradientsParams::from_grads(loss.backward(), &model),
+            };
             model = optim.step(lr, model, grads);
             step += 1;
             if observer.wants_model(step, step == total_steps) {
@@ -418,6 +520,7 @@ fn run_epochs<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         seconds: started.elapsed().as_secs_f64(),
         steps: step,
         epochs,
+        loss_predictor: joint.and_then(|j| j.predictor).map(|p| p.valid()),
     })
 }
 

@@ -14,7 +14,7 @@ use sieve_bench_core::{
     PreviousModel, Regularization, SeedStream, SelectionRequest, TrainedModel, TrainingMode,
 };
 use sieve_datasets::ScenarioData;
-use sieve_strategies::active::Pt4alParams;
+use sieve_strategies::active::{joint_training, Pt4alParams};
 use sieve_strategies::init::{build_init_strategy, Features};
 use sieve_strategies::RegistryError;
 
@@ -209,6 +209,8 @@ impl ActiveProtocol {
         let mut strategy =
             sieve_strategies::build_strategy(&arm.name, &arm.params).map_err(|e| e.to_string())?;
         let mut strategy_stream = strategy_rng(trial.seed, &arm.name, &arm.params_json);
+        // LL4AL's loss-prediction module trains with the network, every round.
+        let learning_loss = joint_training(&arm.name, &arm.params).map_err(|e| e.to_string())?;
 
         // The initial labeled set depends on the trial seed and the init strategy only:
         // identical across selection strategies.
@@ -313,6 +315,7 @@ impl ActiveProtocol {
                     example_weights: None,
                     device,
                     unlabeled: &unlabeled_rows,
+                    learning_loss: learning_loss.as_ref(),
                 },
                 &mut |_, _| {},
             )
@@ -366,6 +369,7 @@ impl ActiveProtocol {
                     previous: Some(previous_round),
                 },
                 pretext: Some(&pretext),
+                loss_predictor: trained.loss_predictor,
             };
             // What the annotator said about each labeled example: its (possibly noisy)
             // label, or out of distribution.

@@ -564,6 +564,7 @@ impl<B: AutodiffBackend> TaskPass<'_, B> {
                 example_weights: None,
                 device: self.device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |_, _| {},
             &mut replay,

@@ -334,6 +334,7 @@ impl OnlineProtocol {
                 example_weights: None,
                 device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |_, _| {},
             &mut selector,
@@ -401,6 +402,7 @@ impl OnlineProtocol {
                 example_weights: None,
                 device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |_, _| {},
         )

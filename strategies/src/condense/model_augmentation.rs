@@ -133,6 +133,7 @@ impl ModelAugmentation {
                     example_weights: None,
                     device,
                     unlabeled: &[],
+                    learning_loss: None,
                 },
                 &mut |_, _| {},
             )?;

@@ -162,7 +162,8 @@ pub fn random_head_view(
 /// boundary (a hash of i); DeepFool reports `min(b_i, 0.01 · max_iter)²`, BIM
 /// `(epsilon · min(ceil(b_i / epsilon), max_iter))²`; the rotation loss of example i is
 /// another hash of i (and of the pretext settings) in [0, ln 4); its VAAL score a hash of
-/// i, the VAAL settings and the seed in [0, 1).
+/// i, the VAAL settings and the seed in [0, 1); its predicted loss (LL4AL) a hash of i in
+/// [0, 1).
 pub struct StandInCapabilities<V> {
     pub view: V,
 }
@@ -231,6 +232,12 @@ impl<V: ModelView> ModelView for StandInCapabilities<V> {
             .map(|&i| {
                 (sieve_bench_core::derive_seed(i as u64 ^ seed, &[&key]) % 997) as f32 / 997.0
             })
+            .collect())
+    }
+    fn predicted_losses(&self, indices: &[usize]) -> Result<Vec<f32>, sieve_bench_core::CoreError> {
+        Ok(indices
+            .iter()
+            .map(|&i| (sieve_bench_core::derive_seed(i as u64, &["loss"]) % 997) as f32 / 997.0)
             .collect())
     }
     fn adversarial_norms(

@@ -103,6 +103,7 @@ impl BackendJob for AttackJob<'_> {
                 example_weights: None,
                 device: &device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |_, _| {},
         )?;

@@ -75,6 +75,7 @@ impl BackendJob for EpochJob<'_> {
                 example_weights: None,
                 device: &device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |epoch, loss| {
                 let now = Instant::now();

@@ -404,6 +404,7 @@ impl BackendJob for SieveSide<'_> {
                     example_weights: None,
                     device: &device,
                     unlabeled: &[],
+                    learning_loss: None,
                 },
                 &mut |_, _| {},
             )?;

@@ -358,6 +358,7 @@ impl CondenseProtocol {
                     example_weights: None,
                     device,
                     unlabeled: &[],
+                    learning_loss: None,
                 },
                 &mut |_, _| {},
             )

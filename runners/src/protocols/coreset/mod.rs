@@ -462,6 +462,7 @@ impl CoresetProtocol {
                     },
                     device,
                     unlabeled: &[],
+                    learning_loss: None,
                 },
                 &mut |_, _| {},
             )

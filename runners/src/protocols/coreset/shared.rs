@@ -302,6 +302,7 @@ impl Memo {
                 example_weights: None,
                 device: ctx.device,
                 unlabeled: &[],
+                learning_loss: None,
             },
             &mut |_, _| {},
             &mut recorder,
@@ -421,6 +422,7 @@ impl Memo {
                         example_weights: None,
                         device: ctx.device,
                         unlabeled: &[],
+                        learning_loss: None,
                     },
                     &mut |_, _| {},
                 )
