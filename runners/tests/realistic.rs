@@ -1,5 +1,6 @@
 //! configs/al-realistic.toml parses as shipped, and a reduced copy runs on the built-in
-//! digits: every method on the imbalanced, redundant and OOD-contaminated pools, with
+//! digits: every method on the imbalanced, redundant and OOD-contaminated pools under
+//! each training (supervised, pseudo-labels, rotation-pretrained initialisation), with
 //! SIMILAR's query and private sets and POAL's Gaussians built from the annotations.
 #![allow(clippy::unwrap_used)]
 
@@ -22,6 +23,8 @@ fn the_realistic_pools_config_runs_reduced_on_digits() {
         panic!("al-realistic is an active-learning config");
     };
     let methods = active.strategies.len();
+    let trainings = config.common.regularizations.len();
+    assert_eq!(trainings, 3, "supervised, pseudo-label, rotation-init");
     let tmp = tempfile::tempdir().unwrap();
     let reduced = realistic()
         .replace(
@@ -33,7 +36,8 @@ fn the_realistic_pools_config_runs_reduced_on_digits() {
         .replace("epochs = 20", "epochs = 3")
         .replace("min_steps = 300", "min_steps = 10")
         .replace("initial = 100", "initial = 40")
-        .replace("query = 100", "query = 20");
+        .replace("query = 100", "query = 20")
+        .replace("pretext_epochs = 5", "pretext_epochs = 1");
     assert!(
         reduced.contains("name = \"digits\""),
         "the dataset block changed"
@@ -45,8 +49,8 @@ fn the_realistic_pools_config_runs_reduced_on_digits() {
     let records = read_records(&out.join("records.csv")).unwrap().records;
     assert_eq!(
         records.len(),
-        methods * 3 * 3,
-        "methods x scenarios x rounds"
+        methods * 3 * trainings * 3,
+        "methods x scenarios x trainings x rounds"
     );
     for r in &records {
         assert!(r.is_ok(), "{} {}: {}", r.method, r.scenario, r.status);
