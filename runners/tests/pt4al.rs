@@ -97,4 +97,11 @@ fn pt4al_needs_square_images_and_enough_batches() {
         err.contains("strategy[2].params.batches") && err.contains("at least 3"),
         "{err}"
     );
+    // `candidate_pool` beside the PT4AL settings does not hide them from the check.
+    let few = CONFIG.replace("batches = 5", "batches = 2, candidate_pool = 100");
+    let err = plan_error_of(&few);
+    assert!(
+        err.contains("strategy[2].params.batches") && err.contains("at least 3"),
+        "{err}"
+    );
 }

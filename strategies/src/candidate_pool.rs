@@ -13,6 +13,19 @@ use sieve_bench_core::{ModelView, SelectionRequest, Strategy, StrategyError};
 /// The parameter name, reserved for every strategy.
 pub const CANDIDATE_POOL: &str = "candidate_pool";
 
+/// A strategy's own parameters: `params` less `candidate_pool` (which the registry
+/// handles for every strategy); `Null` when nothing else is left.
+pub fn own_params(params: &serde_json::Value) -> serde_json::Value {
+    let mut own = params.clone();
+    if let Some(map) = own.as_object_mut() {
+        map.remove(CANDIDATE_POOL);
+        if map.is_empty() {
+            own = serde_json::Value::Null;
+        }
+    }
+    own
+}
+
 /// A strategy restricted to a random candidate subset of the unlabeled pool.
 pub struct CandidatePool {
     pub inner: Box<dyn Strategy>,

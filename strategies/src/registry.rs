@@ -14,7 +14,7 @@ use crate::active::{
     LearningLoss, LeastConfidence, MarginSampling, McEntropy, McLeastConfidence, McMargin, MeanStd,
     Poal, Pt4al, Similar, SimilarFunction, TemporalOutputDiscrepancy, Vaal, VariationRatios,
 };
-use crate::candidate_pool::{CandidatePool, CANDIDATE_POOL};
+use crate::candidate_pool::{own_params, CandidatePool, CANDIDATE_POOL};
 use crate::params::ValidateParams;
 use crate::random::RandomSampling;
 
@@ -675,8 +675,8 @@ pub fn build_strategy(
         message,
     };
     // `candidate_pool`, accepted by every strategy, wraps it; the rest is its own.
-    let mut own = params.clone();
-    let pool = match own.as_object_mut().and_then(|m| m.remove(CANDIDATE_POOL)) {
+    let own = own_params(params);
+    let pool = match params.get(CANDIDATE_POOL).cloned() {
         None => None,
         Some(value) => match value.as_u64() {
             Some(size) if size >= 1 => Some(size as usize),
@@ -687,9 +687,6 @@ pub fn build_strategy(
             }
         },
     };
-    if own.as_object().is_some_and(serde_json::Map::is_empty) {
-        own = serde_json::Value::Null;
-    }
     let strategy = (info.build)(&own).map_err(bad)?;
     Ok(match pool {
         Some(size) => Box::new(CandidatePool {

@@ -15,6 +15,7 @@ use sieve_bench_core::{
 };
 use sieve_datasets::ScenarioData;
 use sieve_strategies::active::{joint_training, Pt4alParams};
+use sieve_strategies::candidate_pool::own_params;
 use sieve_strategies::init::{build_init_strategy, Features};
 use sieve_strategies::RegistryError;
 
@@ -168,9 +169,12 @@ impl ActiveProtocol {
                     ),
                 ));
             }
-            let params: Pt4alParams = match &arm.params {
+            // The arm was validated when its strategy was built; its own parameters
+            // (less `candidate_pool`) parse here.
+            let params: Pt4alParams = match own_params(&arm.params) {
                 serde_json::Value::Null => Pt4alParams::default(),
-                value => serde_json::from_value(value.clone()).unwrap_or_default(),
+                value => serde_json::from_value(value)
+                    .map_err(|e| invalid(origin, format!("strategy[{i}].params"), e.to_string()))?,
             };
             for (b, budget) in self.budgets.iter().enumerate() {
                 let cycles = budget.sizes().len();

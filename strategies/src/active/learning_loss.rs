@@ -88,11 +88,7 @@ pub fn joint_training(
     if name != "learning_loss" {
         return Ok(None);
     }
-    let mut own = params.clone();
-    if let Some(map) = own.as_object_mut() {
-        map.remove(crate::candidate_pool::CANDIDATE_POOL);
-    }
-    let config: LearningLossConfig = match own {
+    let config: LearningLossConfig = match crate::candidate_pool::own_params(params) {
         serde_json::Value::Null => LearningLossConfig::default(),
         value => serde_json::from_value(value).map_err(|e| StrategyError::InvalidParameter {
             strategy: name.into(),
