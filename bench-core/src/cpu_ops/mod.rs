@@ -9,8 +9,12 @@
 //! convolution is a patch matrix times `[W | b]` and its backward two matrix products and
 //! a scatter, all on burn-flex's gemm, and max-pooling a direct loop per plane.
 //!
-//! Models call [`conv2d`] and [`max_pool2d`] instead of `Conv2d::forward` and burn's
-//! `max_pool2d`: on `Flex` and `Autodiff<Flex>` with f32 data and the settings these
+//! Instance norm (the ConvNet's) is one fused pass for the statistics and one for the
+//! output, with one autodiff node whose backward recomputes x̂ from the kept per-row
+//! mean and 1/σ, where burn runs ten tensor operations, each with its own node.
+//!
+//! Models call [`conv2d`], [`max_pool2d`] and [`instance_norm`] instead of
+//! `Conv2d::forward`, burn's `max_pool2d` and `InstanceNorm::forward`: on `Flex` and `Autodiff<Flex>` with f32 data and the settings these
 //! kernels cover, they run here; on every other backend or setting they are exactly
 //! burn's operations.
 
@@ -21,9 +25,12 @@ mod conv_geometry;
 mod conv_kernels;
 mod flex;
 mod im2col;
+mod norm;
+mod norm_kernels;
 mod pool;
 mod pool_kernels;
 mod scratch;
 
 pub use conv::conv2d;
+pub use norm::instance_norm;
 pub use pool::max_pool2d;

@@ -37,21 +37,10 @@ pub fn block_padding(shape: ExampleShape, d: usize) -> usize {
 }
 
 /// Instance norm with its affine transform, the same values as burn's `InstanceNorm`
-/// (= `GroupNorm(C, C)`), but with every broadcast a per-row scalar over `[n·c, h·w]`
-/// rows: burn-flex runs that pattern with SIMD, while the module's `[1, C, 1, 1]`
-/// affine broadcast falls back to a scalar strided loop (over half of a DM iteration).
+/// (= `GroupNorm(C, C)`): sieve's fused kernel on the CPU backend, per-row tensor
+/// operations elsewhere ([`crate::cpu_ops::instance_norm`]).
 pub fn instance_norm<B: Backend>(x: Tensor<B, 4>, norm: &InstanceNorm<B>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    let rows = x.reshape([n * c, h * w]);
-    let mean = rows.clone().mean_dim(1);
-    let centred = rows.sub(mean);
-    let var = centred.clone().square().mean_dim(1);
-    let mut y = centred.div(var.add_scalar(norm.epsilon).sqrt());
-    if let (Some(gamma), Some(beta)) = (&norm.gamma, &norm.beta) {
-        let per_row = |p: Tensor<B, 1>| p.reshape([1, c]).repeat_dim(0, n).reshape([n * c, 1]);
-        y = y.mul(per_row(gamma.val())).add(per_row(beta.val()));
-    }
-    y.reshape([n, c, h, w])
+    crate::cpu_ops::instance_norm(x, norm)
 }
 
 impl<B: Backend> ConvNet<B> {

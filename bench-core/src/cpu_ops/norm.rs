@@ -1,0 +1,210 @@
+//! Instance norm (the DC papers' ConvNet norm): sieve's fused kernel on the CPU backend —
+//! one pass for the statistics, one for the output, one autodiff node whose backward
+//! recomputes x̂ — instead of burn's ten tensor operations over the whole activation,
+//! each with its own node; the same operations elsewhere.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::{Flex, FlexDevice, FlexTensor};
+use burn::nn::InstanceNorm;
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
+
+use super::cast::{cast, cast_back};
+use super::conv_autodiff::CpuAutodiff;
+use super::flex::values;
+use super::norm_kernels::{self as kernels, RowStats};
+
+/// `norm.forward(x)` for an instance norm (biased variance, `norm.epsilon`, optional
+/// affine γ and β per channel), on sieve's CPU kernel where it applies.
+pub fn instance_norm<B: Backend>(x: Tensor<B, 4>, norm: &InstanceNorm<B>) -> Tensor<B, 4> {
+    let affine = match (&norm.gamma, &norm.beta) {
+        (Some(g), Some(b)) => Some((g.val(), b.val())),
+        _ => None,
+    };
+    if x.dtype() != DType::F32 {
+        return generic(x, affine, norm.epsilon);
+    }
+    let eps = norm.epsilon;
+    let x = match cast::<Tensor<B, 4>, Tensor<Flex, 4>>(x) {
+        Ok(x) => {
+            let affine = affine.map(|(g, b)| (flex_param(g), flex_param(b)));
+            let dims = x.dims();
+            let x = x.into_primitive().tensor();
+            let gb =
+                affine.map(|(g, b)| (g.into_primitive().tensor(), b.into_primitive().tensor()));
+            let (y, _) = kernels::forward(
+                &values(&x),
+                dims[2] * dims[3],
+                dims[1],
+                gb.as_ref()
+                    .map(|(g, b)| (values(g), values(b)))
+                    .as_ref()
+                    .map(|(g, b)| (&g[..], &b[..])),
+                eps,
+            );
+            return cast_back(Tensor::<Flex, 4>::from_data(
+                TensorData::new(y, dims),
+                &FlexDevice,
+            ));
+        }
+        Err(x) => x,
+    };
+    match cast::<Tensor<B, 4>, Tensor<CpuAutodiff, 4>>(x) {
+        Ok(x) => {
+            let affine = affine.map(|(g, b)| match (cast(g), cast(b)) {
+                (Ok(g), Ok(b)) => (g, b),
+                _ => unreachable!("a module's parameters live on the backend of its input"),
+            });
+            cast_back(autodiff_instance_norm(x, affine, eps))
+        }
+        Err(x) => generic(x, affine, eps),
+    }
+}
+
+fn flex_param<B: Backend>(p: Tensor<B, 1>) -> Tensor<Flex, 1> {
+    match cast(p) {
+        Ok(p) => p,
+        Err(_) => unreachable!("a module's parameters live on the backend of its input"),
+    }
+}
+
+/// The same normalisation in burn's tensor operations (every other backend).
+fn generic<B: Backend>(
+    x: Tensor<B, 4>,
+    affine: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
+    eps: f64,
+) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let rows = x.reshape([n * c, h * w]);
+    let mean = rows.clone().mean_dim(1);
+    let centred = rows.sub(mean);
+    let var = centred.clone().square().mean_dim(1);
+    let mut y = centred.div(var.add_scalar(eps).sqrt());
+    if let Some((gamma, beta)) = affine {
+        let per_row = |p: Tensor<B, 1>| p.reshape([1, c]).repeat_dim(0, n).reshape([n * c, 1]);
+        y = y.mul(per_row(gamma)).add(per_row(beta));
+    }
+    y.reshape([n, c, h, w])
+}
+
+/// What the backward pass needs: the input, γ, and each row's statistics.
+#[derive(Clone, Debug)]
+struct NormState {
+    input: FlexTensor,
+    gamma: Option<FlexTensor>,
+    stats: RowStats,
+    dims: [usize; 4],
+}
+
+impl NormState {
+    fn gradients(&self, dy: &FlexTensor, want_input: bool) -> kernels::NormGradients {
+        let gamma = self.gamma.as_ref().map(values);
+        kernels::backward(
+            &values(&self.input),
+            &values(dy),
+            self.dims[2] * self.dims[3],
+            self.dims[1],
+            gamma.as_deref(),
+            &self.stats,
+            want_input,
+        )
+    }
+}
+
+fn register(
+    grads: &mut Gradients,
+    node: Option<burn::backend::autodiff::NodeId>,
+    values: Option<Vec<f32>>,
+    shape: Vec<usize>,
+) {
+    if let (Some(id), Some(v)) = (node, values) {
+        let t = FlexTensor::from_data(TensorData::new(v, shape));
+        grads.register::<Flex>(id, t);
+    }
+}
+
+#[derive(Debug)]
+struct AffineNormBackward;
+
+#[derive(Debug)]
+struct PlainNormBackward;
+
+impl Backward<Flex, 3> for AffineNormBackward {
+    type State = NormState;
+
+    fn backward(self, ops: Ops<NormState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [input, gamma, beta] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let state = ops.state;
+        let out = state.gradients(&dy, input.is_some());
+        let c = state.dims[1];
+        register(grads, input.map(|n| n.id), out.input, state.dims.to_vec());
+        register(grads, gamma.map(|n| n.id), out.gamma, vec![c]);
+        register(grads, beta.map(|n| n.id), out.beta, vec![c]);
+    }
+}
+
+impl Backward<Flex, 1> for PlainNormBackward {
+    type State = NormState;
+
+    fn backward(self, ops: Ops<NormState, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [input] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let state = ops.state;
+        let out = state.gradients(&dy, input.is_some());
+        register(grads, input.map(|n| n.id), out.input, state.dims.to_vec());
+    }
+}
+
+fn autodiff_instance_norm(
+    x: Tensor<CpuAutodiff, 4>,
+    affine: Option<(Tensor<CpuAutodiff, 1>, Tensor<CpuAutodiff, 1>)>,
+    eps: f64,
+) -> Tensor<CpuAutodiff, 4> {
+    let dims = x.dims();
+    let x = x.into_primitive().tensor();
+    let input = x.primitive.to_contiguous();
+    let affine = affine.map(|(g, b)| (g.into_primitive().tensor(), b.into_primitive().tensor()));
+    let gb = affine
+        .as_ref()
+        .map(|(g, b)| (g.primitive.to_contiguous(), b.primitive.to_contiguous()));
+    let (y, stats) = {
+        let gb_values = gb.as_ref().map(|(g, b)| (values(g), values(b)));
+        kernels::forward(
+            &values(&input),
+            dims[2] * dims[3],
+            dims[1],
+            gb_values.as_ref().map(|(g, b)| (&g[..], &b[..])),
+            eps,
+        )
+    };
+    let output = FlexTensor::from_data(TensorData::new(y, dims.to_vec()));
+    let state = NormState {
+        input,
+        gamma: gb.map(|(g, _)| g),
+        stats,
+        dims,
+    };
+    let out = match affine {
+        Some((gamma, beta)) => match AffineNormBackward
+            .prepare::<NoCheckpointing>([x.node.clone(), gamma.node.clone(), beta.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(state, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+        None => match PlainNormBackward
+            .prepare::<NoCheckpointing>([x.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(state, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+    };
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}

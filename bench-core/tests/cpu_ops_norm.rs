@@ -1,0 +1,116 @@
+//! sieve's fused instance norm against burn's `InstanceNorm` module: outputs on `Flex`,
+//! and outputs and the gradients of the input, γ and β on `Autodiff<Flex>`, with and
+//! without the affine transform.
+#![allow(clippy::unwrap_used)]
+
+use burn::backend::{flex::FlexDevice, Autodiff, Flex};
+use burn::module::Param;
+use burn::nn::{InstanceNorm, InstanceNormConfig};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use sieve_bench_core::cpu_ops::instance_norm;
+
+type Cpu = Autodiff<Flex>;
+
+fn input<B: Backend<Device = FlexDevice>>(dims: [usize; 4]) -> Tensor<B, 4> {
+    let n: usize = dims.iter().product();
+    let values: Vec<f32> = (0..n)
+        .map(|i| ((i * 37 + 11) % 101) as f32 / 25.0 - 2.0 + (i % 7) as f32 * 0.3)
+        .collect();
+    Tensor::from_data(TensorData::new(values, dims), &FlexDevice)
+}
+
+fn norm<B: Backend<Device = FlexDevice>>(channels: usize, affine: bool) -> InstanceNorm<B> {
+    let mut norm = InstanceNormConfig::new(channels)
+        .with_affine(affine)
+        .init::<B>(&FlexDevice);
+    if affine {
+        let gamma: Vec<f32> = (0..channels).map(|c| 0.5 + c as f32 * 0.25).collect();
+        let beta: Vec<f32> = (0..channels).map(|c| c as f32 * 0.1 - 0.2).collect();
+        norm.gamma = Some(Param::from_data(
+            TensorData::new(gamma, [channels]),
+            &FlexDevice,
+        ));
+        norm.beta = Some(Param::from_data(
+            TensorData::new(beta, [channels]),
+            &FlexDevice,
+        ));
+    }
+    norm
+}
+
+fn close(got: Vec<f32>, want: Vec<f32>, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+            "{what}[{i}]: {g} vs {w}"
+        );
+    }
+}
+
+fn data<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().to_vec().unwrap()
+}
+
+#[test]
+fn outputs_equal_burns_module_on_the_inference_backend() {
+    for affine in [true, false] {
+        for dims in [[2, 3, 4, 5], [3, 8, 7, 7], [1, 2, 1, 9]] {
+            let norm = norm::<Flex>(dims[1], affine);
+            let x = input::<Flex>(dims);
+            close(
+                data(instance_norm(x.clone(), &norm)),
+                data(norm.forward(x)),
+                &format!("{dims:?} affine {affine}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn gradients_equal_burns_module_on_the_training_backend() {
+    for affine in [true, false] {
+        for dims in [[2, 3, 4, 5], [3, 8, 7, 7]] {
+            let what = format!("{dims:?} affine {affine}");
+            // A weighted sum, so every output position has its own upstream gradient.
+            let weights = input::<Cpu>(dims).cos();
+            let run = |fused: bool| {
+                let norm = norm::<Cpu>(dims[1], affine);
+                let x = input::<Cpu>(dims).require_grad();
+                let y = if fused {
+                    instance_norm(x.clone(), &norm)
+                } else {
+                    norm.forward(x.clone())
+                };
+                let out = data(y.clone().inner());
+                let grads = (y * weights.clone()).sum().backward();
+                let dx = data(x.grad(&grads).unwrap());
+                let dgamma = norm
+                    .gamma
+                    .as_ref()
+                    .map(|g| data(g.val().grad(&grads).unwrap()));
+                let dbeta = norm
+                    .beta
+                    .as_ref()
+                    .map(|b| data(b.val().grad(&grads).unwrap()));
+                (out, dx, dgamma, dbeta)
+            };
+            let (fused, reference) = (run(true), run(false));
+            close(fused.0, reference.0, &format!("{what} output"));
+            close(fused.1, reference.1, &format!("{what} input gradient"));
+            if affine {
+                close(
+                    fused.2.unwrap(),
+                    reference.2.unwrap(),
+                    &format!("{what} gamma gradient"),
+                );
+                close(
+                    fused.3.unwrap(),
+                    reference.3.unwrap(),
+                    &format!("{what} beta gradient"),
+                );
+            }
+        }
+    }
+}
