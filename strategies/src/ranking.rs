@@ -3,6 +3,8 @@
 
 use std::cmp::Ordering;
 
+use sieve_bench_core::StrategyError;
+
 /// A total order for ascending sorts: smaller first, NaN after every number (so a NaN
 /// score never wins and never panics a sort).
 pub fn ascending_nan_last(a: f64, b: f64) -> Ordering {
@@ -51,6 +53,33 @@ pub fn top_k(candidates: &[usize], scores: &[f64], count: usize) -> Vec<usize> {
     let mut ranked = rank(candidates, scores, true);
     ranked.truncate(count);
     ranked
+}
+
+/// The `count` best of `candidates` by the scores a model view gave them, one per
+/// candidate in order (`what` names the scores in the error when the count is off);
+/// ranked as [`rank`].
+pub fn top_scored(
+    strategy: &str,
+    what: &str,
+    candidates: &[usize],
+    scores: Vec<f32>,
+    count: usize,
+    highest_first: bool,
+) -> Result<Vec<usize>, StrategyError> {
+    if scores.len() != candidates.len() {
+        return Err(StrategyError::Request {
+            strategy: strategy.to_string(),
+            message: format!(
+                "the model gave {} {what} for {} examples",
+                scores.len(),
+                candidates.len()
+            ),
+        });
+    }
+    let scores: Vec<f64> = scores.into_iter().map(f64::from).collect();
+    let mut picked = rank(candidates, &scores, highest_first);
+    picked.truncate(count);
+    Ok(picked)
 }
 
 #[cfg(test)]

@@ -20,3 +20,11 @@ pub(crate) fn cast_back<T: 'static, U: 'static>(value: T) -> U {
         Err(_) => unreachable!("cast back to the type the value came from"),
     }
 }
+
+/// A module parameter on `T`, the backend its layer's input was just found to be on.
+pub(crate) fn param_on<B: 'static, T: 'static>(param: B) -> T {
+    match cast::<B, T>(param) {
+        Ok(p) => p,
+        Err(_) => unreachable!("a module's parameters live on the backend of its input"),
+    }
+}

@@ -6,7 +6,7 @@ use burn::nn::PaddingConfig2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
-use super::cast::{cast, cast_back};
+use super::cast::{cast, cast_back, param_on};
 use super::conv_autodiff::{self as autodiff, CpuAutodiff};
 use super::conv_geometry::ConvGeometry;
 use super::conv_kernels as kernels;
@@ -64,10 +64,7 @@ fn parameters_on<B: Backend, T: Backend>(
     weight: Tensor<B, 4>,
     bias: Option<Tensor<B, 1>>,
 ) -> (Tensor<T, 4>, Option<Tensor<T, 1>>) {
-    match (cast(weight), cast(bias)) {
-        (Ok(weight), Ok(bias)) => (weight, bias),
-        _ => unreachable!("a module's parameters live on the backend of its input"),
-    }
+    (param_on(weight), param_on(bias))
 }
 
 /// The forward pass on `Flex` (no autodiff): inference and pool scoring.

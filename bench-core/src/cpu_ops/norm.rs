@@ -12,7 +12,7 @@ use burn::nn::InstanceNorm;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
-use super::cast::{cast, cast_back};
+use super::cast::{cast, cast_back, param_on};
 use super::conv_autodiff::CpuAutodiff;
 use super::flex::values;
 use super::norm_kernels::{self as kernels, RowStats};
@@ -24,51 +24,55 @@ pub fn instance_norm<B: Backend>(x: Tensor<B, 4>, norm: &InstanceNorm<B>) -> Ten
         (Some(g), Some(b)) => Some((g.val(), b.val())),
         _ => None,
     };
-    if x.dtype() != DType::F32 {
-        return generic(x, affine, norm.epsilon);
-    }
     let eps = norm.epsilon;
+    if x.dtype() != DType::F32 {
+        return generic(x, affine, eps);
+    }
     let x = match cast::<Tensor<B, 4>, Tensor<Flex, 4>>(x) {
-        Ok(x) => {
-            let affine = affine.map(|(g, b)| (flex_param(g), flex_param(b)));
-            let dims = x.dims();
-            let x = x.into_primitive().tensor();
-            let gb =
-                affine.map(|(g, b)| (g.into_primitive().tensor(), b.into_primitive().tensor()));
-            let (y, _) = kernels::forward(
-                &values(&x),
-                dims[2] * dims[3],
-                dims[1],
-                gb.as_ref()
-                    .map(|(g, b)| (values(g), values(b)))
-                    .as_ref()
-                    .map(|(g, b)| (&g[..], &b[..])),
-                eps,
-            );
-            return cast_back(Tensor::<Flex, 4>::from_data(
-                TensorData::new(y, dims),
-                &FlexDevice,
-            ));
-        }
+        Ok(x) => return cast_back(inference(x, affine.map(params_on), eps)),
         Err(x) => x,
     };
     match cast::<Tensor<B, 4>, Tensor<CpuAutodiff, 4>>(x) {
-        Ok(x) => {
-            let affine = affine.map(|(g, b)| match (cast(g), cast(b)) {
-                (Ok(g), Ok(b)) => (g, b),
-                _ => unreachable!("a module's parameters live on the backend of its input"),
-            });
-            cast_back(autodiff_instance_norm(x, affine, eps))
-        }
+        Ok(x) => cast_back(autodiff_instance_norm(x, affine.map(params_on), eps)),
         Err(x) => generic(x, affine, eps),
     }
 }
 
-fn flex_param<B: Backend>(p: Tensor<B, 1>) -> Tensor<Flex, 1> {
-    match cast(p) {
-        Ok(p) => p,
-        Err(_) => unreachable!("a module's parameters live on the backend of its input"),
-    }
+/// γ and β on `T`, the backend the input was just found to be on.
+fn params_on<B: Backend, T: Backend>(
+    (gamma, beta): (Tensor<B, 1>, Tensor<B, 1>),
+) -> (Tensor<T, 1>, Tensor<T, 1>) {
+    (param_on(gamma), param_on(beta))
+}
+
+/// The kernel's forward pass on a contiguous input of `dims` with optional (γ, β).
+fn forward_on(
+    input: &FlexTensor,
+    affine: Option<&(FlexTensor, FlexTensor)>,
+    dims: [usize; 4],
+    eps: f64,
+) -> (Vec<f32>, RowStats) {
+    let affine = affine.map(|(g, b)| (values(g), values(b)));
+    kernels::forward(
+        &values(input),
+        dims[2] * dims[3],
+        dims[1],
+        affine.as_ref().map(|(g, b)| (&g[..], &b[..])),
+        eps,
+    )
+}
+
+/// The forward pass on `Flex` (no autodiff): inference and pool scoring.
+fn inference(
+    x: Tensor<Flex, 4>,
+    affine: Option<(Tensor<Flex, 1>, Tensor<Flex, 1>)>,
+    eps: f64,
+) -> Tensor<Flex, 4> {
+    let dims = x.dims();
+    let x = x.into_primitive().tensor();
+    let affine = affine.map(|(g, b)| (g.into_primitive().tensor(), b.into_primitive().tensor()));
+    let (y, _) = forward_on(&x, affine.as_ref(), dims, eps);
+    Tensor::from_data(TensorData::new(y, dims), &FlexDevice)
 }
 
 /// The same normalisation in burn's tensor operations (every other backend).
@@ -168,23 +172,14 @@ fn autodiff_instance_norm(
     let x = x.into_primitive().tensor();
     let input = x.primitive.to_contiguous();
     let affine = affine.map(|(g, b)| (g.into_primitive().tensor(), b.into_primitive().tensor()));
-    let gb = affine
+    let params = affine
         .as_ref()
-        .map(|(g, b)| (g.primitive.to_contiguous(), b.primitive.to_contiguous()));
-    let (y, stats) = {
-        let gb_values = gb.as_ref().map(|(g, b)| (values(g), values(b)));
-        kernels::forward(
-            &values(&input),
-            dims[2] * dims[3],
-            dims[1],
-            gb_values.as_ref().map(|(g, b)| (&g[..], &b[..])),
-            eps,
-        )
-    };
+        .map(|(g, b)| (g.primitive.clone(), b.primitive.clone()));
+    let (y, stats) = forward_on(&input, params.as_ref(), dims, eps);
     let output = FlexTensor::from_data(TensorData::new(y, dims.to_vec()));
     let state = NormState {
         input,
-        gamma: gb.map(|(g, _)| g),
+        gamma: params.map(|(g, _)| g),
         stats,
         dims,
     };

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sieve_bench_core::{Attack, ModelView, SelectionRequest, Strategy, StrategyError};
 
 use crate::params::{at_least, in_range, ValidateParams};
-use crate::ranking::rank;
+use crate::ranking::top_scored;
 
 /// Parameters of `adversarial_deepfool`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,20 +74,14 @@ fn smallest_perturbations(
         return Ok(Vec::new());
     }
     let norms = model.adversarial_norms(request.unlabeled, attack)?;
-    if norms.len() != request.unlabeled.len() {
-        return Err(StrategyError::Request {
-            strategy: strategy.to_string(),
-            message: format!(
-                "the model gave {} perturbation norms for {} examples",
-                norms.len(),
-                request.unlabeled.len()
-            ),
-        });
-    }
-    let scores: Vec<f64> = norms.into_iter().map(f64::from).collect();
-    let mut ranked = rank(request.unlabeled, &scores, false);
-    ranked.truncate(request.count);
-    Ok(ranked)
+    top_scored(
+        strategy,
+        "perturbation norms",
+        request.unlabeled,
+        norms,
+        request.count,
+        false,
+    )
 }
 
 /// DFAL with DeepFool.

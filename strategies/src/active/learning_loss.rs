@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{LearningLossConfig, ModelView, SelectionRequest, Strategy, StrategyError};
 
 use crate::params::{at_least, in_range, ValidateParams};
-use crate::ranking::rank;
+use crate::ranking::top_scored;
 
 /// Parameters of `learning_loss`: the joint training's settings (the reference's
 /// defaults), read by the protocol's trainer.
@@ -57,24 +57,15 @@ impl Strategy for LearningLoss {
         if count == 0 {
             return Ok(Vec::new());
         }
-        let scores: Vec<f64> = model
-            .predicted_losses(request.unlabeled)?
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        if scores.len() != request.unlabeled.len() {
-            return Err(StrategyError::Request {
-                strategy: self.name().into(),
-                message: format!(
-                    "the model predicted {} losses for {} unlabeled examples",
-                    scores.len(),
-                    request.unlabeled.len()
-                ),
-            });
-        }
-        let mut picked = rank(request.unlabeled, &scores, true);
-        picked.truncate(count);
-        Ok(picked)
+        let losses = model.predicted_losses(request.unlabeled)?;
+        top_scored(
+            self.name(),
+            "predicted losses",
+            request.unlabeled,
+            losses,
+            count,
+            true,
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use sieve_bench_core::{ModelView, SelectionRequest, Strategy, StrategyError, VaalConfig};
 
 use crate::params::{at_least, in_range, ValidateParams};
-use crate::ranking::rank;
+use crate::ranking::top_scored;
 
 /// Parameters of `vaal`: the training settings themselves (the reference's defaults).
 pub type VaalParams = VaalConfig;
@@ -68,23 +68,14 @@ impl Strategy for Vaal {
             });
         }
         let seed = rng.random::<u64>();
-        let scores: Vec<f64> = model
-            .vaal_scores(request.labeled, request.unlabeled, &self.params, seed)?
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        if scores.len() != request.unlabeled.len() {
-            return Err(StrategyError::Request {
-                strategy: self.name().into(),
-                message: format!(
-                    "the model gave {} VAAL scores for {} unlabeled examples",
-                    scores.len(),
-                    request.unlabeled.len()
-                ),
-            });
-        }
-        let mut picked = rank(request.unlabeled, &scores, false);
-        picked.truncate(count);
-        Ok(picked)
+        let scores = model.vaal_scores(request.labeled, request.unlabeled, &self.params, seed)?;
+        top_scored(
+            self.name(),
+            "VAAL scores",
+            request.unlabeled,
+            scores,
+            count,
+            false,
+        )
     }
 }
