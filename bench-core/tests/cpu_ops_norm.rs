@@ -1,14 +1,17 @@
 //! sieve's fused instance norm against burn's `InstanceNorm` module: outputs on `Flex`,
 //! and outputs and the gradients of the input, γ and β on `Autodiff<Flex>`, with and
-//! without the affine transform.
+//! without the affine transform; and the ConvNet block's fused norm → ReLU → 2x2 average
+//! pool against burn's three operations, odd map sizes included.
 #![allow(clippy::unwrap_used)]
 
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::Param;
 use burn::nn::{InstanceNorm, InstanceNormConfig};
+use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
+use burn::tensor::module::avg_pool2d;
 use burn::tensor::{Tensor, TensorData};
-use sieve_bench_core::cpu_ops::instance_norm;
+use sieve_bench_core::cpu_ops::{instance_norm, instance_norm_relu_pool};
 
 type Cpu = Autodiff<Flex>;
 
@@ -82,6 +85,77 @@ fn gradients_equal_burns_module_on_the_training_backend() {
                     instance_norm(x.clone(), &norm)
                 } else {
                     norm.forward(x.clone())
+                };
+                let out = data(y.clone().inner());
+                let grads = (y * weights.clone()).sum().backward();
+                let dx = data(x.grad(&grads).unwrap());
+                let dgamma = norm
+                    .gamma
+                    .as_ref()
+                    .map(|g| data(g.val().grad(&grads).unwrap()));
+                let dbeta = norm
+                    .beta
+                    .as_ref()
+                    .map(|b| data(b.val().grad(&grads).unwrap()));
+                (out, dx, dgamma, dbeta)
+            };
+            let (fused, reference) = (run(true), run(false));
+            close(fused.0, reference.0, &format!("{what} output"));
+            close(fused.1, reference.1, &format!("{what} input gradient"));
+            if affine {
+                close(
+                    fused.2.unwrap(),
+                    reference.2.unwrap(),
+                    &format!("{what} gamma gradient"),
+                );
+                close(
+                    fused.3.unwrap(),
+                    reference.3.unwrap(),
+                    &format!("{what} beta gradient"),
+                );
+            }
+        }
+    }
+}
+
+/// burn's ConvNet block after the convolution: the module's norm, ReLU, 2x2 average pool.
+fn burn_block<B: Backend>(x: Tensor<B, 4>, norm: &InstanceNorm<B>) -> Tensor<B, 4> {
+    avg_pool2d(relu(norm.forward(x)), [2, 2], [2, 2], [0, 0], true, false)
+}
+
+const BLOCK_DIMS: [[usize; 4]; 4] = [[2, 3, 4, 6], [3, 8, 7, 7], [1, 2, 5, 2], [2, 4, 32, 32]];
+
+#[test]
+fn fused_block_outputs_equal_burns_operations_on_the_inference_backend() {
+    for affine in [true, false] {
+        for dims in BLOCK_DIMS {
+            let norm = norm::<Flex>(dims[1], affine);
+            let x = input::<Flex>(dims);
+            let got = instance_norm_relu_pool(x.clone(), &norm);
+            assert_eq!(got.dims(), [dims[0], dims[1], dims[2] / 2, dims[3] / 2]);
+            close(
+                data(got),
+                data(burn_block(x, &norm)),
+                &format!("{dims:?} affine {affine}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn fused_block_gradients_equal_burns_operations_on_the_training_backend() {
+    for affine in [true, false] {
+        for dims in BLOCK_DIMS {
+            let what = format!("block {dims:?} affine {affine}");
+            let pooled = [dims[0], dims[1], dims[2] / 2, dims[3] / 2];
+            let weights = input::<Cpu>(pooled).cos();
+            let run = |fused: bool| {
+                let norm = norm::<Cpu>(dims[1], affine);
+                let x = input::<Cpu>(dims).require_grad();
+                let y = if fused {
+                    instance_norm_relu_pool(x.clone(), &norm)
+                } else {
+                    burn_block(x.clone(), &norm)
                 };
                 let out = data(y.clone().inner());
                 let grads = (y * weights.clone()).sum().backward();

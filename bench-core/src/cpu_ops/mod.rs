@@ -11,7 +11,8 @@
 //!
 //! Instance norm (the ConvNet's) is one fused pass for the statistics and one for the
 //! output, with one autodiff node whose backward recomputes x̂ from the kept per-row
-//! mean and 1/σ, where burn runs ten tensor operations, each with its own node.
+//! mean and 1/σ, where burn runs ten tensor operations, each with its own node; the
+//! block's ReLU and 2x2 average pool can ride in the same pass and node.
 //!
 //! Models call [`conv2d`], [`max_pool2d`] and [`instance_norm`] instead of
 //! `Conv2d::forward`, burn's `max_pool2d` and `InstanceNorm::forward`: on `Flex` and `Autodiff<Flex>` with f32 data and the settings these
@@ -32,5 +33,5 @@ mod pool_kernels;
 mod scratch;
 
 pub use conv::conv2d;
-pub use norm::instance_norm;
+pub use norm::{instance_norm, instance_norm_relu_pool};
 pub use pool::max_pool2d;
