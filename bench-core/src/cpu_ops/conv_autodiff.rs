@@ -24,7 +24,7 @@ pub(crate) struct ConvState {
     weight: FlexTensor,
     geometry: ConvGeometry,
     /// The forward pass's patch matrices, when small enough to keep.
-    patches: Option<Arc<Vec<Tensor<Flex, 2>>>>,
+    patches: Option<Arc<Vec<Vec<f32>>>>,
 }
 
 impl ConvState {

@@ -4,50 +4,38 @@
 //! For a chunk of `n` images the patch matrix `P` is `patch_rows × n·positions` (image
 //! `i` in columns `i·positions..`), and `Y' = [W | b] · P` is `out_channels × n·positions`.
 //! Backward: `d[W | b] = dY' · Pᵀ` and `dP = Wᵀ · dY'`, scattered back to the pixels. Each
-//! is one gemm (burn-flex's) whose contraction runs over the whole chunk, never a
-//! per-image product to be summed afterwards; only gathering, scattering and the
-//! NCHW ↔ channel-major reshuffles are written here.
+//! is one gemm whose contraction runs over the whole chunk, never a per-image product to
+//! be summed afterwards; the products land in reused buffers ([`super::gemm`]). Only
+//! gathering, scattering and the NCHW ↔ channel-major reshuffles are written here.
 
-use burn::backend::flex::{Flex, FlexDevice, FlexTensor};
-use burn::tensor::{Tensor, TensorData};
+use burn::backend::flex::FlexTensor;
+use burn::tensor::TensorData;
 use rayon::prelude::*;
 
 use super::conv_geometry::ConvGeometry;
-use super::flex::values;
+use super::gemm::{matmul_into, Operand};
 use super::im2col::{patch_row, patch_row_add_back};
 use super::scratch;
 
-fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> Tensor<Flex, D> {
-    Tensor::from_data(TensorData::new(data, shape), &FlexDevice)
+/// A Flex tensor owning `data` (no copy).
+fn flex<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(data, shape))
 }
 
-/// The values of an f32 tensor this module made from a `Vec` (no copy: it owns its
-/// buffer alone, with a `Vec`'s alignment), to recycle the buffer.
-fn into_vec<const D: usize>(t: Tensor<Flex, D>) -> Vec<f32> {
-    t.into_data()
-        .into_vec::<f32>()
-        .expect("every tensor of this module holds f32")
-}
-
-/// A matmul output, to be read in place with [`values`]: burn-flex allocates it aligned,
-/// so turning it into a `Vec<f32>` would copy it.
-fn primitive<const D: usize>(t: Tensor<Flex, D>) -> FlexTensor {
-    t.into_primitive().tensor()
-}
-
-/// `[W | b]`: the weights flattened per output channel with the bias (or zero) last.
-fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> Tensor<Flex, 2> {
+/// `[W | b]`: the weights flattened per output channel with the bias (or zero) last,
+/// `out_channels × patch_rows`.
+fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let k = g.patch_rows() - 1;
     let mut aug = Vec::with_capacity(g.out_channels * (k + 1));
     for o in 0..g.out_channels {
         aug.extend_from_slice(&weight[o * k..(o + 1) * k]);
         aug.push(bias.map_or(0.0, |b| b[o]));
     }
-    tensor(aug, [g.out_channels, k + 1])
+    aug
 }
 
-/// The patch matrix of images `first..first + count`: `[patch_rows, count·positions]`.
-fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Tensor<Flex, 2> {
+/// The patch matrix of images `first..first + count`: `patch_rows × count·positions`.
+fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Vec<f32> {
     let (l, width) = (g.positions(), count * g.positions());
     // `patch_row` writes every element.
     let mut cols = scratch::overwritten(g.patch_rows() * width);
@@ -62,7 +50,7 @@ fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Tensor<Fl
             );
         }
     });
-    tensor(cols, [g.patch_rows(), width])
+    cols
 }
 
 /// Images `[count, channels, positions]` (NCHW) as `[channels, count·positions]`.
@@ -112,7 +100,7 @@ pub(crate) fn forward_keeping_patches(
     x: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-) -> (FlexTensor, Option<Vec<Tensor<Flex, 2>>>) {
+) -> (FlexTensor, Option<Vec<Vec<f32>>>) {
     let keep = g.batch * g.patch_rows() * g.positions() <= KEEP_PATCH_FLOATS;
     let (y, kept) = forward_in_chunks(g, g.chunk_images(), x, weight, bias, keep);
     (y, keep.then_some(kept))
@@ -125,31 +113,27 @@ fn forward_in_chunks(
     weight: &[f32],
     bias: Option<&[f32]>,
     keep: bool,
-) -> (FlexTensor, Vec<Tensor<Flex, 2>>) {
+) -> (FlexTensor, Vec<Vec<f32>>) {
     let mut kept = Vec::new();
+    let (o, k, l) = (g.out_channels, g.patch_rows(), g.positions());
     let w = augmented_weight(g, weight, bias);
-    let (o, l) = (g.out_channels, g.positions());
+    let w = Operand::new(&w, o, k);
     let mut y = vec![0.0f32; g.batch * o * l];
     for first in (0..g.batch).step_by(chunk.max(1)) {
         let count = chunk.min(g.batch - first);
         let cols = patches(g, x, first, count);
-        let major = primitive(w.clone().matmul(cols.clone()));
+        // The product overwrites every element.
+        let mut major = scratch::overwritten(o * count * l);
+        matmul_into(&mut major, w, Operand::new(&cols, k, count * l), false);
         if keep {
             kept.push(cols);
         } else {
-            scratch::recycle(into_vec(cols));
+            scratch::recycle(cols);
         }
-        to_nchw(
-            &values(&major),
-            o,
-            l,
-            &mut y[first * o * l..(first + count) * o * l],
-        );
+        to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
+        scratch::recycle(major);
     }
-    let y = tensor(y, [g.batch, o, g.out_height, g.out_width])
-        .into_primitive()
-        .tensor();
-    (y, kept)
+    (flex(y, [g.batch, o, g.out_height, g.out_width]), kept)
 }
 
 /// Gradients of one convolution, each computed only when asked for.
@@ -174,7 +158,7 @@ pub(crate) fn backward(
     weight: &[f32],
     dy: &[f32],
     wanted: Wanted,
-    kept: Option<&[Tensor<Flex, 2>]>,
+    kept: Option<&[Vec<f32>]>,
 ) -> ConvGradients {
     backward_in_chunks(g, g.chunk_images(), x, weight, dy, wanted, kept)
 }
@@ -186,7 +170,7 @@ fn backward_in_chunks(
     weight: &[f32],
     dy: &[f32],
     wanted: Wanted,
-    kept: Option<&[Tensor<Flex, 2>]>,
+    kept: Option<&[Vec<f32>]>,
 ) -> ConvGradients {
     let Wanted {
         input: want_input,
@@ -202,33 +186,41 @@ fn backward_in_chunks(
             0
         }
     ];
-    // Wᵀ: [patch_rows − 1, out_channels] (a transposed view; gemm reads it strided).
-    let w_t = want_input.then(|| tensor(weight.to_vec(), [o, k - 1]).transpose());
+    // Wᵀ: (patch_rows − 1) × out_channels, a strided view of W.
+    let w_t = Operand::new(weight, o, k - 1).t();
     for (index, first) in (0..g.batch).step_by(chunk.max(1)).enumerate() {
         let count = chunk.min(g.batch - first);
-        let dy_major = tensor(
-            channel_major(&dy[first * o * l..(first + count) * o * l], o, count, l),
-            [o, count * l],
-        );
+        let width = count * l;
+        let dy_major = channel_major(&dy[first * o * l..(first + count) * o * l], o, count, l);
+        let dy_op = Operand::new(&dy_major, o, width);
         if want_params {
-            let part = match kept.and_then(|kept| kept.get(index)) {
-                Some(cols) => primitive(dy_major.clone().matmul(cols.clone().transpose())),
+            // Chunks add in index order into the same sums: the same result on any
+            // thread count.
+            match kept.and_then(|kept| kept.get(index)) {
+                Some(cols) => {
+                    matmul_into(
+                        &mut weight_grad,
+                        dy_op,
+                        Operand::new(cols, k, width).t(),
+                        true,
+                    );
+                }
                 None => {
                     let cols = patches(g, x, first, count);
-                    let part = primitive(dy_major.clone().matmul(cols.clone().transpose()));
-                    scratch::recycle(into_vec(cols));
-                    part
+                    matmul_into(
+                        &mut weight_grad,
+                        dy_op,
+                        Operand::new(&cols, k, width).t(),
+                        true,
+                    );
+                    scratch::recycle(cols);
                 }
-            };
-            // Chunks add in index order: the same result on any thread count.
-            for (acc, v) in weight_grad.iter_mut().zip(values(&part).iter()) {
-                *acc += v;
             }
         }
-        if let Some(w_t) = &w_t {
-            let cols_grad = primitive(w_t.clone().matmul(dy_major.clone()));
-            let cols_grad = values(&cols_grad);
-            let width = count * l;
+        if want_input {
+            // The product overwrites every element.
+            let mut cols_grad = scratch::overwritten((k - 1) * width);
+            matmul_into(&mut cols_grad, w_t, dy_op, false);
             input_grad[first * g.image_len()..(first + count) * g.image_len()]
                 .par_chunks_mut(g.image_len())
                 .enumerate()
@@ -237,8 +229,9 @@ fn backward_in_chunks(
                         patch_row_add_back(g, &row[i * l..(i + 1) * l], r, dx);
                     }
                 });
+            scratch::recycle(cols_grad);
         }
-        scratch::recycle(into_vec(dy_major));
+        scratch::recycle(dy_major);
     }
     let (weight, bias) = if want_params {
         let mut w = Vec::with_capacity(o * (k - 1));
@@ -248,19 +241,12 @@ fn backward_in_chunks(
             b.push(row[k - 1]);
         }
         let [kh, kw] = g.kernel;
-        (
-            Some(tensor(w, [o, g.channels, kh, kw]).into_primitive().tensor()),
-            Some(tensor(b, [o]).into_primitive().tensor()),
-        )
+        (Some(flex(w, [o, g.channels, kh, kw])), Some(flex(b, [o])))
     } else {
         (None, None)
     };
     ConvGradients {
-        input: want_input.then(|| {
-            tensor(input_grad, [g.batch, g.channels, g.height, g.width])
-                .into_primitive()
-                .tensor()
-        }),
+        input: want_input.then(|| flex(input_grad, [g.batch, g.channels, g.height, g.width])),
         weight,
         bias,
     }
@@ -268,6 +254,7 @@ fn backward_in_chunks(
 
 #[cfg(test)]
 mod tests {
+    use super::super::flex::values;
     use super::*;
 
     fn pattern(n: usize, salt: usize) -> Vec<f32> {

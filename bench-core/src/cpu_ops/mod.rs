@@ -25,6 +25,7 @@ mod conv_autodiff;
 mod conv_geometry;
 mod conv_kernels;
 mod flex;
+mod gemm;
 mod im2col;
 mod norm;
 mod norm_kernels;
