@@ -12,13 +12,16 @@
 //! Instance norm (the ConvNet's) is one fused pass for the statistics and one for the
 //! output, with one autodiff node whose backward recomputes x̂ from the kept per-row
 //! mean and 1/σ, where burn runs ten tensor operations, each with its own node; the
-//! block's ReLU and 2x2 average pool can ride in the same pass and node.
+//! block's ReLU and 2x2 average pool can ride in the same pass and node. Batch norm
+//! (ResNet-18, the VGGs) is the same idea with statistics per channel over the batch.
 //!
 //! Models call [`conv2d`], [`max_pool2d`] and [`instance_norm`] instead of
 //! `Conv2d::forward`, burn's `max_pool2d` and `InstanceNorm::forward`: on `Flex` and `Autodiff<Flex>` with f32 data and the settings these
 //! kernels cover, they run here; on every other backend or setting they are exactly
 //! burn's operations.
 
+mod batch_norm;
+mod batch_norm_kernels;
 mod cast;
 mod conv;
 mod conv_autodiff;
@@ -33,6 +36,7 @@ mod pool;
 mod pool_kernels;
 mod scratch;
 
+pub use batch_norm::{batch_norm_inference, batch_norm_training};
 pub use conv::conv2d;
 pub use norm::{instance_norm, instance_norm_relu_pool};
 pub use pool::max_pool2d;

@@ -17,7 +17,7 @@ use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
 use super::cast::{cast, cast_back, param_on};
 use super::conv_autodiff::CpuAutodiff;
-use super::flex::values;
+use super::flex::{register_gradient as register, values};
 use super::norm_kernels::{self as kernels, Epilogue, RowStats};
 
 /// `norm.forward(x)` for an instance norm (biased variance, `norm.epsilon`, optional
@@ -171,18 +171,6 @@ impl NormState {
             self.epilogue,
             want_input,
         )
-    }
-}
-
-fn register(
-    grads: &mut Gradients,
-    node: Option<burn::backend::autodiff::NodeId>,
-    values: Option<Vec<f32>>,
-    shape: Vec<usize>,
-) {
-    if let (Some(id), Some(v)) = (node, values) {
-        let t = FlexTensor::from_data(TensorData::new(v, shape));
-        grads.register::<Flex>(id, t);
     }
 }
 

@@ -13,7 +13,7 @@
 //! dropout, and the input gradients of the adversarial strategies (PyTorch's `eval()`).
 
 use super::Taps;
-use crate::cpu_ops::{conv2d, max_pool2d};
+use crate::cpu_ops::{batch_norm_inference, batch_norm_training, conv2d, max_pool2d};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
@@ -41,35 +41,17 @@ impl ResnetStem {
     }
 }
 
-/// Batch norm in the mode the call asks for (see the module docs).
+/// Batch norm in the mode the call asks for (see the module docs); sieve's kernels on
+/// the CPU backend ([`crate::cpu_ops::batch_norm_training`]).
 pub(super) fn batch_norm<B: Backend>(
     norm: &BatchNorm<B>,
     x: Tensor<B, 4>,
     training: bool,
 ) -> Tensor<B, 4> {
     if training && B::ad_enabled(&x.device()) {
-        return norm.forward(x);
+        return batch_norm_training(norm, x);
     }
-    let device = x.device();
-    let channels = x.dims()[1];
-    let shape = [1, channels, 1, 1];
-    // `value_sync`: `value` may lag one update behind the last training step.
-    let mean = norm
-        .running_mean
-        .value_sync()
-        .to_device(&device)
-        .reshape(shape);
-    let var = norm
-        .running_var
-        .value_sync()
-        .to_device(&device)
-        .reshape(shape);
-    let gamma = norm.gamma.val().reshape(shape);
-    let beta = norm.beta.val().reshape(shape);
-    x.sub(mean)
-        .div(var.add_scalar(norm.epsilon).sqrt())
-        .mul(gamma)
-        .add(beta)
+    batch_norm_inference(norm, x)
 }
 
 /// A 3x3 (or `kernel`) convolution without bias, He-normal initialised on fan-out
