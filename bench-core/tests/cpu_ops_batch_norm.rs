@@ -3,11 +3,14 @@
 //! after the step; with the running statistics (inference backend) the output.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::Param;
 use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use common::{close, data};
 use sieve_bench_core::cpu_ops::{batch_norm_inference, batch_norm_training};
 
 type Cpu = Autodiff<Flex>;
@@ -31,20 +34,6 @@ fn norm<B: Backend<Device = FlexDevice>>(channels: usize) -> BatchNorm<B> {
     norm.gamma = Param::from_data(TensorData::new(gamma, [channels]), &FlexDevice);
     norm.beta = Param::from_data(TensorData::new(beta, [channels]), &FlexDevice);
     norm
-}
-
-fn close(got: Vec<f32>, want: Vec<f32>, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
-            "{what}[{i}]: {g} vs {w}"
-        );
-    }
-}
-
-fn data<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
-    t.into_data().to_vec().unwrap()
 }
 
 #[test]

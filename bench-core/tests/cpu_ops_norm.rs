@@ -4,6 +4,8 @@
 //! pool against burn's three operations, odd map sizes included.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use burn::backend::{flex::FlexDevice, Autodiff, Flex};
 use burn::module::Param;
 use burn::nn::{InstanceNorm, InstanceNormConfig};
@@ -11,6 +13,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::{Tensor, TensorData};
+use common::{close, data};
 use sieve_bench_core::cpu_ops::{instance_norm, instance_norm_relu_pool};
 
 type Cpu = Autodiff<Flex>;
@@ -42,20 +45,6 @@ fn norm<B: Backend<Device = FlexDevice>>(channels: usize, affine: bool) -> Insta
     norm
 }
 
-fn close(got: Vec<f32>, want: Vec<f32>, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
-            "{what}[{i}]: {g} vs {w}"
-        );
-    }
-}
-
-fn data<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
-    t.into_data().to_vec().unwrap()
-}
-
 #[test]
 fn outputs_equal_burns_module_on_the_inference_backend() {
     for affine in [true, false] {
@@ -71,49 +60,64 @@ fn outputs_equal_burns_module_on_the_inference_backend() {
     }
 }
 
+/// Runs `fused` and `reference` on the same input and norm, each followed by a weighted
+/// sum (so every output position has its own upstream gradient), and compares outputs and
+/// the input, γ and β gradients.
+fn same_gradients(
+    dims: [usize; 4],
+    out_dims: [usize; 4],
+    affine: bool,
+    what: &str,
+    fused: fn(Tensor<Cpu, 4>, &InstanceNorm<Cpu>) -> Tensor<Cpu, 4>,
+    reference: fn(Tensor<Cpu, 4>, &InstanceNorm<Cpu>) -> Tensor<Cpu, 4>,
+) {
+    let weights = input::<Cpu>(out_dims).cos();
+    let run = |op: fn(Tensor<Cpu, 4>, &InstanceNorm<Cpu>) -> Tensor<Cpu, 4>| {
+        let norm = norm::<Cpu>(dims[1], affine);
+        let x = input::<Cpu>(dims).require_grad();
+        let y = op(x.clone(), &norm);
+        let out = data(y.clone().inner());
+        let grads = (y * weights.clone()).sum().backward();
+        let dx = data(x.grad(&grads).unwrap());
+        let dgamma = norm
+            .gamma
+            .as_ref()
+            .map(|g| data(g.val().grad(&grads).unwrap()));
+        let dbeta = norm
+            .beta
+            .as_ref()
+            .map(|b| data(b.val().grad(&grads).unwrap()));
+        (out, dx, dgamma, dbeta)
+    };
+    let (fused, reference) = (run(fused), run(reference));
+    close(fused.0, reference.0, &format!("{what} output"));
+    close(fused.1, reference.1, &format!("{what} input gradient"));
+    if affine {
+        close(
+            fused.2.unwrap(),
+            reference.2.unwrap(),
+            &format!("{what} gamma gradient"),
+        );
+        close(
+            fused.3.unwrap(),
+            reference.3.unwrap(),
+            &format!("{what} beta gradient"),
+        );
+    }
+}
+
 #[test]
 fn gradients_equal_burns_module_on_the_training_backend() {
     for affine in [true, false] {
         for dims in [[2, 3, 4, 5], [3, 8, 7, 7]] {
-            let what = format!("{dims:?} affine {affine}");
-            // A weighted sum, so every output position has its own upstream gradient.
-            let weights = input::<Cpu>(dims).cos();
-            let run = |fused: bool| {
-                let norm = norm::<Cpu>(dims[1], affine);
-                let x = input::<Cpu>(dims).require_grad();
-                let y = if fused {
-                    instance_norm(x.clone(), &norm)
-                } else {
-                    norm.forward(x.clone())
-                };
-                let out = data(y.clone().inner());
-                let grads = (y * weights.clone()).sum().backward();
-                let dx = data(x.grad(&grads).unwrap());
-                let dgamma = norm
-                    .gamma
-                    .as_ref()
-                    .map(|g| data(g.val().grad(&grads).unwrap()));
-                let dbeta = norm
-                    .beta
-                    .as_ref()
-                    .map(|b| data(b.val().grad(&grads).unwrap()));
-                (out, dx, dgamma, dbeta)
-            };
-            let (fused, reference) = (run(true), run(false));
-            close(fused.0, reference.0, &format!("{what} output"));
-            close(fused.1, reference.1, &format!("{what} input gradient"));
-            if affine {
-                close(
-                    fused.2.unwrap(),
-                    reference.2.unwrap(),
-                    &format!("{what} gamma gradient"),
-                );
-                close(
-                    fused.3.unwrap(),
-                    reference.3.unwrap(),
-                    &format!("{what} beta gradient"),
-                );
-            }
+            same_gradients(
+                dims,
+                dims,
+                affine,
+                &format!("{dims:?} affine {affine}"),
+                instance_norm,
+                |x, norm| norm.forward(x),
+            );
         }
     }
 }
@@ -146,45 +150,14 @@ fn fused_block_outputs_equal_burns_operations_on_the_inference_backend() {
 fn fused_block_gradients_equal_burns_operations_on_the_training_backend() {
     for affine in [true, false] {
         for dims in BLOCK_DIMS {
-            let what = format!("block {dims:?} affine {affine}");
-            let pooled = [dims[0], dims[1], dims[2] / 2, dims[3] / 2];
-            let weights = input::<Cpu>(pooled).cos();
-            let run = |fused: bool| {
-                let norm = norm::<Cpu>(dims[1], affine);
-                let x = input::<Cpu>(dims).require_grad();
-                let y = if fused {
-                    instance_norm_relu_pool(x.clone(), &norm)
-                } else {
-                    burn_block(x.clone(), &norm)
-                };
-                let out = data(y.clone().inner());
-                let grads = (y * weights.clone()).sum().backward();
-                let dx = data(x.grad(&grads).unwrap());
-                let dgamma = norm
-                    .gamma
-                    .as_ref()
-                    .map(|g| data(g.val().grad(&grads).unwrap()));
-                let dbeta = norm
-                    .beta
-                    .as_ref()
-                    .map(|b| data(b.val().grad(&grads).unwrap()));
-                (out, dx, dgamma, dbeta)
-            };
-            let (fused, reference) = (run(true), run(false));
-            close(fused.0, reference.0, &format!("{what} output"));
-            close(fused.1, reference.1, &format!("{what} input gradient"));
-            if affine {
-                close(
-                    fused.2.unwrap(),
-                    reference.2.unwrap(),
-                    &format!("{what} gamma gradient"),
-                );
-                close(
-                    fused.3.unwrap(),
-                    reference.3.unwrap(),
-                    &format!("{what} beta gradient"),
-                );
-            }
+            same_gradients(
+                dims,
+                [dims[0], dims[1], dims[2] / 2, dims[3] / 2],
+                affine,
+                &format!("block {dims:?} affine {affine}"),
+                instance_norm_relu_pool,
+                burn_block,
+            );
         }
     }
 }

@@ -62,3 +62,19 @@ pub fn weights(model: &sieve_bench_core::Network<burn::backend::Flex>) -> Vec<f3
     model.visit(&mut c);
     c.0
 }
+
+/// Element-wise equality within 1e-4 relative (kernels against burn's operations).
+pub fn close(got: Vec<f32>, want: Vec<f32>, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+            "{what}[{i}]: {g} vs {w}"
+        );
+    }
+}
+
+/// A tensor's values.
+pub fn data<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().to_vec().unwrap()
+}
