@@ -27,6 +27,20 @@ pub(crate) fn window_count(size: usize, k: usize, s: usize, p: usize) -> Option<
     (s > 0 && padded >= k).then(|| (padded - k) / s + 1)
 }
 
+/// The half-open range of output columns `ox` whose input column `ox·s + k − p` lies
+/// inside `[0, size)`.
+pub(crate) fn valid_range(out: usize, size: usize, k: usize, s: usize, p: usize) -> (usize, usize) {
+    // ox·s + k ≥ p  ⇔  ox ≥ ceil((p − k) / s)
+    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+    // ox·s + k − p ≤ size − 1  ⇔  ox ≤ (size − 1 + p − k) / s
+    let hi = if size + p > k {
+        ((size - 1 + p - k) / s + 1).min(out)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
 impl ConvGeometry {
     /// `None` when the output would be empty (kernel larger than the padded input).
     #[allow(clippy::too_many_arguments)]
@@ -72,5 +86,36 @@ impl ConvGeometry {
     pub fn chunk_images(&self) -> usize {
         (MAX_PATCH_FLOATS / (self.patch_rows() * self.positions()).max(1))
             .clamp(1, self.batch.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_range_matches_a_direct_scan() {
+        for size in 1..9 {
+            for k in 0..5 {
+                for s in 1..4 {
+                    for p in 0..4 {
+                        let padded = size + 2 * p;
+                        if padded < k + 1 {
+                            continue;
+                        }
+                        let out = (padded - (k + 1)) / s + 1;
+                        let inside: Vec<usize> = (0..out)
+                            .filter(|&o| o * s + k >= p && o * s + k - p < size)
+                            .collect();
+                        let (lo, hi) = valid_range(out, size, k, s, p);
+                        let want = match (inside.first(), inside.last()) {
+                            (Some(&a), Some(&b)) => (a, b + 1),
+                            _ => (lo, lo),
+                        };
+                        assert_eq!((lo, hi), want, "size {size} k {k} s {s} p {p}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -11,10 +11,13 @@
 use burn::backend::flex::FlexTensor;
 use burn::tensor::TensorData;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
+use super::conv_crop::Crop;
 use super::conv_geometry::ConvGeometry;
+use super::flex::values;
 use super::gemm::{matmul_into, Operand};
-use super::im2col::{patch_row, patch_row_add_back};
+use super::im2col::PatchPlan;
 use super::scratch;
 
 /// A Flex tensor owning `data` (no copy).
@@ -35,15 +38,14 @@ fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> V
 }
 
 /// The patch matrix of images `first..first + count`: `patch_rows × count·positions`.
-fn patches(g: &ConvGeometry, x: &[f32], first: usize, count: usize) -> Vec<f32> {
+fn patches(g: &ConvGeometry, plan: &PatchPlan, x: &[f32], first: usize, count: usize) -> Vec<f32> {
     let (l, width) = (g.positions(), count * g.positions());
-    // `patch_row` writes every element.
+    // `gather` writes every element.
     let mut cols = scratch::overwritten(g.patch_rows() * width);
     cols.par_chunks_mut(width).enumerate().for_each(|(r, row)| {
         for (i, out) in row.chunks_exact_mut(l).enumerate() {
             let image = first + i;
-            patch_row(
-                g,
+            plan.gather(
                 &x[image * g.image_len()..(image + 1) * g.image_len()],
                 r,
                 out,
@@ -90,7 +92,17 @@ pub(crate) fn forward(
     weight: &[f32],
     bias: Option<&[f32]>,
 ) -> FlexTensor {
-    forward_in_chunks(g, g.chunk_images(), x, weight, bias, false).0
+    let (g, weight) = live_window(g, weight);
+    forward_in_chunks(&g, g.chunk_images(), x, &weight, bias, false).0
+}
+
+/// The convolution over its live taps ([`Crop`]) and the weights restricted to them, or
+/// `g` and `weight` as they are when every tap reads some pixel.
+fn live_window<'w>(g: &ConvGeometry, weight: &'w [f32]) -> (ConvGeometry, Cow<'w, [f32]>) {
+    match Crop::of(g) {
+        Some(crop) => (crop.geometry, Cow::Owned(crop.weight(weight))),
+        None => (*g, Cow::Borrowed(weight)),
+    }
 }
 
 /// [`forward`], also handing back the chunks' patch matrices when they are small enough
@@ -101,8 +113,9 @@ pub(crate) fn forward_keeping_patches(
     weight: &[f32],
     bias: Option<&[f32]>,
 ) -> (FlexTensor, Option<Vec<Vec<f32>>>) {
+    let (g, weight) = live_window(g, weight);
     let keep = g.batch * g.patch_rows() * g.positions() <= KEEP_PATCH_FLOATS;
-    let (y, kept) = forward_in_chunks(g, g.chunk_images(), x, weight, bias, keep);
+    let (y, kept) = forward_in_chunks(&g, g.chunk_images(), x, &weight, bias, keep);
     (y, keep.then_some(kept))
 }
 
@@ -118,10 +131,11 @@ fn forward_in_chunks(
     let (o, k, l) = (g.out_channels, g.patch_rows(), g.positions());
     let w = augmented_weight(g, weight, bias);
     let w = Operand::new(&w, o, k);
+    let plan = PatchPlan::new(g);
     let mut y = vec![0.0f32; g.batch * o * l];
     for first in (0..g.batch).step_by(chunk.max(1)) {
         let count = chunk.min(g.batch - first);
-        let cols = patches(g, x, first, count);
+        let cols = patches(g, &plan, x, first, count);
         // The product overwrites every element.
         let mut major = scratch::overwritten(o * count * l);
         matmul_into(&mut major, w, Operand::new(&cols, k, count * l), false);
@@ -160,7 +174,18 @@ pub(crate) fn backward(
     wanted: Wanted,
     kept: Option<&[Vec<f32>]>,
 ) -> ConvGradients {
-    backward_in_chunks(g, g.chunk_images(), x, weight, dy, wanted, kept)
+    let Some(crop) = Crop::of(g) else {
+        return backward_in_chunks(g, g.chunk_images(), x, weight, dy, wanted, kept);
+    };
+    let window = &crop.geometry;
+    let weight = crop.weight(weight);
+    let mut grads = backward_in_chunks(window, window.chunk_images(), x, &weight, dy, wanted, kept);
+    grads.weight = grads.weight.map(|cut| {
+        let [kh, kw] = g.kernel;
+        let full = crop.expand_weight_gradient(&values(&cut));
+        flex(full, [g.out_channels, g.channels, kh, kw])
+    });
+    grads
 }
 
 fn backward_in_chunks(
@@ -188,6 +213,7 @@ fn backward_in_chunks(
     ];
     // Wᵀ: (patch_rows − 1) × out_channels, a strided view of W.
     let w_t = Operand::new(weight, o, k - 1).t();
+    let plan = PatchPlan::new(g);
     for (index, first) in (0..g.batch).step_by(chunk.max(1)).enumerate() {
         let count = chunk.min(g.batch - first);
         let width = count * l;
@@ -206,7 +232,7 @@ fn backward_in_chunks(
                     );
                 }
                 None => {
-                    let cols = patches(g, x, first, count);
+                    let cols = patches(g, &plan, x, first, count);
                     matmul_into(
                         &mut weight_grad,
                         dy_op,
@@ -226,7 +252,7 @@ fn backward_in_chunks(
                 .enumerate()
                 .for_each(|(i, dx)| {
                     for (r, row) in cols_grad.chunks_exact(width).enumerate() {
-                        patch_row_add_back(g, &row[i * l..(i + 1) * l], r, dx);
+                        plan.add_back(&row[i * l..(i + 1) * l], r, dx);
                     }
                 });
             scratch::recycle(cols_grad);
@@ -254,7 +280,6 @@ fn backward_in_chunks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::flex::values;
     use super::*;
 
     fn pattern(n: usize, salt: usize) -> Vec<f32> {

@@ -25,6 +25,7 @@ mod batch_norm_kernels;
 mod cast;
 mod conv;
 mod conv_autodiff;
+mod conv_crop;
 mod conv_geometry;
 mod conv_kernels;
 mod flex;
