@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::conv_geometry::ConvGeometry;
 use super::conv_kernels::{self as kernels, Wanted};
 use super::flex::values;
+use super::scratch::Scratch;
 
 /// The CPU training backend this operation serves.
 pub(crate) type CpuAutodiff = Autodiff<Flex>;
@@ -24,7 +25,7 @@ pub(crate) struct ConvState {
     weight: FlexTensor,
     geometry: ConvGeometry,
     /// The forward pass's patch matrices, when small enough to keep.
-    patches: Option<Arc<Vec<Vec<f32>>>>,
+    patches: Option<Arc<Vec<Scratch>>>,
 }
 
 impl ConvState {

@@ -18,7 +18,7 @@ use super::conv_geometry::ConvGeometry;
 use super::flex::values;
 use super::gemm::{matmul_into, Operand};
 use super::im2col::PatchPlan;
-use super::scratch;
+use super::scratch::{self, Scratch};
 
 /// A Flex tensor owning `data` (no copy).
 fn flex<const D: usize>(data: Vec<f32>, shape: [usize; D]) -> FlexTensor {
@@ -38,7 +38,7 @@ fn augmented_weight(g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> V
 }
 
 /// The patch matrix of images `first..first + count`: `patch_rows × count·positions`.
-fn patches(g: &ConvGeometry, plan: &PatchPlan, x: &[f32], first: usize, count: usize) -> Vec<f32> {
+fn patches(g: &ConvGeometry, plan: &PatchPlan, x: &[f32], first: usize, count: usize) -> Scratch {
     let (l, width) = (g.positions(), count * g.positions());
     // `gather` writes every element.
     let mut cols = scratch::overwritten(g.patch_rows() * width);
@@ -56,7 +56,7 @@ fn patches(g: &ConvGeometry, plan: &PatchPlan, x: &[f32], first: usize, count: u
 }
 
 /// Images `[count, channels, positions]` (NCHW) as `[channels, count·positions]`.
-fn channel_major(nchw: &[f32], channels: usize, count: usize, l: usize) -> Vec<f32> {
+fn channel_major(nchw: &[f32], channels: usize, count: usize, l: usize) -> Scratch {
     let mut out = scratch::overwritten(nchw.len());
     out.par_chunks_mut(count * l)
         .enumerate()
@@ -112,7 +112,7 @@ pub(crate) fn forward_keeping_patches(
     x: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-) -> (FlexTensor, Option<Vec<Vec<f32>>>) {
+) -> (FlexTensor, Option<Vec<Scratch>>) {
     let (g, weight) = live_window(g, weight);
     let keep = g.batch * g.patch_rows() * g.positions() <= KEEP_PATCH_FLOATS;
     let (y, kept) = forward_in_chunks(&g, g.chunk_images(), x, &weight, bias, keep);
@@ -126,7 +126,7 @@ fn forward_in_chunks(
     weight: &[f32],
     bias: Option<&[f32]>,
     keep: bool,
-) -> (FlexTensor, Vec<Vec<f32>>) {
+) -> (FlexTensor, Vec<Scratch>) {
     let mut kept = Vec::new();
     let (o, k, l) = (g.out_channels, g.patch_rows(), g.positions());
     let w = augmented_weight(g, weight, bias);
@@ -142,10 +142,10 @@ fn forward_in_chunks(
         if keep {
             kept.push(cols);
         } else {
-            scratch::recycle(cols);
+            drop(cols);
         }
         to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
-        scratch::recycle(major);
+        drop(major);
     }
     (flex(y, [g.batch, o, g.out_height, g.out_width]), kept)
 }
@@ -172,7 +172,7 @@ pub(crate) fn backward(
     weight: &[f32],
     dy: &[f32],
     wanted: Wanted,
-    kept: Option<&[Vec<f32>]>,
+    kept: Option<&[Scratch]>,
 ) -> ConvGradients {
     let Some(crop) = Crop::of(g) else {
         return backward_in_chunks(g, g.chunk_images(), x, weight, dy, wanted, kept);
@@ -195,7 +195,7 @@ fn backward_in_chunks(
     weight: &[f32],
     dy: &[f32],
     wanted: Wanted,
-    kept: Option<&[Vec<f32>]>,
+    kept: Option<&[Scratch]>,
 ) -> ConvGradients {
     let Wanted {
         input: want_input,
@@ -239,7 +239,7 @@ fn backward_in_chunks(
                         Operand::new(&cols, k, width).t(),
                         true,
                     );
-                    scratch::recycle(cols);
+                    drop(cols);
                 }
             }
         }
@@ -255,9 +255,9 @@ fn backward_in_chunks(
                         plan.add_back(&row[i * l..(i + 1) * l], r, dx);
                     }
                 });
-            scratch::recycle(cols_grad);
+            drop(cols_grad);
         }
-        scratch::recycle(dy_major);
+        drop(dy_major);
     }
     let (weight, bias) = if want_params {
         let mut w = Vec::with_capacity(o * (k - 1));
