@@ -44,6 +44,12 @@ impl<B: AutodiffBackend> ModelView for AttackableModel<'_, B> {
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
         self.trained.embeddings(indices)
     }
+    fn probabilities_and_embeddings(
+        &self,
+        indices: &[usize],
+    ) -> Result<(Matrix, Matrix), CoreError> {
+        self.trained.probabilities_and_embeddings(indices)
+    }
     fn mc_dropout_probabilities(
         &self,
         indices: &[usize],

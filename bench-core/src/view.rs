@@ -19,6 +19,16 @@ pub trait ModelView {
     fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError>;
     /// Penultimate-layer embeddings, `indices.len() x width`.
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError>;
+    /// [`Self::probabilities`] and [`Self::embeddings`] of the same examples, for
+    /// strategies that read both (BADGE, POAL, SIMILAR, CAL): a view over a network
+    /// answers from one forward pass, where the two calls are two passes over the pool
+    /// (on DeepAL+'s Fashion-MNIST protocol the second was half of BADGE's selection).
+    fn probabilities_and_embeddings(
+        &self,
+        indices: &[usize],
+    ) -> Result<(Matrix, Matrix), CoreError> {
+        Ok((self.probabilities(indices)?, self.embeddings(indices)?))
+    }
     /// `samples` probability matrices with dropout forced on (MC dropout).
     fn mc_dropout_probabilities(
         &self,
@@ -136,6 +146,12 @@ impl<V: ModelView> ModelView for WithLinearHead<V> {
     fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
         self.view.embeddings(indices)
     }
+    fn probabilities_and_embeddings(
+        &self,
+        indices: &[usize],
+    ) -> Result<(Matrix, Matrix), CoreError> {
+        self.view.probabilities_and_embeddings(indices)
+    }
     fn mc_dropout_probabilities(
         &self,
         indices: &[usize],
@@ -218,10 +234,15 @@ impl<B: Backend> TrainedModel<'_, B> {
     ) -> Result<Vec<f32>, CoreError> {
         map_batches(self.pool, indices, self.batch_size, &self.device, per_batch)
     }
+}
 
-    /// [`ModelView::probabilities`] and [`ModelView::embeddings`] from one forward pass
-    /// (the head reads the embedding it returns): what whole-pool scoring asks for.
-    pub fn probabilities_and_embeddings(
+impl<B: Backend> ModelView for TrainedModel<'_, B> {
+    fn num_classes(&self) -> usize {
+        self.classes
+    }
+
+    /// One forward pass: the head reads the embedding it returns.
+    fn probabilities_and_embeddings(
         &self,
         indices: &[usize],
     ) -> Result<(Matrix, Matrix), CoreError> {
@@ -238,12 +259,6 @@ impl<B: Backend> TrainedModel<'_, B> {
             Matrix::new(indices.len(), self.classes, probabilities),
             Matrix::new(indices.len(), width, embeddings),
         ))
-    }
-}
-
-impl<B: Backend> ModelView for TrainedModel<'_, B> {
-    fn num_classes(&self) -> usize {
-        self.classes
     }
 
     fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {

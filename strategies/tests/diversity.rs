@@ -6,7 +6,7 @@ mod common;
 use common::{embedding_view, select, sorted, try_select};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sieve_bench_core::{FixedModelView, Matrix};
+use sieve_bench_core::{CoreError, FixedModelView, Matrix, ModelView};
 use sieve_strategies::active::badge::{badge_rows, GradientFactors};
 use sieve_strategies::active::{Badge, KMeansParams, KMeansSampling};
 use sieve_strategies::build_strategy;
@@ -83,6 +83,61 @@ fn badge_starts_at_the_longest_gradient_and_spreads_out() {
         assert_eq!(picks[0], 0, "seed {seed}");
         assert!(picks[1] == 3 || picks[1] == 4, "seed {seed}: {picks:?}");
     }
+}
+
+/// A view that counts how it is asked: separate probability or embedding calls, or one
+/// call for both (which a network answers from a single forward pass).
+struct CountingView {
+    inner: FixedModelView,
+    separate: std::cell::Cell<usize>,
+    joint: std::cell::Cell<usize>,
+}
+
+impl ModelView for CountingView {
+    fn num_classes(&self) -> usize {
+        self.inner.num_classes()
+    }
+    fn probabilities(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.separate.set(self.separate.get() + 1);
+        self.inner.probabilities(indices)
+    }
+    fn embeddings(&self, indices: &[usize]) -> Result<Matrix, CoreError> {
+        self.separate.set(self.separate.get() + 1);
+        self.inner.embeddings(indices)
+    }
+    fn probabilities_and_embeddings(
+        &self,
+        indices: &[usize],
+    ) -> Result<(Matrix, Matrix), CoreError> {
+        self.joint.set(self.joint.get() + 1);
+        Ok((
+            self.inner.probabilities(indices)?,
+            self.inner.embeddings(indices)?,
+        ))
+    }
+    fn mc_dropout_probabilities(
+        &self,
+        indices: &[usize],
+        samples: usize,
+    ) -> Result<Vec<Matrix>, CoreError> {
+        self.inner.mc_dropout_probabilities(indices, samples)
+    }
+}
+
+#[test]
+fn badge_reads_the_pool_in_one_pass() {
+    let view = CountingView {
+        inner: FixedModelView {
+            probabilities: Matrix::from_rows(&[vec![0.5, 0.5], vec![0.9, 0.1], vec![0.2, 0.8]]),
+            embeddings: Matrix::from_rows(&[vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0]]),
+            mc_samples: vec![],
+        },
+        separate: Default::default(),
+        joint: Default::default(),
+    };
+    let picks = try_select(&mut Badge, &view, &[], &[0, 1, 2], 2, 3).unwrap();
+    assert_eq!(picks.len(), 2);
+    assert_eq!((view.joint.get(), view.separate.get()), (1, 0));
 }
 
 /// The materialised reference: g_i = (p_i - e_ŷi) ⊗ h_i written out, distances summed

@@ -115,9 +115,8 @@ impl Strategy for Badge {
         rng: &mut ChaCha8Rng,
     ) -> Result<Vec<usize>, StrategyError> {
         let n = request.unlabeled.len();
-        let probs = model.probabilities(request.unlabeled)?;
+        let (probs, emb) = model.probabilities_and_embeddings(request.unlabeled)?;
         check_shape(self.name(), "probabilities", &probs, n, None)?;
-        let emb = model.embeddings(request.unlabeled)?;
         check_shape(self.name(), "embeddings", &emb, n, None)?;
         let factors = GradientFactors::new(&probs.data, probs.cols, emb.data, emb.cols);
         drop(probs);

@@ -109,8 +109,7 @@ impl CoresetMethod for Cal {
         _rng: &mut ChaCha8Rng,
     ) -> Result<Vec<CoresetSelection>, StrategyError> {
         let model = context.model()?;
-        let emb = model.embeddings(request.candidates)?;
-        let probs = model.probabilities(request.candidates)?;
+        let (probs, emb) = model.probabilities_and_embeddings(request.candidates)?;
         let neighbours = nearest_neighbours(&emb, self.params.neighbors);
         let scores = cal_scores(&probs, &neighbours);
         Ok(by_score(request, &scores, true))

@@ -29,7 +29,7 @@ impl GradientEmbeddings {
         rows: &[usize],
         labels: &[u32],
     ) -> Result<Self, StrategyError> {
-        let mut residual = model.probabilities(rows)?;
+        let (mut residual, features) = model.probabilities_and_embeddings(rows)?;
         check_shape(
             strategy,
             "probabilities",
@@ -37,7 +37,6 @@ impl GradientEmbeddings {
             rows.len(),
             Some(model.num_classes()),
         )?;
-        let features = model.embeddings(rows)?;
         if features.rows != rows.len() {
             return Err(StrategyError::Request {
                 strategy: strategy.to_string(),

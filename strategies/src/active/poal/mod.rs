@@ -151,9 +151,8 @@ impl Strategy for Poal {
                     .into(),
             });
         }
-        let probs = model.probabilities(request.unlabeled)?;
+        let (probs, points) = model.probabilities_and_embeddings(request.unlabeled)?;
         check_shape(self.name(), "probabilities", &probs, n, None)?;
-        let points = model.embeddings(request.unlabeled)?;
         check_shape(self.name(), "embeddings", &points, n, None)?;
         let known: Vec<(usize, u32)> = request
             .labeled

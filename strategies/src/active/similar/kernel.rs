@@ -37,7 +37,7 @@ impl GradientKernel {
             .copied()
             .collect();
         let classes = model.num_classes();
-        let mut residual = model.probabilities(&rows)?;
+        let (mut residual, features) = model.probabilities_and_embeddings(&rows)?;
         check_shape(
             strategy,
             "probabilities",
@@ -45,7 +45,6 @@ impl GradientKernel {
             rows.len(),
             Some(classes),
         )?;
-        let features = model.embeddings(&rows)?;
         check_shape(strategy, "embeddings", &features, rows.len(), None)?;
         for k in 0..rows.len() {
             let q = k.checked_sub(unlabeled.len()).filter(|&q| q < query.len());
