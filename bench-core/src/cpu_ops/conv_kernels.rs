@@ -141,11 +141,8 @@ fn forward_in_chunks(
         matmul_into(&mut major, w, Operand::new(&cols, k, count * l), false);
         if keep {
             kept.push(cols);
-        } else {
-            drop(cols);
         }
         to_nchw(&major, o, l, &mut y[first * o * l..(first + count) * o * l]);
-        drop(major);
     }
     (flex(y, [g.batch, o, g.out_height, g.out_width]), kept)
 }
@@ -239,7 +236,6 @@ fn backward_in_chunks(
                         Operand::new(&cols, k, width).t(),
                         true,
                     );
-                    drop(cols);
                 }
             }
         }
@@ -255,9 +251,7 @@ fn backward_in_chunks(
                         plan.add_back(&row[i * l..(i + 1) * l], r, dx);
                     }
                 });
-            drop(cols_grad);
         }
-        drop(dy_major);
     }
     let (weight, bias) = if want_params {
         let mut w = Vec::with_capacity(o * (k - 1));
